@@ -1,0 +1,34 @@
+/** Typed errors of the repository layer. `code` is stable for scripts; the message is for people. */
+
+export class RepoError extends Error {
+  readonly code: string = 'REPO';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Stored bytes do not decode: wrong format, newer version, or a bug. */
+export class FormatError extends RepoError {
+  override readonly code: string = 'FORMAT';
+}
+
+/** Authentication failed or a checksum did not match: the stored data is damaged or was tampered with. */
+export class IntegrityError extends RepoError {
+  override readonly code: string = 'INTEGRITY';
+}
+
+/** No key of the repository opens with the password given. */
+export class WrongPasswordError extends RepoError {
+  override readonly code: string = 'WRONG_PASSWORD';
+}
+
+/** The path is not a Lifeboat repository (missing, empty, or something else). */
+export class NotARepositoryError extends RepoError {
+  override readonly code: string = 'NOT_A_REPOSITORY';
+}
+
+/** Another process holds a conflicting lock. */
+export class LockedError extends RepoError {
+  override readonly code: string = 'LOCKED';
+}

@@ -1,0 +1,30 @@
+/** Typed storage errors: callers branch on the class, people read the message. */
+
+export class StorageError extends Error {
+  readonly code: string = 'STORAGE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The object does not exist. */
+export class NotFoundError extends StorageError {
+  override readonly code = 'NOT_FOUND';
+  constructor(readonly key: string, location: string) {
+    super(`object ${key} not found in ${location}`);
+  }
+}
+
+/** put(..., { ifAbsent: true }) found the object already there. */
+export class AlreadyExistsError extends StorageError {
+  override readonly code = 'ALREADY_EXISTS';
+  constructor(readonly key: string, location: string) {
+    super(`object ${key} already exists in ${location}`);
+  }
+}
+
+/** The backend has no space left; nothing was written for this object. */
+export class NoSpaceError extends StorageError {
+  override readonly code = 'NO_SPACE';
+}

@@ -1,0 +1,153 @@
+/**
+ * Local-directory backend, the embedded default.
+ *
+ * Every put is atomic and durable: the bytes go to a temporary file under `tmp/`, are
+ * fsynced, then renamed (or hard-linked, for ifAbsent) into place and the directory is
+ * fsynced. A crash therefore leaves either the whole object or nothing under its key,
+ * plus possibly a stray file in `tmp/` that list() never reports.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AlreadyExistsError, NoSpaceError, NotFoundError, StorageError } from './errors.js';
+import type { ByteRange, ObjectInfo, PutOptions, Storage } from './storage.js';
+
+const TMP_DIR = 'tmp';
+
+export function openLocalStorage(root: string): Storage {
+  const base = path.resolve(root);
+  const fileOf = (key: string) => path.join(base, ...checkKey(key).split('/'));
+
+  async function put(key: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const target = fileOf(key);
+    const tmp = path.join(base, TMP_DIR, `${path.basename(target)}.${randomBytes(6).toString('hex')}`);
+    try {
+      await writeDurably(tmp, data);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      if (options.ifAbsent) {
+        await fs.link(tmp, target).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') throw new AlreadyExistsError(key, base);
+          throw err;
+        });
+        await fs.unlink(tmp);
+      } else {
+        await fs.rename(tmp, target);
+      }
+      await fsyncDir(path.dirname(target));
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw translate(err, key, base, 'write');
+    }
+  }
+
+  async function get(key: string, range?: ByteRange): Promise<Buffer> {
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(fileOf(key), 'r');
+      if (!range) return await handle.readFile();
+      const buf = Buffer.allocUnsafe(range.length);
+      let done = 0;
+      while (done < range.length) {
+        const { bytesRead } = await handle.read(buf, done, range.length - done, range.offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      if (done !== range.length) {
+        throw new StorageError(`object ${key} in ${base} is shorter than expected: wanted bytes ${range.offset}..${range.offset + range.length}, got ${done}`);
+      }
+      return buf;
+    } catch (err) {
+      throw translate(err, key, base, 'read');
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  async function head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const st = await fs.stat(fileOf(key));
+      return { key, size: st.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw translate(err, key, base, 'stat');
+    }
+  }
+
+  async function* list(prefix: string): AsyncIterable<ObjectInfo> {
+    // The prefix is a directory path ("data/") or a directory plus a name start ("snapshots/ab").
+    const slash = prefix.lastIndexOf('/');
+    const dir = prefix.slice(0, slash + 1);
+    const namePrefix = prefix.slice(slash + 1);
+    if (dir.split('/')[0] === TMP_DIR) return;
+    yield* walk(path.join(base, dir), dir, namePrefix);
+  }
+
+  async function* walk(dirPath: string, keyPrefix: string, namePrefix: string): AsyncIterable<ObjectInfo> {
+    let entries;
+    try {
+      entries = await fs.readdir(dirPath, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw translate(err, keyPrefix, base, 'list');
+    }
+    for (const entry of entries) {
+      if (!entry.name.startsWith(namePrefix)) continue;
+      if (keyPrefix === '' && entry.name === TMP_DIR) continue;
+      const key = keyPrefix + entry.name;
+      if (entry.isDirectory()) {
+        yield* walk(path.join(dirPath, entry.name), key + '/', '');
+      } else if (entry.isFile()) {
+        const st = await fs.stat(path.join(dirPath, entry.name)).catch(() => undefined);
+        if (st) yield { key, size: st.size };
+      }
+    }
+  }
+
+  async function remove(key: string): Promise<void> {
+    try {
+      await fs.rm(fileOf(key), { force: true });
+    } catch (err) {
+      throw translate(err, key, base, 'delete');
+    }
+  }
+
+  return { location: base, put, get, head, list, delete: remove, close: async () => {} };
+}
+
+async function writeDurably(file: string, data: Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const handle = await fs.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkKey(key: string): string {
+  if (!key || key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new StorageError(`invalid object key ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
+function translate(err: unknown, key: string, location: string, action: string): Error {
+  if (err instanceof StorageError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new NotFoundError(key, location);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new NoSpaceError(`no space left on the device of ${location} while writing ${key}: free some space or move the repository, then run the command again`, { cause: err });
+  }
+  return new StorageError(`cannot ${action} ${key} in ${location}: ${(err as Error).message}`, { cause: err });
+}

@@ -1,0 +1,42 @@
+/**
+ * The storage layer: one small interface that every backend (local directory, S3) implements.
+ *
+ * Keys are slash-separated relative names such as `config`, `keys/<id>`, `data/ab/<id>`,
+ * `index/<id>`, `snapshots/<id>`, `locks/<id>`. Objects are immutable once written, except
+ * `locks/*`, which are deleted. Backends never interpret the bytes.
+ */
+
+/** A byte range of an object: `length` bytes starting at `offset`. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+export interface PutOptions {
+  /** Fail with AlreadyExistsError instead of replacing an existing object (atomic where the backend can). */
+  ifAbsent?: boolean;
+  /** Object Lock retention (S3 backends with Object Lock enabled; ignored by the local backend). */
+  retainUntil?: Date;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
+
+export interface Storage {
+  /** Where the objects live, for messages: a directory path or an s3:// URL. */
+  readonly location: string;
+  /** Write a whole object; after it resolves the object is durable and complete (never half-written). */
+  put(key: string, data: Uint8Array, options?: PutOptions): Promise<void>;
+  /** Read a whole object or a byte range of it. Throws NotFoundError when it does not exist. */
+  get(key: string, range?: ByteRange): Promise<Buffer>;
+  /** Size of an object, or undefined when it does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with `prefix` (e.g. `snapshots/`), in no particular order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Remove an object; removing one that does not exist is not an error. */
+  delete(key: string): Promise<void>;
+  /** Release connections and handles. */
+  close(): Promise<void>;
+}
