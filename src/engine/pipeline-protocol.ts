@@ -1,0 +1,44 @@
+/** Messages between the main thread and the pipeline workers. */
+import type { DType } from '../repo/codec/codec.js';
+
+export interface WorkerInit {
+  key: Uint8Array;
+  zstdLevel: number;
+}
+
+/** A chunk of a batch buffer: [start, start + length). */
+export interface ChunkSpan {
+  start: number;
+  length: number;
+  dtype?: DType;
+}
+
+/** A sealed blob inside a fetched byte range, to open. */
+export interface BlobSpan {
+  start: number;
+  length: number;
+  codec: number;
+  rawLength: number;
+  id: Uint8Array;
+}
+
+export type WorkerRequest =
+  /** Backup phase 1: hash each chunk (zero chunks get no hash); the worker keeps the buffer. */
+  | { op: 'hash'; batch: number; buffer: ArrayBuffer; chunks: ChunkSpan[] }
+  /** Backup phase 2: encode and seal the chunks at `select`, then forget the batch. */
+  | { op: 'seal'; batch: number; select: number[] }
+  /** Backup: forget a batch without sealing anything (everything was known). */
+  | { op: 'drop'; batch: number }
+  /** Restore / check: open, decode and (optionally) verify blobs of a fetched range. */
+  | { op: 'open'; buffer: ArrayBuffer; blobs: BlobSpan[]; verify: boolean };
+
+export type WorkerReply = { requestId: number } & (
+  | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
+  | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[] }
+  | { op: 'dropped' }
+  | { op: 'opened'; buffer: ArrayBuffer; lengths: number[] }
+  | { op: 'error'; name: string; code?: string; message: string; index?: number }
+);
+
+/** The reply of one kind. */
+export type ReplyOf<K extends WorkerReply['op']> = Extract<WorkerReply, { op: K }>;

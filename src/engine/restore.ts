@@ -1,0 +1,263 @@
+/**
+ * Restore: recreates a snapshot (or a path inside it) under a target directory.
+ *
+ * Each file is written to a temporary name beside its destination, its holes left as holes,
+ * and renamed into place only after its size and whole-file SHA-256 match the snapshot: a file
+ * at its final name is always complete and correct. Names come from trees that were checked to
+ * be single path components, and every destination is checked to stay inside the target.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BlobIndex } from '../repo/blob-index.js';
+import { makeCodecSet } from '../repo/codec/all.js';
+import { FormatError, IntegrityError, RepoError } from '../repo/errors.js';
+import { loadIndex } from '../repo/index-store.js';
+import { acquireLock } from '../repo/lock.js';
+import { packKey, type Repository } from '../repo/repository.js';
+import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
+import { makeLimit, type Limit } from './limit.js';
+import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
+import { resolveSnapshot } from './snapshots.js';
+import { findNode, makeTreeReader, type TreeReader } from './trees.js';
+import { startWorkerPool, type WorkerPool } from './worker-pool.js';
+
+export interface RestoreOptions {
+  snapshot: string;
+  subpath?: string;
+  target: string;
+  workers?: number;
+  onProgress?: (p: { files: number; bytesDone: number; bytesTotal: number }) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface RestoredFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface RestoreResult {
+  snapshotId: string;
+  files: RestoredFile[];
+  bytes: number;
+  failed: Array<{ path: string; error: string }>;
+}
+
+export class RestoreFailedError extends RepoError {
+  override readonly code = 'RESTORE_FAILED';
+}
+
+/** A read from a pack covers consecutive blobs up to this size. */
+const FETCH_BYTES = 16 * 1024 * 1024;
+const ZEROS = Buffer.alloc(1024 * 1024);
+/** Range reads in flight per file, ahead of the one being written. */
+const READ_AHEAD = 4;
+
+export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
+  const lock = await acquireLock(repo, 'shared', 'restore');
+  const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
+  try {
+    const { id: snapshotId, snapshot } = await resolveSnapshot(repo, options.snapshot);
+    const { index } = await loadIndex(repo);
+    const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
+    const top = await findNode(trees, snapshot.tree, options.subpath ?? '');
+    const target = path.resolve(options.target);
+    const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [] };
+    const progress = { files: 0, bytesDone: 0, bytesTotal: await sizeBelow(trees, top) };
+    const ctx: FileContext = { repo, index, pool, fetches: makeLimit(pool.size * 2 + 2), onBytes: (n) => {
+      progress.bytesDone += n;
+      options.onProgress?.(progress);
+    } };
+    const files = makeLimit(4);
+    const dirTimes: Array<{ dest: string; node: Node }> = [];
+
+    async function restoreNode(node: Node, dest: string): Promise<void> {
+      if (!isInside(target, dest)) throw new FormatError(`refusing to write ${dest}: outside the target ${target}`);
+      if (node.type === 'dir') {
+        await fs.mkdir(dest, { recursive: true });
+        const children = (await trees.load(node.subtree)).nodes;
+        await Promise.all(children.map((c) => restoreNode(c, path.join(dest, checkNodeName(c.name, dest)))));
+        dirTimes.push({ dest, node });
+      } else if (node.type === 'symlink') {
+        await fs.rm(dest, { force: true });
+        await fs.symlink(node.target, dest);
+        const t = nsToDate(node.mtimeNs);
+        await fs.lutimes(dest, t, t).catch(() => {});
+      } else {
+        await files.run(async () => {
+          try {
+            result.files.push(await restoreFile(ctx, node, dest));
+            result.bytes += node.size;
+          } catch (err) {
+            if (!(err instanceof IntegrityError || err instanceof FormatError || (err as NodeJS.ErrnoException).code === 'ENOSPC')) throw err;
+            result.failed.push({ path: dest, error: (err as Error).message });
+            options.onWarning?.(`${dest}: ${(err as Error).message}`);
+          }
+          progress.files++;
+        });
+      }
+    }
+
+    await fs.mkdir(target, { recursive: true });
+    if (top.type === 'dir') {
+      const children = (await trees.load(top.subtree)).nodes;
+      await Promise.all(children.map((c) => restoreNode(c, path.join(target, checkNodeName(c.name, 'snapshot root')))));
+    } else {
+      await restoreNode(top, path.join(target, checkNodeName(top.name, 'snapshot')));
+    }
+    // Directory times last: writing files inside a directory changes its mtime.
+    for (const { dest, node } of dirTimes.reverse()) {
+      await fs.chmod(dest, node.mode).catch(() => {});
+      const t = nsToDate(node.mtimeNs);
+      await fs.utimes(dest, t, t).catch(() => {});
+    }
+    result.files.sort((a, b) => a.path.localeCompare(b.path));
+    return result;
+  } finally {
+    await pool.close();
+    await lock.release();
+  }
+}
+
+interface FileContext {
+  repo: Repository;
+  index: BlobIndex;
+  pool: WorkerPool;
+  fetches: Limit;
+  onBytes: (n: number) => void;
+}
+
+/** A run of consecutive blobs in one pack, fetched with one range read. */
+interface Fetch {
+  packId: string;
+  offset: number;
+  length: number;
+  blobs: BlobSpan[];
+}
+
+async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Promise<RestoredFile> {
+  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.lifeboat-${randomBytes(4).toString('hex')}`);
+  const file = await fs.open(tmp, 'wx', 0o600);
+  let renamed = false;
+  try {
+    await file.truncate(node.size); // holes stay holes: zero runs are never written
+    const hash = createHash('sha256');
+    let position = 0;
+    const plan = planFetches(ctx.index, node);
+    // Fetch and open a few steps ahead; write and hash strictly in file order. A fetch keeps its
+    // slot of the shared limit until its bytes are written, which bounds memory across files.
+    const started: Array<Promise<{ data: Buffer; release: () => void }> | number> = [];
+    const start = (step: number | Fetch) => {
+      if (typeof step === 'number') return step;
+      const p = ctx.fetches.acquire().then(async (release) => {
+        try {
+          return { data: await fetchAndOpen(ctx, step), release };
+        } catch (err) {
+          release();
+          throw err;
+        }
+      });
+      p.catch(() => {});
+      return p;
+    };
+    try {
+      for (let i = 0; i < plan.length; i++) {
+        while (started.length < plan.length && started.length - i < READ_AHEAD) started.push(start(plan[started.length]));
+        const step = started[i];
+        if (typeof step === 'number') {
+          for (let left = step; left > 0; left -= ZEROS.length) hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
+          position += step;
+          ctx.onBytes(step);
+          continue;
+        }
+        const { data, release } = await step;
+        try {
+          await writeAll(file, data, position);
+        } finally {
+          release();
+        }
+        hash.update(data);
+        position += data.length;
+        ctx.onBytes(data.length);
+      }
+    } finally {
+      // On failure, wait for fetches already started and give their slots back.
+      await Promise.all(started.map((s) => (typeof s === 'number' ? undefined : s.then((r) => r.release(), () => {}))));
+    }
+    const digest = hash.digest('hex');
+    if (position !== node.size) throw new IntegrityError(`restored ${position} bytes but the snapshot says ${node.size}: not restored`);
+    if (digest !== node.sha256) throw new IntegrityError(`SHA-256 of the restored content is ${digest}, the snapshot recorded ${node.sha256}: not restored`);
+    await file.chmod(node.mode);
+    const t = nsToDate(node.mtimeNs);
+    await file.utimes(t, t);
+    await file.close();
+    await fs.rename(tmp, dest);
+    renamed = true;
+    return { path: dest, size: node.size, sha256: digest };
+  } finally {
+    if (!renamed) {
+      await file.close().catch(() => {});
+      await fs.rm(tmp, { force: true });
+    }
+  }
+}
+
+/** Zero runs stay numbers; blobs are grouped into range reads of consecutive blobs of one pack. */
+function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
+  const steps: Array<number | Fetch> = [];
+  let current: Fetch | undefined;
+  for (const ref of node.content) {
+    if (typeof ref === 'number') {
+      steps.push(ref);
+      current = undefined;
+      continue;
+    }
+    const id = Buffer.from(ref, 'hex');
+    const where = index.get(id);
+    if (!where) throw new IntegrityError(`blob ${ref.slice(0, 12)} of ${node.name} is missing from the repository: not restored (run "lifeboat check")`);
+    const contiguous = current && current.packId === where.packId && current.offset + current.length === where.offset && current.length + where.storedLength <= FETCH_BYTES;
+    if (!contiguous) {
+      current = { packId: where.packId, offset: where.offset, length: 0, blobs: [] };
+      steps.push(current);
+    }
+    current!.blobs.push({ start: current!.length, length: where.storedLength, codec: where.codec, rawLength: where.rawLength, id });
+    current!.length += where.storedLength;
+  }
+  return steps;
+}
+
+async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
+  const sealed = await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length });
+  const own = sealed.byteOffset === 0 && sealed.buffer.byteLength === sealed.length ? sealed.buffer : sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.length);
+  const reply = await ctx.pool.request<ReplyOf<'opened'>>(
+    ctx.pool.pick(),
+    { op: 'open', buffer: own as ArrayBuffer, blobs: fetch.blobs, verify: true },
+    [own as ArrayBuffer],
+  );
+  return Buffer.from(reply.buffer);
+}
+
+async function writeAll(file: fs.FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await file.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function nsToDate(ns: string): Date {
+  return new Date(Number(BigInt(ns) / 1000000n));
+}
+
+async function sizeBelow(trees: TreeReader, node: Node): Promise<number> {
+  if (node.type === 'file') return node.size;
+  if (node.type !== 'dir') return 0;
+  const sizes = await Promise.all((await trees.load(node.subtree)).nodes.map((n) => sizeBelow(trees, n)));
+  return sizes.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,91 @@
+/**
+ * A small pool of worker threads running `pipeline-worker.js`. Requests are answered by id;
+ * `pick()` chooses the least busy worker, and a request can be sent to a given worker when
+ * it needs state that worker holds (the second phase of a backup batch).
+ */
+import os from 'node:os';
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import { FormatError, IntegrityError } from '../repo/errors.js';
+import type { WorkerRequest, WorkerReply, WorkerInit } from './pipeline-protocol.js';
+
+export interface PoolWorker {
+  readonly index: number;
+}
+
+interface Slot extends PoolWorker {
+  worker: Worker;
+  busy: number;
+}
+
+export interface WorkerPool {
+  size: number;
+  pick(): PoolWorker;
+  request<R extends WorkerReply>(on: PoolWorker, message: WorkerRequest, transfer?: TransferListItem[]): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** Both cores by default: the main thread mostly reads and waits. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, Math.min(os.availableParallelism(), 8));
+}
+
+export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()): WorkerPool {
+  const url = new URL('./pipeline-worker.js', import.meta.url);
+  const pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; slot: Slot }>();
+  let nextId = 1;
+  let failure: Error | undefined;
+  const slots: Slot[] = Array.from({ length: count }, (_, index) => {
+    const worker = new Worker(url, { workerData: init });
+    const slot: Slot = { index, worker, busy: 0 };
+    worker.on('message', (reply: WorkerReply) => {
+      const p = pending.get(reply.requestId);
+      if (!p) return;
+      pending.delete(reply.requestId);
+      p.slot.busy--;
+      if (reply.op === 'error') p.reject(reviveError(reply));
+      else p.resolve(reply);
+    });
+    worker.on('error', (err) => fail(err));
+    worker.on('exit', (code) => {
+      if (code !== 0) fail(new Error(`a pipeline worker exited with code ${code}`));
+    });
+    return slot;
+  });
+
+  function fail(err: Error) {
+    failure ??= err;
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(err);
+    }
+  }
+
+  return {
+    size: count,
+    pick() {
+      return slots.reduce((best, s) => (s.busy < best.busy ? s : best), slots[0]);
+    },
+    request<R extends WorkerReply>(on: PoolWorker, message: WorkerRequest, transfer: TransferListItem[] = []): Promise<R> {
+      if (failure) return Promise.reject(failure);
+      const slot = slots[on.index];
+      const requestId = nextId++;
+      slot.busy++;
+      return new Promise<R>((resolve, reject) => {
+        pending.set(requestId, { resolve: resolve as (r: WorkerReply) => void, reject, slot });
+        slot.worker.postMessage({ ...message, requestId }, transfer);
+      });
+    },
+    async close() {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}
+
+/** Errors cross the thread boundary as data; the repository's typed errors are rebuilt as such. */
+function reviveError(reply: Extract<WorkerReply, { op: 'error' }>): Error {
+  if (reply.code === 'INTEGRITY') return new IntegrityError(reply.message);
+  if (reply.code === 'FORMAT') return new FormatError(reply.message);
+  const err = new Error(reply.message);
+  err.name = reply.name;
+  return err;
+}

@@ -1,0 +1,44 @@
+/**
+ * The repository config `config`: sealed JSON, written once by init.
+ *   { "version": 1, "id": 32 hex, "created": ISO time,
+ *     "chunker": { "minSize", "avgSize", "maxSize", "seed" }, "packSize": bytes, "zstdLevel": n }
+ * A repository whose config version is newer than REPO_VERSION is refused with a clear error.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CdcParams } from './chunker/chunker.js';
+import { DEFAULT_CDC } from './chunker/fastcdc.js';
+import { FormatError } from './errors.js';
+
+export const REPO_VERSION = 1;
+
+export interface RepoConfig {
+  version: number;
+  id: string;
+  created: string;
+  chunker: CdcParams;
+  /** Target size of pack files: large enough for few objects, small enough to keep in memory. */
+  packSize: number;
+  zstdLevel: number;
+}
+
+export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+
+export function newConfig(overrides: Partial<Pick<RepoConfig, 'chunker' | 'packSize' | 'zstdLevel'>> = {}): RepoConfig {
+  return {
+    version: REPO_VERSION,
+    id: randomBytes(16).toString('hex'),
+    created: new Date().toISOString(),
+    chunker: overrides.chunker ?? { ...DEFAULT_CDC, seed: randomBytes(4).readUInt32LE() },
+    packSize: overrides.packSize ?? DEFAULT_PACK_SIZE,
+    zstdLevel: overrides.zstdLevel ?? 1,
+  };
+}
+
+export function decodeConfig(plain: Buffer): RepoConfig {
+  const config = JSON.parse(plain.toString('utf8')) as RepoConfig;
+  if (typeof config.version !== 'number') throw new FormatError('repository config has no version');
+  if (config.version > REPO_VERSION) {
+    throw new FormatError(`repository format version ${config.version} is newer than this lifeboat supports (${REPO_VERSION}): upgrade lifeboat`);
+  }
+  return config;
+}

@@ -1,0 +1,61 @@
+/**
+ * Authenticated encryption and hashing. Every stored object (and every blob inside a pack) is
+ *   nonce (12 random bytes) || AES-256-GCM ciphertext || tag (16 bytes)
+ * with associated data naming what the object is ("lifeboat/blob", "lifeboat/index", ...), so an
+ * object of one kind can never be passed off as another.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { IntegrityError } from './errors.js';
+
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+/** Bytes that sealing adds to a plaintext. */
+export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
+
+/** What a sealed object is; bound into the ciphertext as GCM associated data. */
+export type SealKind = 'blob' | 'pack-header' | 'index' | 'snapshot' | 'config' | 'lock' | 'key';
+
+const AAD: Record<SealKind, Buffer> = {
+  blob: Buffer.from('lifeboat/blob'),
+  'pack-header': Buffer.from('lifeboat/pack-header'),
+  index: Buffer.from('lifeboat/index'),
+  snapshot: Buffer.from('lifeboat/snapshot'),
+  config: Buffer.from('lifeboat/config'),
+  lock: Buffer.from('lifeboat/lock'),
+  key: Buffer.from('lifeboat/key'),
+};
+
+export function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Encrypts into `out` at `at` when given (to assemble packs without copies); returns the sealed bytes. */
+export function seal(key: Uint8Array, kind: SealKind, plaintext: Uint8Array): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(AAD[kind]);
+  const body = cipher.update(plaintext);
+  const final = cipher.final();
+  return Buffer.concat([nonce, body, final, cipher.getAuthTag()], SEAL_OVERHEAD + plaintext.length);
+}
+
+/** Decrypts and authenticates; any change to the bytes gives an IntegrityError naming `what`. */
+export function open(key: Uint8Array, kind: SealKind, sealed: Uint8Array, what: string): Buffer {
+  if (sealed.length < SEAL_OVERHEAD) throw new IntegrityError(`${what} is truncated (${sealed.length} bytes)`);
+  const nonce = sealed.subarray(0, NONCE_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(AAD[kind]);
+  decipher.setAuthTag(tag);
+  try {
+    const body = decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES));
+    const final = decipher.final();
+    return final.length === 0 ? body : Buffer.concat([body, final]);
+  } catch (err) {
+    throw new IntegrityError(`${what} failed authentication: its stored bytes were damaged or altered`, { cause: err });
+  }
+}

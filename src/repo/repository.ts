@@ -1,0 +1,96 @@
+/**
+ * Opening, creating and reading a repository: the objects, their names on storage, and the
+ * rules every reader applies (an object's id is the SHA-256 of its stored bytes; every sealed
+ * object is authenticated).
+ */
+import type { Storage } from '../storage/storage.js';
+import { AlreadyExistsError, NotFoundError } from '../storage/errors.js';
+import { open, seal, sha256Hex, type SealKind } from './crypto.js';
+import { decodeConfig, newConfig, type RepoConfig } from './config.js';
+import { FormatError, IntegrityError, NotARepositoryError, WrongPasswordError } from './errors.js';
+import { DEFAULT_KDF, newMasterKey, parseKeyFile, unwrapMasterKey, wrapMasterKey, type MasterKey } from './keys.js';
+
+export interface Repository {
+  storage: Storage;
+  key: MasterKey;
+  config: RepoConfig;
+  /** The key object that opened the repository. */
+  keyId: string;
+}
+
+export type ObjectKind = 'index' | 'snapshot' | 'lock';
+const DIR: Record<ObjectKind | 'key' | 'pack', string> = { index: 'index', snapshot: 'snapshots', lock: 'locks', key: 'keys', pack: 'data' };
+
+export const objectKey = (kind: ObjectKind | 'key', id: string) => `${DIR[kind]}/${id}`;
+export const packKey = (id: string) => `data/${id.slice(0, 2)}/${id}`;
+
+export interface InitOptions {
+  kdf?: typeof DEFAULT_KDF;
+  config?: Parameters<typeof newConfig>[0];
+}
+
+export async function initRepository(storage: Storage, password: string, options: InitOptions = {}): Promise<Repository> {
+  if (await storage.head('config')) throw new AlreadyExistsError('config', storage.location);
+  for await (const _ of storage.list('')) {
+    throw new NotARepositoryError(`${storage.location} is not empty and not a Lifeboat repository: choose an empty or new location`);
+  }
+  const key = newMasterKey();
+  const config = newConfig(options.config);
+  const wrapped = await wrapMasterKey(key, password, options.kdf);
+  await storage.put(objectKey('key', wrapped.id), wrapped.bytes, { ifAbsent: true });
+  await storage.put('config', seal(key.data, 'config', Buffer.from(JSON.stringify(config))), { ifAbsent: true });
+  return { storage, key, config, keyId: wrapped.id };
+}
+
+export async function openRepository(storage: Storage, password: string): Promise<Repository> {
+  const configBytes = await storage.get('config').catch((err) => {
+    if (err instanceof NotFoundError) throw new NotARepositoryError(`${storage.location} is not a Lifeboat repository (no config): check the path, or create one with "lifeboat init"`);
+    throw err;
+  });
+  const keyIds = await listIds(storage, 'key');
+  if (keyIds.length === 0) throw new NotARepositoryError(`${storage.location} has no keys: it is damaged or not a Lifeboat repository`);
+  for (const keyId of keyIds) {
+    const file = parseKeyFile(await storage.get(objectKey('key', keyId)), keyId);
+    try {
+      const key = await unwrapMasterKey(file, password, keyId);
+      const config = decodeConfig(open(key.data, 'config', configBytes, 'repository config'));
+      return { storage, key, config, keyId };
+    } catch (err) {
+      if (!(err instanceof WrongPasswordError)) throw err;
+    }
+  }
+  throw new WrongPasswordError(`wrong password for ${storage.location}: none of its ${keyIds.length} key(s) opens with it`);
+}
+
+/** Ids of the objects of one kind (keys, indexes, snapshots, locks). */
+export async function listIds(storage: Storage, kind: ObjectKind | 'key'): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const info of storage.list(`${DIR[kind]}/`)) {
+    const id = info.key.slice(DIR[kind].length + 1);
+    if (/^[0-9a-f]{64}$/.test(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/** Seals and stores a small object; returns its id. */
+export async function saveObject(repo: Repository, kind: ObjectKind, plain: Uint8Array): Promise<string> {
+  const bytes = seal(repo.key.data, kind as SealKind, plain);
+  const id = sha256Hex(bytes);
+  await repo.storage.put(objectKey(kind, id), bytes);
+  return id;
+}
+
+/** Loads, checks the id and opens a small object. */
+export async function loadObject(repo: Repository, kind: ObjectKind, id: string): Promise<Buffer> {
+  const bytes = await repo.storage.get(objectKey(kind, id));
+  if (sha256Hex(bytes) !== id) throw new IntegrityError(`${kind} ${id.slice(0, 12)} does not match its id: its stored bytes are damaged`);
+  return open(repo.key.data, kind as SealKind, bytes, `${kind} ${id.slice(0, 12)}`);
+}
+
+export function parseJson<T>(plain: Buffer, what: string): T {
+  try {
+    return JSON.parse(plain.toString('utf8')) as T;
+  } catch {
+    throw new FormatError(`${what} is not valid JSON`);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Trees: one JSON blob (type tree) per directory, listing its entries sorted by name.
+ *
+ *   { "nodes": [ Node, ... ] }
+ *
+ * A file node's `content` lists its bytes in order: a string is a data blob id (hex), a
+ * number n is a run of n zero bytes stored as nothing (restored as a hole). `sha256` is the
+ * SHA-256 of the whole file, checked on every restore.
+ */
+import { FormatError } from './errors.js';
+
+export type ContentRef = string | number;
+
+interface NodeBase {
+  name: string;
+  mode: number;
+  /** Modification time in nanoseconds since the epoch, as a decimal string (JSON numbers lose precision). */
+  mtimeNs: string;
+  uid?: number;
+  gid?: number;
+}
+
+export interface FileNode extends NodeBase {
+  type: 'file';
+  size: number;
+  sha256: string;
+  content: ContentRef[];
+  /** Change detection against the next backup's parent lookup. */
+  inode: number;
+  ctimeNs: string;
+  /** Why the stored content may not match the file (read error, changed while read). */
+  incomplete?: string;
+}
+
+export interface DirNode extends NodeBase {
+  type: 'dir';
+  subtree: string;
+}
+
+export interface SymlinkNode extends NodeBase {
+  type: 'symlink';
+  target: string;
+}
+
+export type Node = FileNode | DirNode | SymlinkNode;
+
+export interface Tree {
+  nodes: Node[];
+}
+
+/**
+ * A node name must be one plain path component. Restore relies on this check to never write
+ * outside its target: a tree naming "..", "a/b" or "/etc" is rejected, not sanitised.
+ */
+export function checkNodeName(name: unknown, where: string): string {
+  if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new FormatError(`unsafe name ${JSON.stringify(name)} in ${where}: the snapshot is damaged or was forged; nothing was restored from it`);
+  }
+  return name;
+}
+
+export function encodeTree(tree: Tree): Buffer {
+  return Buffer.from(JSON.stringify(tree));
+}
+
+export function decodeTree(plain: Buffer, treeId: string): Tree {
+  let tree: Tree;
+  try {
+    tree = JSON.parse(plain.toString('utf8'));
+  } catch {
+    throw new FormatError(`tree ${treeId.slice(0, 12)} is not valid JSON`);
+  }
+  if (!Array.isArray(tree?.nodes)) throw new FormatError(`tree ${treeId.slice(0, 12)} has no node list`);
+  for (const node of tree.nodes) checkNodeName(node.name, `tree ${treeId.slice(0, 12)}`);
+  return tree;
+}
+
+/** Total bytes a content list describes, given the raw length of each blob. */
+export function contentLength(content: readonly ContentRef[], rawLength: (id: string) => number): number {
+  return content.reduce<number>((n, ref) => n + (typeof ref === 'number' ? ref : rawLength(ref)), 0);
+}
