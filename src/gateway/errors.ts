@@ -1,0 +1,40 @@
+/** Typed errors of the gateway. `code` is stable for scripts and exit-code mapping; the message is for people. */
+
+export class GatewayError extends Error {
+  readonly code: string = 'GATEWAY';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found in the `gateway:` section of lifeboat.yaml, located by file, line and key path. */
+export interface ConfigIssue {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly key: string;
+  readonly message: string;
+}
+
+/** The configuration file is missing, is not YAML, or its `gateway:` section is invalid. */
+export class GatewayConfigError extends GatewayError {
+  override readonly code: string = 'GATEWAY_CONFIG';
+  constructor(message: string, readonly issues: readonly ConfigIssue[] = [], options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The gateway could not bind its listen address (in use, no permission, bad host). */
+export class GatewayListenError extends GatewayError {
+  override readonly code: string = 'GATEWAY_LISTEN';
+}
+
+/** An admin request named an upstream or group the configuration does not have. */
+export class UnknownTargetError extends GatewayError {
+  override readonly code: string = 'GATEWAY_UNKNOWN_TARGET';
+}
+
+/** An admin request asked for something the configuration forbids (e.g. a degraded group as primary). */
+export class InvalidAdminRequestError extends GatewayError {
+  override readonly code: string = 'GATEWAY_INVALID_REQUEST';
+}
