@@ -11,7 +11,7 @@
  */
 import type { DType } from '../codec/codec.js';
 import type { FileReader } from './chunker.js';
-import { elementProduct, MAX_TENSOR_HEADER, sortAndCheckOverlap, TensorHeaderError, type TensorEntry, type TensorLayout } from './tensor-layout.js';
+import { elementProduct, MAX_TENSOR_HEADER, readExact, sortAndCheckOverlap, TensorHeaderError, type TensorEntry, type TensorLayout } from './tensor-layout.js';
 
 const DTYPES: Record<string, { dtype: DType; size: number }> = {
   BOOL: { dtype: 'bool', size: 1 },
@@ -115,11 +115,4 @@ function readU64(b: Uint8Array, at: number): number {
   let v = 0;
   for (let i = 7; i >= 0; i--) v = v * 256 + b[at + i];
   return v;
-}
-
-/** Reads exactly `length` bytes or throws TensorHeaderError (the file shrank under us). */
-export async function readExact(file: FileReader, offset: number, length: number): Promise<Buffer> {
-  const buf = await file.read(offset, length);
-  if (buf.length < length) throw new TensorHeaderError(`short read: ${buf.length} of ${length} bytes at offset ${offset} (file changed while being read?)`);
-  return buf.length === length ? buf : buf.subarray(0, length);
 }

@@ -4,6 +4,7 @@
  */
 import type { DType } from '../codec/codec.js';
 import { RepoError } from '../errors.js';
+import type { FileReader } from './chunker.js';
 
 export interface TensorEntry {
   name: string;
@@ -55,4 +56,11 @@ export function elementProduct(dims: readonly number[], what: string): number {
     if (!Number.isSafeInteger(product)) throw new TensorHeaderError(`${what}: shape [${dims.join(', ')}] has more elements than any file can hold`);
   }
   return product;
+}
+
+/** Reads exactly `length` bytes or throws TensorHeaderError (the file shrank under us). */
+export async function readExact(file: FileReader, offset: number, length: number): Promise<Buffer> {
+  const buf = await file.read(offset, length);
+  if (buf.length < length) throw new TensorHeaderError(`short read: ${buf.length} of ${length} bytes at offset ${offset} (file changed while being read?)`);
+  return buf.length === length ? buf : buf.subarray(0, length);
 }
