@@ -1,11 +1,21 @@
 /** Opens the storage a repository URL names: a local directory path, or s3://BUCKET/PREFIX. */
 import { StorageError } from './errors.js';
 import { openLocalStorage } from './local.js';
+import type { S3Options } from './s3-options.js';
 import type { Storage } from './storage.js';
 
-export async function openStorage(url: string): Promise<Storage> {
-  if (url.startsWith('s3://') || url.startsWith('s3:')) {
-    throw new StorageError(`S3 repositories (${url}) are not supported by this build yet`);
+export interface OpenStorageOptions {
+  /** Client settings for s3:// URLs (CLI flags, config file); the AWS environment fills the rest. */
+  s3?: S3Options;
+  /** Environment to read AWS_* variables from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function openStorage(url: string, options: OpenStorageOptions = {}): Promise<Storage> {
+  if (url.startsWith('s3:')) {
+    // Loaded on demand: the AWS SDK is large, and local repositories never need it.
+    const { openS3Storage } = await import('./s3.js');
+    return openS3Storage(url, options.s3, options.env ?? process.env);
   }
   if (url.includes('://')) throw new StorageError(`unknown repository URL scheme in ${url}: use a directory path or s3://BUCKET/PREFIX`);
   return openLocalStorage(url);

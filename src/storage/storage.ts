@@ -22,6 +22,8 @@ export interface PutOptions {
 export interface ObjectInfo {
   key: string;
   size: number;
+  /** Object Lock retention of the object, from head() on backends that have it (S3); absent otherwise. */
+  retainUntil?: Date;
 }
 
 export interface Storage {
@@ -39,4 +41,9 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** Release connections and handles. */
   close(): Promise<void>;
+  /**
+   * Optional capability (S3 with Object Lock): make an existing object's retention last at least until
+   * `until`; never shortens it. Backends without immutability do not have this method.
+   */
+  extendRetention?(key: string, until: Date): Promise<void>;
 }

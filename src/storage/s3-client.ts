@@ -1,0 +1,33 @@
+/** Builds the AWS SDK v3 client with the settings Ceph RGW (and MinIO) need. */
+import http from 'node:http';
+import https from 'node:https';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { ResolvedS3Options } from './s3-options.js';
+
+/** Connecting to the endpoint takes at most this long; a down host fails fast and is retried. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+export function createS3Client(options: ResolvedS3Options): S3Client {
+  // The SDK warns on every run under Node 20 about its future Node 22 requirement; Lifeboat's
+  // users cannot act on it, so it would only clutter the CLI's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const agentOptions = { keepAlive: true, maxSockets: options.maxInFlight };
+  return new S3Client({
+    endpoint: options.endpoint,
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    profile: options.profile,
+    credentials: options.credentials,
+    // Retries happen in one place, retry.ts, around each request (and its body read).
+    maxAttempts: 1,
+    // Ceph 16 rejects streamed bodies with the SDK's default trailing checksums (411) and does not
+    // verify x-amz-checksum-*; Lifeboat sends Content-MD5 instead, which RGW does verify.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
+    },
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Deleting on S3. In an unversioned bucket one DeleteObject does it. In a versioned bucket (every
+ * Object Lock bucket is one) a plain delete only hides the object behind a delete marker and frees
+ * nothing, so every version of the key is deleted by id; a version under retention refuses (403),
+ * and delete() then fails with ObjectLockedError saying until when.
+ */
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { AccessDeniedError, ObjectLockedError } from './s3-errors.js';
+import { s3Request, type S3Context } from './s3-request.js';
+
+export async function deleteObject(ctx: S3Context, key: string, versioned: boolean): Promise<void> {
+  if (!versioned) {
+    await s3Request(ctx, { operation: 'DELETE', key }, (attempt) =>
+      ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }),
+    );
+    return;
+  }
+  const locked: string[] = [];
+  for (const versionId of await versionsOf(ctx, key)) {
+    try {
+      await s3Request(ctx, { operation: `DELETE version ${versionId} of`, key }, (attempt) =>
+        ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: versionId }), { abortSignal: attempt.signal }),
+      );
+    } catch (err) {
+      if (!(err instanceof AccessDeniedError)) throw err;
+      locked.push(versionId);
+    }
+  }
+  if (locked.length > 0) throw new ObjectLockedError(key, ctx.location, await latestRetention(ctx, key, locked));
+}
+
+/** Ids of every version and delete marker of exactly this key. */
+async function versionsOf(ctx: S3Context, key: string): Promise<string[]> {
+  const fullKey = ctx.prefix + key;
+  const ids: string[] = [];
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  do {
+    const page = await s3Request(ctx, { operation: 'list versions of', key }, (attempt) =>
+      ctx.client.send(new ListObjectVersionsCommand({ Bucket: ctx.bucket, Prefix: fullKey, KeyMarker, VersionIdMarker }), { abortSignal: attempt.signal }),
+    );
+    for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
+      if (entry.Key === fullKey && entry.VersionId) ids.push(entry.VersionId);
+    }
+    const more = page.IsTruncated === true;
+    KeyMarker = more ? page.NextKeyMarker : undefined;
+    VersionIdMarker = more ? page.NextVersionIdMarker : undefined;
+  } while (KeyMarker !== undefined);
+  return ids;
+}
+
+async function latestRetention(ctx: S3Context, key: string, versionIds: string[]): Promise<Date | undefined> {
+  let latest: Date | undefined;
+  for (const VersionId of versionIds) {
+    const head = await s3Request(ctx, { operation: `HEAD version ${VersionId} of`, key }, (attempt) =>
+      ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId }), { abortSignal: attempt.signal }),
+    ).catch(() => undefined);
+    const until = head?.ObjectLockRetainUntilDate;
+    if (until && (!latest || until > latest)) latest = until;
+  }
+  return latest;
+}

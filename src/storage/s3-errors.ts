@@ -1,0 +1,54 @@
+/** Errors particular to S3 repositories, and the translation of SDK errors into storage errors. */
+import { AlreadyExistsError, NotFoundError, StorageError } from './errors.js';
+import { classify } from './retry.js';
+
+/** The object (or one of its versions) is under Object Lock retention and cannot be deleted yet. */
+export class ObjectLockedError extends StorageError {
+  override readonly code = 'OBJECT_LOCKED';
+  constructor(readonly key: string, location: string, readonly retainUntil: Date | undefined) {
+    super(
+      `object ${key} in ${location} is locked (Object Lock retention${retainUntil ? ` until ${retainUntil.toISOString()}` : ''}) ` +
+        `and cannot be deleted or changed before then`,
+    );
+  }
+}
+
+/** The server refused the credentials or the action. */
+export class AccessDeniedError extends StorageError {
+  override readonly code = 'ACCESS_DENIED';
+}
+
+/** What came back does not match what was stored, even after retrying. */
+export class IntegrityError extends StorageError {
+  override readonly code = 'INTEGRITY';
+}
+
+export interface FailedRequest {
+  operation: string;
+  key: string;
+  location: string;
+  bucket: string;
+  endpoint: string;
+}
+
+/** Turns an SDK error that retrying cannot fix into a typed storage error that says what to do. */
+export function translateS3Error(err: unknown, request: FailedRequest): Error {
+  if (err instanceof StorageError) return err;
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const what = `${request.operation} ${request.key} in ${request.location}`;
+  const summary = classify(err).summary;
+  if (e.name === 'NoSuchBucket') {
+    return new StorageError(`bucket ${request.bucket} does not exist at ${request.endpoint}: create it first (for a new repository, init creates it)`, { cause: err });
+  }
+  if (e.name === 'NoSuchKey' || e.name === 'NotFound' || status === 404) return new NotFoundError(request.key, request.location);
+  if (status === 412 || e.name === 'PreconditionFailed') return new AlreadyExistsError(request.key, request.location);
+  if (e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch') {
+    return new AccessDeniedError(`${what} was refused: ${summary}. Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the profile) for ${request.endpoint}`, { cause: err });
+  }
+  if (status === 403) return new AccessDeniedError(`${what} was refused: ${summary}`, { cause: err });
+  if (/ObjectLockConfiguration|object lock/i.test(summary)) {
+    return new StorageError(`${what} needs Object Lock, which bucket ${request.bucket} does not have: ${summary}. Use a bucket created with Object Lock enabled, or write without a retention period`, { cause: err });
+  }
+  return new StorageError(`${what} failed: ${summary}`, { cause: err });
+}

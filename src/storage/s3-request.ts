@@ -1,0 +1,70 @@
+/**
+ * One S3 request as the backend makes it: bounded in flight, retried (retry.ts) and, when it still
+ * fails, translated into a storage error naming the operation and the object.
+ */
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DEFAULT_RETRY_POLICY, TransientError, withRetry, type Attempt, type RetryPolicy } from './retry.js';
+import { translateS3Error } from './s3-errors.js';
+import type { Limiter } from './s3-limit.js';
+import type { ResolvedS3Options } from './s3-options.js';
+
+export interface S3Context {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Key prefix inside the bucket: '' or ending in '/'. */
+  readonly prefix: string;
+  /** The repository's s3:// URL, for messages. */
+  readonly location: string;
+  readonly endpoint: string;
+  readonly options: ResolvedS3Options;
+  readonly policy: RetryPolicy;
+  readonly limit: Limiter;
+}
+
+export interface RequestSpec {
+  operation: string;
+  /** The repository key (without the prefix), for messages. */
+  key: string;
+  /** Bytes uploaded in one piece, to lengthen the idle timeout. */
+  bytes?: number;
+}
+
+export function makeContext(fields: Omit<S3Context, 'policy'>): S3Context {
+  return { ...fields, policy: { ...DEFAULT_RETRY_POLICY, ...fields.options.retry } };
+}
+
+export async function s3Request<T>(ctx: S3Context, spec: RequestSpec, run: (attempt: Attempt) => Promise<T>): Promise<T> {
+  const description = { ...spec, location: ctx.location };
+  try {
+    return await withRetry(description, ctx.policy, (attempt) => ctx.limit(() => run(attempt)));
+  } catch (err) {
+    throw translateS3Error(err, { ...description, bucket: ctx.bucket, endpoint: ctx.endpoint });
+  }
+}
+
+/**
+ * Reads a response body into one Buffer, reporting progress to the watchdog and aborting with it.
+ * A body shorter or longer than announced is a broken transfer (retried).
+ */
+export async function readBody(body: unknown, expectedLength: number | undefined, attempt: Attempt): Promise<Buffer> {
+  const stream = body as Readable;
+  const onAbort = () => stream.destroy(attempt.signal.reason as Error);
+  if (attempt.signal.aborted) onAbort();
+  attempt.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      received += (chunk as Buffer).length;
+      attempt.progress();
+    }
+    if (expectedLength !== undefined && received !== expectedLength) {
+      throw new TransientError(`response body ended after ${received} of ${expectedLength} bytes`);
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+  } finally {
+    attempt.signal.removeEventListener('abort', onAbort);
+  }
+}

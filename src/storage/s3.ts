@@ -1,0 +1,169 @@
+/**
+ * S3 backend (Ceph RGW, MinIO, AWS) for repositories at `s3://BUCKET/PREFIX`, on the AWS SDK v3.
+ *
+ * Requests are bounded in flight (maxInFlight), retried in one place (retry.ts) and translated into
+ * storage errors. Integrity end to end: every upload carries Content-MD5, which the server checks;
+ * every object carries its SHA-256 as metadata, and whole reads are checked against it (range reads
+ * are checked by the caller, whose object ids are SHA-256 sums). See docs/s3.md.
+ */
+import { createHash } from 'node:crypto';
+import { GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
+import { NotFoundError, StorageError } from './errors.js';
+import { TransientError } from './retry.js';
+import { createS3Client } from './s3-client.js';
+import { deleteObject } from './s3-delete.js';
+import { createLimiter } from './s3-limit.js';
+import { formatS3Url, parseS3Url, resolveS3Options, type S3Options } from './s3-options.js';
+import { httpStatus, putObject, SHA256_METADATA, type PutContext } from './s3-put.js';
+import { makeContext, readBody, s3Request, type S3Context } from './s3-request.js';
+import type { ByteRange, ObjectInfo, PutOptions, Storage } from './storage.js';
+
+export type { S3Options } from './s3-options.js';
+
+export interface S3Storage extends Storage {
+  readonly bucket: string;
+  /** Key prefix inside the bucket: '' or ending in '/'. */
+  readonly prefix: string;
+  /** Make an existing object's Object Lock retention last at least until `until` (never shortens it). */
+  extendRetention(key: string, until: Date): Promise<void>;
+}
+
+export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.ProcessEnv = process.env): S3Storage {
+  const where = parseS3Url(url);
+  const resolved = resolveS3Options(options, env);
+  const client = createS3Client(resolved);
+  const base = makeContext({
+    client,
+    ...where,
+    location: formatS3Url(where),
+    endpoint: resolved.endpoint ?? `the AWS S3 endpoint of ${resolved.region}`,
+    options: resolved,
+    limit: createLimiter(resolved.maxInFlight),
+  });
+  let versioning: Promise<boolean> | undefined;
+  const ctx: PutContext = {
+    ...base,
+    versioned: () => (versioning ??= bucketVersioned(base).catch((err: unknown) => {
+      versioning = undefined;
+      throw err;
+    })),
+  };
+
+  return {
+    location: ctx.location,
+    bucket: ctx.bucket,
+    prefix: ctx.prefix,
+    put: (key: string, data: Uint8Array, putOptions?: PutOptions) => putObject(ctx, checkKey(key), data, putOptions),
+    get: (key: string, range?: ByteRange) => getObject(ctx, checkKey(key), range),
+    head: (key: string) => headObject(ctx, checkKey(key)),
+    list: (prefix: string) => listObjects(ctx, prefix),
+    delete: async (key: string) => deleteObject(ctx, checkKey(key), await ctx.versioned()),
+    extendRetention: (key: string, until: Date) => extendRetention(ctx, checkKey(key), until),
+    close: async () => client.destroy(),
+  };
+}
+
+async function getObject(ctx: S3Context, key: string, range?: ByteRange): Promise<Buffer> {
+  if (range && range.length === 0) {
+    if (!(await headObject(ctx, key))) throw new NotFoundError(key, ctx.location);
+    return Buffer.alloc(0);
+  }
+  const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
+  const operation = range ? `GET bytes ${range.offset}-${range.offset + range.length - 1} of` : 'GET';
+  return s3Request(ctx, { operation, key }, async (attempt) => {
+    let response;
+    try {
+      response = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, Range }), { abortSignal: attempt.signal });
+    } catch (err) {
+      if ((err as Error).name === 'InvalidRange') throw shorterThanWanted(ctx, key, range, 0);
+      throw err;
+    }
+    const body = await readBody(response.Body, response.ContentLength, attempt);
+    if (range) {
+      if (body.length !== range.length) throw shorterThanWanted(ctx, key, range, body.length);
+    } else {
+      verifyWhole(ctx, key, body, response.Metadata?.[SHA256_METADATA], response.ETag);
+    }
+    return body;
+  });
+}
+
+function shorterThanWanted(ctx: S3Context, key: string, range: ByteRange | undefined, got: number): StorageError {
+  const wanted = range ? `bytes ${range.offset}..${range.offset + range.length}` : 'the whole object';
+  return new StorageError(`object ${key} in ${ctx.location} is shorter than expected: wanted ${wanted}, got ${got}`);
+}
+
+/** A whole object must hash to the SHA-256 it was stored with (or, written by another tool, to its MD5 ETag). */
+function verifyWhole(ctx: S3Context, key: string, body: Buffer, sha256: string | undefined, etag: string | undefined): void {
+  let expected: string | undefined;
+  let actual: string | undefined;
+  if (sha256) {
+    expected = sha256;
+    actual = createHash('sha256').update(body).digest('hex');
+  } else if (etag && /^"?[0-9a-f]{32}"?$/.test(etag)) {
+    expected = etag.replace(/"/g, '');
+    actual = createHash('md5').update(body).digest('hex');
+  }
+  if (expected !== actual) {
+    throw new TransientError(`object ${key} in ${ctx.location} was read back with checksum ${actual}, but it was stored with ${expected}`);
+  }
+}
+
+async function headObject(ctx: S3Context, key: string): Promise<ObjectInfo | undefined> {
+  return s3Request(ctx, { operation: 'HEAD', key }, async (attempt) => {
+    try {
+      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal });
+      const info: ObjectInfo = { key, size: head.ContentLength ?? 0 };
+      if (head.ObjectLockRetainUntilDate) info.retainUntil = head.ObjectLockRetainUntilDate;
+      return info;
+    } catch (err) {
+      if (httpStatus(err) === 404 && (err as Error).name !== 'NoSuchBucket') return undefined;
+      throw err;
+    }
+  });
+}
+
+async function* listObjects(ctx: S3Context, prefix: string): AsyncIterable<ObjectInfo> {
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3Request(ctx, { operation: 'LIST', key: `${prefix}*` }, (attempt) =>
+      ctx.client.send(new ListObjectsV2Command({ Bucket: ctx.bucket, Prefix: ctx.prefix + prefix, ContinuationToken }), { abortSignal: attempt.signal }),
+    );
+    for (const object of page.Contents ?? []) {
+      const key = (object.Key ?? '').slice(ctx.prefix.length);
+      // Folder markers some tools create ("dir/") are not objects of the repository.
+      if (key !== '' && !key.endsWith('/')) yield { key, size: object.Size ?? 0 };
+    }
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken !== undefined);
+}
+
+async function extendRetention(ctx: S3Context, key: string, until: Date): Promise<void> {
+  const head = await s3Request(ctx, { operation: 'HEAD', key }, (attempt) =>
+    ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }),
+  );
+  if (head.ObjectLockRetainUntilDate && head.ObjectLockRetainUntilDate >= until) return;
+  // Keep a stricter mode already set (COMPLIANCE cannot be turned into GOVERNANCE).
+  const Mode = head.ObjectLockMode ?? ctx.options.lockMode;
+  await s3Request(ctx, { operation: 'extend retention of', key }, (attempt) =>
+    ctx.client.send(
+      new PutObjectRetentionCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: head.VersionId, Retention: { Mode, RetainUntilDate: until } }),
+      { abortSignal: attempt.signal },
+    ),
+  );
+}
+
+async function bucketVersioned(ctx: S3Context): Promise<boolean> {
+  const answer = await s3Request(ctx, { operation: 'read versioning of bucket', key: ctx.bucket }, (attempt) =>
+    ctx.client.send(new GetBucketVersioningCommand({ Bucket: ctx.bucket }), { abortSignal: attempt.signal }),
+  );
+  // Suspended versioning still keeps the versions written before.
+  return answer.Status === 'Enabled' || answer.Status === 'Suspended';
+}
+
+function checkKey(key: string): string {
+  if (!key || key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new StorageError(`invalid object key ${JSON.stringify(key)}`);
+  }
+  return key;
+}
