@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { check } from '../../engine/check.js';
+import { CliError } from '../errors.js';
+import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+
+export function registerCheck(program: Command): void {
+  withRepoOptions(program.command('check').description('verify the repository: structure, and optionally the stored data'))
+    .option('--read-data', 'read back and verify every pack and blob')
+    .option('--read-data-subset <percent>', 'read back this share of packs, chosen at random (e.g. 10%)')
+    .action(async (flags: RepoFlags & { readData?: boolean; readDataSubset?: string }) => {
+      const readData = flags.readData ? 1 : flags.readDataSubset ? parsePercent(flags.readDataSubset) : 0;
+      await withRepo(flags, async ({ repo, out }) => {
+        const report = await check(repo, { readData });
+        out.result(report, () => {
+          const lines = [
+            `${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s); ${report.packsRead} pack(s) read back`,
+            ...report.errors.map((e) => `error: ${e}`),
+            ...report.damagedBlobs.map((d) => `damaged blob ${d.blob.slice(0, 12)} in pack ${d.pack.slice(0, 12)}: ${d.problem}`),
+            ...report.affected.map((a) => `affected: snapshot ${a.snapshot.slice(0, 12)} (${a.asset}) file ${a.path}`),
+          ];
+          if (report.unreferencedPacks.length) lines.push(`${report.unreferencedPacks.length} pack(s) not in any index (left by an interrupted backup; harmless)`);
+          lines.push(report.ok ? 'no errors found' : 'the repository has errors');
+          return lines.join('\n');
+        });
+        if (!report.ok) throw new CliError('check found errors (see above)');
+      });
+    });
+}
+
+function parsePercent(text: string): number {
+  const n = Number(text.replace(/%$/, ''));
+  if (!(n > 0 && n <= 100)) throw new CliError(`--read-data-subset takes a percentage between 0 and 100, got "${text}"`, 2);
+  return n / 100;
+}

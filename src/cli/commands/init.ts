@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { initRepository } from '../../repo/repository.js';
+import { openStorage } from '../../storage/open.js';
+import { makeOutput } from '../output.js';
+import { readPassword, repoUrl, withRepoOptions, type RepoFlags } from '../repo-options.js';
+
+export function registerInit(program: Command): void {
+  withRepoOptions(program.command('init').description('create a new, empty, encrypted repository'))
+    .option('--pack-size <MiB>', 'target pack size in MiB (default 16)', Number)
+    .option('--zstd-level <n>', 'zstd level for general data (default 1)', Number)
+    .action(async (flags: RepoFlags & { packSize?: number; zstdLevel?: number }) => {
+      const out = makeOutput(!!flags.json, !!flags.quiet);
+      const storage = await openStorage(repoUrl(flags));
+      try {
+        const password = await readPassword(flags);
+        const repo = await initRepository(storage, password, {
+          config: { packSize: flags.packSize ? flags.packSize * 1024 * 1024 : undefined, zstdLevel: flags.zstdLevel },
+        });
+        out.result({ repository: storage.location, id: repo.config.id, keyId: repo.keyId, version: repo.config.version }, () =>
+          `created repository ${repo.config.id.slice(0, 12)} at ${storage.location}\n` +
+          'Keep the password safe: without it the data cannot be recovered by anyone.',
+        );
+      } finally {
+        await storage.close();
+      }
+    });
+}

@@ -1,0 +1,46 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { restore } from '../../engine/restore.js';
+import { CliError } from '../errors.js';
+import { formatBytes, formatRate } from '../output.js';
+import { startProgress } from '../progress.js';
+import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { splitSpec } from '../snapshot-spec.js';
+
+export function registerRestore(program: Command): void {
+  withRepoOptions(program.command('restore').description('restore a snapshot (or a path in it) into a directory, verified'))
+    .argument('<snapshot>', 'id, id prefix, latest, or ASSET@latest; optionally :subpath')
+    .requiredOption('--target <dir>', 'directory to restore into (created if missing)')
+    .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')
+    .action(async (spec: string, flags: RepoFlags & { target: string; sha256sums?: boolean }) => {
+      const { snapshot, subpath } = splitSpec(spec);
+      await withRepo(flags, async ({ repo, out }) => {
+        const started = Date.now();
+        const bar = startProgress('restore', !flags.json && !flags.quiet);
+        const result = await restore(repo, {
+          snapshot,
+          subpath,
+          target: flags.target,
+          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
+          onWarning: (m) => out.warn(m),
+        }).finally(() => bar.stop());
+        const ms = Date.now() - started;
+        const target = path.resolve(flags.target);
+        if (flags.sha256sums) {
+          const lines = result.files.map((f) => `${f.sha256}  ${path.relative(target, f.path)}\n`).join('');
+          await fs.writeFile(path.join(target, 'SHA256SUMS'), lines);
+        }
+        out.result({ ...result, target, durationMs: ms }, () =>
+          `restored ${result.files.length} file(s), ${formatBytes(result.bytes)} from ${result.snapshotId.slice(0, 12)} to ${target} ` +
+          `in ${(ms / 1000).toFixed(1)} s (${formatRate(result.bytes, ms)}), every file verified by SHA-256` +
+          (flags.sha256sums ? `\nwrote ${path.join(target, 'SHA256SUMS')}` : ''),
+        );
+        if (result.failed.length) {
+          throw new CliError(
+            `${result.failed.length} file(s) were NOT restored:\n` + result.failed.map((f) => `  ${f.path}: ${f.error}`).join('\n'),
+          );
+        }
+      });
+    });
+}

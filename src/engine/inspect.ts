@@ -1,0 +1,128 @@
+/** Read-only views of a repository: ls, diff, stats. */
+import { makeCodecSet } from '../repo/codec/all.js';
+import { loadIndex } from '../repo/index-store.js';
+import type { Repository } from '../repo/repository.js';
+import type { Node } from '../repo/tree.js';
+import { listSnapshots, resolveSnapshot } from './snapshots.js';
+import { findNode, makeTreeReader, walkTree, type TreeReader } from './trees.js';
+
+export interface Entry {
+  path: string;
+  type: Node['type'];
+  size: number;
+  mode: number;
+  mtime: string;
+  sha256?: string;
+  target?: string;
+}
+
+async function openTrees(repo: Repository) {
+  const { index } = await loadIndex(repo);
+  return { index, trees: makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel)) };
+}
+
+function entryOf(path: string, node: Node): Entry {
+  return {
+    path,
+    type: node.type,
+    size: node.type === 'file' ? node.size : 0,
+    mode: node.mode,
+    mtime: new Date(Number(BigInt(node.mtimeNs) / 1000000n)).toISOString(),
+    sha256: node.type === 'file' ? node.sha256 : undefined,
+    target: node.type === 'symlink' ? node.target : undefined,
+  };
+}
+
+async function entriesOf(trees: TreeReader, treeId: string, subpath = ''): Promise<Entry[]> {
+  const top = await findNode(trees, treeId, subpath);
+  if (top.type !== 'dir') return [entryOf(top.name, top)];
+  const out: Entry[] = [];
+  for await (const { path, node } of walkTree(trees, top.subtree)) out.push(entryOf(path, node));
+  return out;
+}
+
+export async function ls(repo: Repository, spec: string, subpath = ''): Promise<{ snapshotId: string; entries: Entry[] }> {
+  const snap = await resolveSnapshot(repo, spec);
+  const { trees } = await openTrees(repo);
+  return { snapshotId: snap.id, entries: await entriesOf(trees, snap.snapshot.tree, subpath) };
+}
+
+export interface DiffResult {
+  from: string;
+  to: string;
+  added: Entry[];
+  removed: Entry[];
+  modified: Array<{ path: string; before: Entry; after: Entry }>;
+}
+
+export async function diff(repo: Repository, specA: string, specB: string): Promise<DiffResult> {
+  const [a, b] = [await resolveSnapshot(repo, specA), await resolveSnapshot(repo, specB)];
+  const { trees } = await openTrees(repo);
+  const before = new Map((await entriesOf(trees, a.snapshot.tree)).map((e) => [e.path, e]));
+  const after = new Map((await entriesOf(trees, b.snapshot.tree)).map((e) => [e.path, e]));
+  const result: DiffResult = { from: a.id, to: b.id, added: [], removed: [], modified: [] };
+  for (const [path, e] of after) {
+    const old = before.get(path);
+    if (!old) result.added.push(e);
+    else if (old.type !== e.type || old.sha256 !== e.sha256 || old.target !== e.target || old.mode !== e.mode) result.modified.push({ path, before: old, after: e });
+  }
+  for (const [path, e] of before) if (!after.has(path)) result.removed.push(e);
+  return result;
+}
+
+export interface Stats {
+  snapshots: number;
+  /** Bytes of the files in the snapshot(s) counted, as a user sees them. */
+  logicalBytes: number;
+  /** Distinct blobs referenced, and their plaintext and stored (compressed, encrypted) bytes. */
+  blobs: number;
+  rawBytes: number;
+  storedBytes: number;
+  /** Zero runs kept as holes, not stored. */
+  sparseBytes: number;
+  dedupRatio: number;
+  compressionRatio: number;
+  /** logicalBytes / storedBytes. */
+  totalRatio: number;
+  byCodec: Record<string, { blobs: number; rawBytes: number; storedBytes: number }>;
+}
+
+const CODEC_NAMES: Record<number, string> = { 0: 'raw', 1: 'zstd', 2: 'byte-grouped', 3: 'xor-delta' };
+
+/** Stats over one snapshot, or over every snapshot of the repository. */
+export async function stats(repo: Repository, spec?: string): Promise<Stats> {
+  const snaps = spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo);
+  const { index, trees } = await openTrees(repo);
+  const seen = new Set<string>();
+  const s: Stats = { snapshots: snaps.length, logicalBytes: 0, blobs: 0, rawBytes: 0, storedBytes: 0, sparseBytes: 0, dedupRatio: 0, compressionRatio: 0, totalRatio: 0, byCodec: {} };
+  const count = (id: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const blob = index.get(Buffer.from(id, 'hex'));
+    if (!blob) return;
+    const name = CODEC_NAMES[blob.codec] ?? `codec ${blob.codec}`;
+    const c = (s.byCodec[name] ??= { blobs: 0, rawBytes: 0, storedBytes: 0 });
+    c.blobs++;
+    c.rawBytes += blob.rawLength;
+    c.storedBytes += blob.storedLength;
+    s.blobs++;
+    s.rawBytes += blob.rawLength;
+    s.storedBytes += blob.storedLength;
+  };
+  for (const { snapshot } of snaps) {
+    count(snapshot.tree);
+    for await (const { node } of walkTree(trees, snapshot.tree)) {
+      if (node.type === 'dir') count(node.subtree);
+      if (node.type !== 'file') continue;
+      s.logicalBytes += node.size;
+      for (const ref of node.content) {
+        if (typeof ref === 'number') s.sparseBytes += ref;
+        else count(ref);
+      }
+    }
+  }
+  s.dedupRatio = s.rawBytes ? (s.logicalBytes - s.sparseBytes) / s.rawBytes : 0;
+  s.compressionRatio = s.storedBytes ? s.rawBytes / s.storedBytes : 0;
+  s.totalRatio = s.storedBytes ? s.logicalBytes / s.storedBytes : 0;
+  return s;
+}
