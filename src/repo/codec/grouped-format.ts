@@ -91,7 +91,7 @@ export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdCont
     pos += stored;
   }
   out.set(raw.subarray(n * width), pos);
-  return all.subarray(0, reserve + pos + tail);
+  return view(all, 0, reserve + pos + tail);
 }
 
 /** Decodes a byte-grouped payload that must expand to exactly `rawLength` bytes. */
@@ -127,7 +127,15 @@ export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: Zstd
   if (payload.length - pos !== tail) throw new FormatError(`byte-grouped blob: ${payload.length - pos} trailing bytes, expected ${tail}`);
   mergePlanes(planes, width, out);
   out.set(payload.subarray(pos), n * width);
-  return out;
+  return view(out, 0, rawLength);
+}
+
+/**
+ * A plain Uint8Array over part of `b`: codecs return plain arrays, never Buffers, because
+ * Buffer#slice shares memory where Uint8Array#slice copies, a trap for callers.
+ */
+export function view(b: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset + start, end - start);
 }
 
 function writeU32(a: Uint8Array, at: number, v: number): void {

@@ -14,7 +14,7 @@
 import { CodecId, type Codec, type EncodeHint } from './codec.js';
 import { FormatError } from '../errors.js';
 import { MAX_GROUPED_LENGTH, planeWidth, WEIGHT_PLANES } from './byte-grouped.js';
-import { decodeGrouped, encodeGrouped, makePlaneScratch, type PlaneScratch } from './grouped-format.js';
+import { decodeGrouped, encodeGrouped, makePlaneScratch, view, type PlaneScratch } from './grouped-format.js';
 import { xorInto } from './xor.js';
 import { makeZstdContext, type ZstdContext, type ZstdProfile } from './zstd-context.js';
 
@@ -52,7 +52,7 @@ function encodeXor(diff: Uint8Array, hint: EncodeHint, zstd: ZstdContext, scratc
   out[0] = XOR_VERSION;
   out[1] = INNER_ZSTD;
   const size = diff.length > 3 ? zstd.compressInto(out.subarray(2, diff.length - 1), diff, DELTA_OTHER) : -1;
-  return size >= 0 ? out.subarray(0, 2 + size) : undefined;
+  return size >= 0 ? view(out, 0, 2 + size) : undefined;
 }
 
 /** An XOR delta codec with its own zstd context and scratch memory: one instance per worker thread. */
@@ -80,7 +80,7 @@ export function makeXorDeltaCodec(): Codec {
       if (encoded[1] === INNER_GROUPED) {
         diff = decodeGrouped(body, rawLength, zstd, scratch);
       } else if (encoded[1] === INNER_ZSTD) {
-        diff = Buffer.allocUnsafe(rawLength);
+        diff = view(Buffer.allocUnsafe(rawLength), 0, rawLength);
         zstd.decompressExact(diff, body, 'xor-delta blob');
       } else {
         throw new FormatError(`xor-delta blob has unknown inner method ${encoded[1]}: upgrade lifeboat`);
