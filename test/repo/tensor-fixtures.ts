@@ -143,20 +143,21 @@ export interface GgufTensorSpec {
   data: Uint8Array;
 }
 
-/** A GGUF v3 file with a few metadata values of every kind and the given tensors, aligned. */
-export function buildGguf(tensors: GgufTensorSpec[], alignment = 32, version = 3): Uint8Array {
+/** A GGUF v3 file with a few metadata values of several kinds (+ an optional u8 array) and the given tensors, aligned. */
+export function buildGguf(tensors: GgufTensorSpec[], alignment = 32, extraMetadata = 0): Uint8Array {
   const parts: Buffer[] = [];
   const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
   const u64 = (v: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
   const str = (s: string) => { const b = Buffer.from(s); u64(b.length); parts.push(b); };
   parts.push(Buffer.from('GGUF'));
-  u32(version);
+  u32(3);
   u64(tensors.length);
-  u64(4);
+  u64(extraMetadata > 0 ? 5 : 4);
   str('general.architecture'); u32(8); str('llama');
   str('general.alignment'); u32(4); u32(alignment);
   str('tokenizer.ggml.tokens'); u32(9); u32(8); u64(3); str('<s>'); str('</s>'); str('hello');
   str('llama.rope.scale'); u32(9); u32(6); u64(2); u32(0x3f800000); u32(0x40000000);
+  if (extraMetadata > 0) { str('test.blob'); u32(9); u32(0); u64(extraMetadata); parts.push(Buffer.alloc(extraMetadata, 7)); }
   let offset = 0;
   const offsets: number[] = [];
   for (const t of tensors) {

@@ -41,8 +41,8 @@ export function hasGgufMagic(head: Uint8Array): boolean {
   return head.length >= 4 && GGUF_MAGIC.every((b, i) => head[i] === b);
 }
 
-/** The header ran past the window; the caller reads more of the file and parses again. */
-class NeedMore extends Error {}
+/** parseGgufHeader's `head` ended before the header did: read more of the file and parse again. */
+export class GgufHeaderIncomplete extends Error {}
 
 /** Reads and validates a GGUF file's header. Throws TensorHeaderError. */
 export async function readGgufLayout(file: FileReader): Promise<TensorLayout> {
@@ -52,7 +52,7 @@ export async function readGgufLayout(file: FileReader): Promise<TensorLayout> {
     try {
       return parseGgufHeader(head, file.size);
     } catch (e) {
-      if (!(e instanceof NeedMore)) throw e;
+      if (!(e instanceof GgufHeaderIncomplete)) throw e;
       if (window === limit) {
         throw new TensorHeaderError(limit === file.size
           ? `gguf: header runs past the end of the ${file.size}-byte file (truncated?)`
@@ -62,12 +62,12 @@ export async function readGgufLayout(file: FileReader): Promise<TensorLayout> {
   }
 }
 
-/** A little-endian reader over the window that throws NeedMore at its end. */
+/** A little-endian reader over the window that throws GgufHeaderIncomplete at its end. */
 function cursor(buf: Uint8Array) {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   const need = (n: number) => {
-    if (n > buf.length - pos) throw new NeedMore();
+    if (n > buf.length - pos) throw new GgufHeaderIncomplete();
   };
   return {
     get pos() { return pos; },
@@ -112,7 +112,7 @@ function skipValue(c: Cursor, type: number, depth: number, key: string): number 
     return undefined;
   }
   // Variable-size elements take at least 8 bytes each: a count beyond what is left is a lie,
-  // or a header larger than the window (NeedMore).
+  // or a header larger than the window (GgufHeaderIncomplete).
   if (count * 8 > MAX_TENSOR_HEADER) throw new TensorHeaderError(`gguf: metadata "${key}" claims ${count} elements`);
   for (let i = 0; i < count; i++) skipValue(c, elemType, depth + 1, key);
   return undefined;
@@ -150,7 +150,10 @@ function readTensorInfo(c: Cursor, names: Set<string>): RawTensor {
   return { name, type, elements: elementProduct(ne, what), ne0: ne[0], offset };
 }
 
-/** Validates a GGUF header from the start of a file of `fileSize` bytes. Pure. */
+/**
+ * Validates a GGUF header from `head`, the first bytes of a file of `fileSize` bytes. Pure.
+ * Throws TensorHeaderError, or GgufHeaderIncomplete when `head` is too short to tell.
+ */
 export function parseGgufHeader(head: Uint8Array, fileSize: number): TensorLayout {
   const c = cursor(head);
   if (!hasGgufMagic(c.bytes(4))) throw new TensorHeaderError('gguf: no "GGUF" magic');
@@ -161,8 +164,11 @@ export function parseGgufHeader(head: Uint8Array, fileSize: number): TensorLayou
   const tensorCount = c.u64();
   const kvCount = c.u64();
   // Each tensor info takes at least 32 bytes and each key/value pair at least 13.
-  if (tensorCount * 32 > MAX_TENSOR_HEADER || tensorCount * 32 > fileSize) throw new TensorHeaderError(`gguf: absurd tensor count ${tensorCount}`);
-  if (kvCount * 13 > MAX_TENSOR_HEADER || kvCount * 13 > fileSize) throw new TensorHeaderError(`gguf: absurd metadata count ${kvCount}`);
+  if (tensorCount * 32 > MAX_TENSOR_HEADER) throw new TensorHeaderError(`gguf: absurd tensor count ${tensorCount}`);
+  if (kvCount * 13 > MAX_TENSOR_HEADER) throw new TensorHeaderError(`gguf: absurd metadata count ${kvCount}`);
+  if (tensorCount * 32 + kvCount * 13 > fileSize) {
+    throw new TensorHeaderError(`gguf: ${tensorCount} tensors and ${kvCount} metadata values cannot fit in ${fileSize} bytes (truncated?)`);
+  }
   const alignment = readMetadata(c, kvCount);
   const names = new Set<string>();
   const raw: RawTensor[] = [];
