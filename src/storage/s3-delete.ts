@@ -16,7 +16,7 @@ export async function deleteObject(ctx: S3Context, key: string, versioned: boole
     return;
   }
   const locked: string[] = [];
-  for (const versionId of await versionsOf(ctx, key)) {
+  for (const { versionId } of await versionsOf(ctx, key)) {
     try {
       await s3Request(ctx, { operation: `DELETE version ${versionId} of`, key }, (attempt) =>
         ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: versionId }), { abortSignal: attempt.signal }),
@@ -29,18 +29,26 @@ export async function deleteObject(ctx: S3Context, key: string, versioned: boole
   if (locked.length > 0) throw new ObjectLockedError(key, ctx.location, await latestRetention(ctx, key, locked));
 }
 
-/** Ids of every version and delete marker of exactly this key. */
-async function versionsOf(ctx: S3Context, key: string): Promise<string[]> {
+export interface VersionEntry {
+  versionId: string;
+  deleteMarker: boolean;
+  lastModified: number;
+}
+
+/** Every version and delete marker of exactly this key, newest first (S3 lists versions that way). */
+export async function versionsOf(ctx: S3Context, key: string): Promise<VersionEntry[]> {
   const fullKey = ctx.prefix + key;
-  const ids: string[] = [];
+  const ids: VersionEntry[] = [];
   let KeyMarker: string | undefined;
   let VersionIdMarker: string | undefined;
   do {
     const page = await s3Request(ctx, { operation: 'list versions of', key }, (attempt) =>
       ctx.client.send(new ListObjectVersionsCommand({ Bucket: ctx.bucket, Prefix: fullKey, KeyMarker, VersionIdMarker }), { abortSignal: attempt.signal }),
     );
-    for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
-      if (entry.Key === fullKey && entry.VersionId) ids.push(entry.VersionId);
+    for (const [entries, deleteMarker] of [[page.Versions ?? [], false], [page.DeleteMarkers ?? [], true]] as const) {
+      for (const entry of entries) {
+        if (entry.Key === fullKey && entry.VersionId) ids.push({ versionId: entry.VersionId, deleteMarker, lastModified: entry.LastModified?.getTime() ?? 0 });
+      }
     }
     const more = page.IsTruncated === true;
     KeyMarker = more ? page.NextKeyMarker : undefined;

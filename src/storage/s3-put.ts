@@ -8,13 +8,16 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  type PutObjectCommandInput,
   UploadPartCommand,
   type ObjectLockMode,
 } from '@aws-sdk/client-s3';
 import { AlreadyExistsError } from './errors.js';
 import type { Attempt } from './retry.js';
+import { versionsOf } from './s3-delete.js';
 import { s3Request, type S3Context } from './s3-request.js';
 import type { PutOptions } from './storage.js';
 
@@ -34,32 +37,53 @@ export async function putObject(ctx: PutContext, key: string, data: Uint8Array, 
   const multipart = data.length > ctx.options.multipartThreshold;
   // Ceph 16 honours If-None-Match: * only on a single PUT into an unversioned bucket; elsewhere a
   // HEAD first is the best S3 offers (content-addressed objects make the remaining race harmless).
-  const conditional = options.ifAbsent === true && !multipart && !(await ctx.versioned());
+  const versioned = options.ifAbsent === true && (await ctx.versioned());
+  const conditional = options.ifAbsent === true && !multipart && !versioned;
   if (options.ifAbsent && !conditional && (await exists(ctx, key))) throw new AlreadyExistsError(key, ctx.location);
   const object = { Bucket: ctx.bucket, Key: ctx.prefix + key, Metadata: { [SHA256_METADATA]: sha256 }, ...lock };
-  if (!multipart) {
-    await s3Request(ctx, { operation: 'PUT', key, bytes: data.length }, async (attempt) => {
-      try {
-        await ctx.client.send(
-          new PutObjectCommand({ ...object, Body: data, ContentLength: data.length, ContentMD5: md5(data), IfNoneMatch: conditional ? '*' : undefined }),
-          { abortSignal: attempt.signal },
-        );
-      } catch (err) {
-        // A retry meeting the object an earlier attempt wrote (only its response was lost) succeeded.
-        if (attempt.number > 1 && httpStatus(err) === 412 && (await storedSha256(ctx, key, attempt)) === sha256) return;
-        throw err;
-      }
-    });
-    return;
-  }
-  await putMultipart(ctx, key, data, object, sha256);
+  const versionId = multipart ? await putMultipart(ctx, key, data, object, sha256) : await putSingle(ctx, key, data, object, sha256, conditional);
+  if (versioned) await settleVersionRace(ctx, key, versionId);
 }
 
-async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, object: { Bucket: string; Key: string }, sha256: string): Promise<void> {
+async function putSingle(ctx: S3Context, key: string, data: Uint8Array, object: PutObjectCommandInput, sha256: string, conditional: boolean): Promise<string | undefined> {
+  return s3Request(ctx, { operation: 'PUT', key, bytes: data.length }, async (attempt) => {
+    try {
+      const answer = await ctx.client.send(
+        new PutObjectCommand({ ...object, Body: data, ContentLength: data.length, ContentMD5: md5(data), IfNoneMatch: conditional ? '*' : undefined }),
+        { abortSignal: attempt.signal },
+      );
+      return answer.VersionId;
+    } catch (err) {
+      // A retry meeting the object an earlier attempt wrote (only its response was lost) succeeded.
+      if (attempt.number > 1 && httpStatus(err) === 412 && (await storedSha256(ctx, key, attempt)) === sha256) return undefined;
+      throw err;
+    }
+  });
+}
+
+/**
+ * ifAbsent in a versioned bucket, where Ceph ignores If-None-Match: every writer puts its version,
+ * then the oldest live version wins. A writer whose version is not that one removes it again and
+ * reports AlreadyExistsError, so concurrent writers agree on one winner.
+ */
+async function settleVersionRace(ctx: S3Context, key: string, ours: string | undefined): Promise<void> {
+  if (ours === undefined || ours === 'null') return;
+  const entries = await versionsOf(ctx, key);
+  const lastDelete = Math.max(-1, ...entries.filter((e) => e.deleteMarker).map((e) => e.lastModified));
+  const live = entries.filter((e) => !e.deleteMarker && e.lastModified > lastDelete);
+  const winner = live[live.length - 1];
+  if (winner === undefined || winner.versionId === ours) return;
+  await s3Request(ctx, { operation: `DELETE version ${ours} of`, key }, (attempt) =>
+    ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: ours }), { abortSignal: attempt.signal }),
+  ).catch(() => undefined); // locked (retainUntil): it stays, as a newer version of the same key
+  throw new AlreadyExistsError(key, ctx.location);
+}
+
+async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, object: PutObjectCommandInput, sha256: string): Promise<string | undefined> {
   const { UploadId } = await s3Request(ctx, { operation: 'start multipart upload of', key }, (attempt) =>
     ctx.client.send(new CreateMultipartUploadCommand(object), { abortSignal: attempt.signal }),
   );
-  const upload = { Bucket: object.Bucket, Key: object.Key, UploadId };
+  const upload = { Bucket: object.Bucket, Key: object.Key as string, UploadId };
   try {
     const partSize = ctx.options.partSize;
     const count = Math.ceil(data.length / partSize);
@@ -77,12 +101,13 @@ async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, objec
         return { PartNumber: i + 1, ETag };
       }),
     );
-    await s3Request(ctx, { operation: 'complete multipart upload of', key }, async (attempt) => {
+    return await s3Request(ctx, { operation: 'complete multipart upload of', key }, async (attempt) => {
       try {
-        await ctx.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts } }), { abortSignal: attempt.signal });
+        const answer = await ctx.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts } }), { abortSignal: attempt.signal });
+        return answer.VersionId;
       } catch (err) {
         // An earlier attempt completed it and only the answer was lost: the upload is gone, the object there.
-        if (attempt.number > 1 && (err as Error).name === 'NoSuchUpload' && (await storedSha256(ctx, key, attempt)) === sha256) return;
+        if (attempt.number > 1 && (err as Error).name === 'NoSuchUpload' && (await storedSha256(ctx, key, attempt)) === sha256) return undefined;
         throw err;
       }
     });

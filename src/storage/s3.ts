@@ -53,12 +53,12 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     location: ctx.location,
     bucket: ctx.bucket,
     prefix: ctx.prefix,
-    put: (key: string, data: Uint8Array, putOptions?: PutOptions) => putObject(ctx, checkKey(key), data, putOptions),
-    get: (key: string, range?: ByteRange) => getObject(ctx, checkKey(key), range),
-    head: (key: string) => headObject(ctx, checkKey(key)),
+    put: async (key: string, data: Uint8Array, putOptions?: PutOptions) => putObject(ctx, checkKey(key), data, putOptions),
+    get: async (key: string, range?: ByteRange) => getObject(ctx, checkKey(key), range),
+    head: async (key: string) => headObject(ctx, checkKey(key)),
     list: (prefix: string) => listObjects(ctx, prefix),
     delete: async (key: string) => deleteObject(ctx, checkKey(key), await ctx.versioned()),
-    extendRetention: (key: string, until: Date) => extendRetention(ctx, checkKey(key), until),
+    extendRetention: async (key: string, until: Date) => extendRetention(ctx, checkKey(key), until),
     close: async () => client.destroy(),
   };
 }
