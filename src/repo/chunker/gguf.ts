@@ -53,11 +53,7 @@ export async function readGgufLayout(file: FileReader): Promise<TensorLayout> {
       return parseGgufHeader(head, file.size);
     } catch (e) {
       if (!(e instanceof GgufHeaderIncomplete)) throw e;
-      if (window === limit) {
-        throw new TensorHeaderError(limit === file.size
-          ? `gguf: header runs past the end of the ${file.size}-byte file (truncated?)`
-          : `gguf: header exceeds the ${MAX_TENSOR_HEADER}-byte limit (damaged file?)`);
-      }
+      if (window === limit) throw new TensorHeaderError(`gguf: header exceeds the ${MAX_TENSOR_HEADER}-byte limit (damaged file?)`);
     }
   }
 }
@@ -155,6 +151,17 @@ function readTensorInfo(c: Cursor, names: Set<string>): RawTensor {
  * Throws TensorHeaderError, or GgufHeaderIncomplete when `head` is too short to tell.
  */
 export function parseGgufHeader(head: Uint8Array, fileSize: number): TensorLayout {
+  try {
+    return parseHeader(head, fileSize);
+  } catch (e) {
+    if (e instanceof GgufHeaderIncomplete && head.length >= fileSize) {
+      throw new TensorHeaderError(`gguf: header runs past the end of the ${fileSize}-byte file (truncated?)`);
+    }
+    throw e;
+  }
+}
+
+function parseHeader(head: Uint8Array, fileSize: number): TensorLayout {
   const c = cursor(head);
   if (!hasGgufMagic(c.bytes(4))) throw new TensorHeaderError('gguf: no "GGUF" magic');
   const version = c.u32();
