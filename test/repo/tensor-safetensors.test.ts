@@ -183,6 +183,14 @@ test('a header claiming 10 GB is rejected after reading a few bytes, not 10 GB',
   assert.equal(MAX_TENSOR_HEADER, 100_000_000);
 });
 
+test('without onWarning, the splitter throws the TensorHeaderError for a malformed file (and only then)', async () => {
+  const splitter = makeTensorSplitter();
+  const damaged = buildSafetensorsRaw('{"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 99]}}', [new Uint8Array(16)]);
+  await assert.rejects(splitter.plan(memoryReader(damaged), 'a.safetensors'), (e) => e instanceof TensorHeaderError && e.code === 'TENSOR_HEADER' && /past the 16-byte data region/.test(e.message));
+  assert.equal(await splitter.plan(memoryReader(Buffer.from('{}')), 'config.json'), undefined);
+  assert.ok(await splitter.plan(memoryReader(buildSafetensors(model())), 'a.safetensors'));
+});
+
 test('the pure header parser throws only TensorHeaderError', () => {
   assert.throws(() => parseSafetensorsHeader(Buffer.from('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'), 8, 9), TensorHeaderError);
   const ok = parseSafetensorsHeader(Buffer.from('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'), 8, 12);

@@ -7,8 +7,9 @@
  * - safetensors: a *.safetensors name, or (any name) a plausible header length followed by
  *   '{' whose header then parses; a file that only sniffed like one is left silently.
  * A claimed file whose header fails validation is not planned: `planTensorFile` says why
- * (`warning`), the splitter passes that to `onWarning`, and the engine falls back to FastCDC,
- * which stores any bytes losslessly. I/O errors of the reader propagate unchanged.
+ * (`warning`), the splitter passes that to `onWarning` (or throws it as a TensorHeaderError),
+ * and the engine falls back to FastCDC, which stores any bytes losslessly. I/O errors of the
+ * reader propagate unchanged.
  */
 import type { FileReader, FileSplitter, Segment } from './chunker.js';
 import { hasGgufMagic, readGgufLayout } from './gguf.js';
@@ -22,7 +23,11 @@ export type TensorPlanOutcome =
   | { segments: undefined; warning?: string };
 
 export interface TensorSplitterOptions {
-  /** Called once per claimed file whose header is malformed, with a message for people. */
+  /**
+   * Called once per claimed file whose header is malformed, with a message for people; plan()
+   * then returns undefined. Without it, plan() throws the TensorHeaderError instead, which an
+   * engine that warns on a failing splitter and falls back to FastCDC turns into the same warning.
+   */
   onWarning?: (fileName: string, warning: string) => void;
 }
 
@@ -58,7 +63,10 @@ export function makeTensorSplitter(options: TensorSplitterOptions = {}): FileSpl
     name: 'tensor',
     async plan(file, fileName) {
       const outcome = await planTensorFile(file, fileName);
-      if (outcome.warning !== undefined) options.onWarning?.(fileName, `${outcome.warning}; backed up with content-defined chunking instead`);
+      if (outcome.warning !== undefined) {
+        if (!options.onWarning) throw new TensorHeaderError(outcome.warning);
+        options.onWarning(fileName, `${outcome.warning}; backed up with content-defined chunking instead`);
+      }
       return outcome.segments;
     },
   };
