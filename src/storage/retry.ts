@@ -116,6 +116,8 @@ const RETRYABLE_NETWORK_CODES = new Set([
 ]);
 const THROTTLING_CODES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests', 'ServiceUnavailable']);
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+/** The server received other bytes than were sent (it checked Content-MD5 or the length): send again. */
+const DAMAGED_IN_TRANSIT = new Set(['BadDigest', 'XAmzContentSHA256Mismatch', 'IncompleteBody']);
 
 /** Decides whether an error is worth another attempt, and says in one line what happened. */
 export function classify(err: unknown, timedOutAfterMs?: number): Failure {
@@ -131,7 +133,8 @@ export function classify(err: unknown, timedOutAfterMs?: number): Failure {
     const throttled = status === 429 || status === 503 || THROTTLING_CODES.has(name);
     // A success status with an error means the body broke off or could not be parsed: try again.
     const brokenBody = status >= 200 && status < 300;
-    return { retryable: throttled || brokenBody || status >= 500 || TIMEOUT_NAMES.has(name), throttled, summary };
+    const retryable = throttled || brokenBody || status >= 500 || TIMEOUT_NAMES.has(name) || DAMAGED_IN_TRANSIT.has(name);
+    return { retryable, throttled, summary };
   }
   const code = e.code ?? findCode(err);
   if (code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) {
