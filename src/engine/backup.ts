@@ -75,7 +75,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       packer,
       gear: makeGear(repo.config.chunker),
       splitters: options.splitters ?? [],
-      batches: makeLimit(pool.size * 2 + 2),
+      batches: makeLimit(pool.size + 1),
       nextBatchId: () => ++batchId,
       onBytes: (n) => {
         progress.bytesDone += n;

@@ -14,7 +14,7 @@ import { encodePackHeader, type BlobType, type PackEntry } from '../repo/pack.js
 import { packKey, type Repository } from '../repo/repository.js';
 
 const INDEX_EVERY = 8;
-const PUTS_IN_FLIGHT = 3;
+const PUTS_IN_FLIGHT = 1;
 
 export interface PackerStats {
   packs: number;
@@ -46,6 +46,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
 
   async function storePack(packParts: Buffer[], packEntries: PackEntry[]): Promise<void> {
     const bytes = Buffer.concat([...packParts, encodePackHeader(repo.key.data, packEntries)]);
+    packParts.length = 0; // the worker buffers the parts point into can go now, not after the upload
     const packId = sha256Hex(bytes);
     await repo.storage.put(packKey(packId), bytes);
     index.addPack(packId, packEntries);

@@ -172,6 +172,7 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
           continue;
         }
         const { data, release } = await step;
+        started[i] = 0; // drop the reference: written data must not live until the file is done
         try {
           await writeAll(file, data, position);
         } finally {
