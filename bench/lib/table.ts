@@ -1,0 +1,65 @@
+// The printed summary: one column per tool, then Lifeboat's ratio to each other tool.
+import type { ToolResult } from './suite.js';
+
+interface Row {
+  label: string;
+  /** "higher" when a bigger number is better (throughput) */
+  better: 'higher' | 'lower';
+  value: (r: ToolResult) => number | undefined;
+  format: (x: number) => string;
+}
+
+const MB = 1e6;
+const ROWS: Row[] = [
+  { label: 'backup base, MB/s (median)', better: 'higher', value: (r) => r.backupMBps, format: (x) => x.toFixed(0) },
+  { label: 'restore base, MB/s (median)', better: 'higher', value: (r) => r.restoreMBps, format: (x) => x.toFixed(0) },
+  { label: 'peak RSS backup, MB', better: 'lower', value: (r) => r.backupPeakRss && r.backupPeakRss / MB, format: (x) => x.toFixed(0) },
+  { label: 'peak RSS restore, MB', better: 'lower', value: (r) => r.restorePeakRss && r.restorePeakRss / MB, format: (x) => x.toFixed(0) },
+  { label: 'repository after series, GB', better: 'lower', value: (r) => r.seriesRepoBytes && r.seriesRepoBytes / 1e9, format: (x) => x.toFixed(2) },
+  { label: 'series backup, s (first pass)', better: 'lower', value: (r) => r.seriesBackupSeconds, format: (x) => x.toFixed(1) },
+  { label: 'no-change re-backup, s', better: 'lower', value: (r) => r.rebackupSeconds, format: (x) => x.toFixed(2) },
+];
+
+export interface Ratio {
+  metric: string;
+  other: string;
+  /** lifeboat / other */
+  ratio: number;
+  better: 'higher' | 'lower';
+}
+
+export function ratios(results: ToolResult[]): Ratio[] {
+  const lb = results.find((r) => r.tool === 'lifeboat' && !r.error);
+  if (!lb) return [];
+  const out: Ratio[] = [];
+  for (const other of results.filter((r) => r.tool !== 'lifeboat' && !r.error)) {
+    for (const row of ROWS) {
+      const a = row.value(lb);
+      const b = row.value(other);
+      if (a !== undefined && b !== undefined && b > 0) out.push({ metric: row.label, other: other.tool, ratio: a / b, better: row.better });
+    }
+  }
+  return out;
+}
+
+export function renderTable(results: ToolResult[]): string {
+  const others = results.filter((r) => r.tool !== 'lifeboat' && !r.error).map((r) => r.tool);
+  const rs = ratios(results);
+  const head = ['', ...results.map((r) => r.tool), ...others.map((o) => `lifeboat/${o}`)];
+  const lines = ROWS.map((row) => [
+    `${row.label} (${row.better} is better)`,
+    ...results.map((r) => {
+      const v = r.error ? undefined : row.value(r);
+      return v === undefined ? (r.error ? 'failed' : '-') : row.format(v);
+    }),
+    ...others.map((o) => {
+      const x = rs.find((q) => q.metric === row.label && q.other === o);
+      return x ? `${x.ratio.toFixed(2)}x` : '-';
+    }),
+  ]);
+  const all = [head, ...lines];
+  const widths = head.map((_, i) => Math.max(...all.map((l) => l[i].length)));
+  const fmt = (l: string[]): string => l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const errors = results.filter((r) => r.error).map((r) => `${r.tool} failed: ${r.error}`);
+  return [fmt(head), ...lines.map(fmt), ...errors].join('\n');
+}
