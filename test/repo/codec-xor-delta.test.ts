@@ -46,11 +46,13 @@ test('xor-delta is lossless for every dtype and length, against related and unre
     }
     const related = next() < 0.8;
     const raw = related ? perturb(next, base, 1 + randomInt(next, 4), next() * 0.2) : randomBytes(next, length);
-    const out = codec.encode(raw, { dtype, base });
+    // Inputs at any byte offset, as pieces of a batch buffer arrive.
+    const shift = (b: Uint8Array, by: number) => { const c = new Uint8Array(b.length + by); c.set(b, by); return c.subarray(by); };
+    const out = codec.encode(shift(raw, i % 4), { dtype, base: shift(base, (i >> 2) % 4) });
     if (out === undefined) continue;
     encoded++;
     assert.ok(out.length < raw.length, 'only when smaller');
-    assert.deepEqual(decoder.decode(out, raw.length, base), raw, `case ${i}: ${dtype}, ${length} bytes`);
+    assert.deepEqual(decoder.decode(out, raw.length, shift(base, (i >> 3) % 4)), raw, `case ${i}: ${dtype}, ${length} bytes`);
   }
   assert.ok(encoded > 100, `most related cases encode (${encoded})`);
 });

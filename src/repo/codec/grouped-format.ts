@@ -12,6 +12,7 @@
  */
 import { FormatError } from '../errors.js';
 import { elementCount, mergePlanes, splitPlanes, type PlaneWidth } from './planes.js';
+import { alignedView, reusableBuffer } from './xor.js';
 import type { ZstdContext, ZstdProfile } from './zstd-context.js';
 
 export const GROUPED_VERSION = 1;
@@ -29,6 +30,8 @@ export function groupedHeaderLength(width: PlaneWidth): number {
 /** Scratch memory reused across calls of one codec instance (one worker thread). */
 export interface PlaneScratch {
   planes(width: PlaneWidth, n: number): Uint8Array[];
+  /** Room for an aligned copy of an unaligned input. */
+  copy(length: number): Uint8Array;
   /** Output room for compressing one sample. */
   readonly probe: Uint8Array;
 }
@@ -36,6 +39,7 @@ export interface PlaneScratch {
 export function makePlaneScratch(zstd: ZstdContext): PlaneScratch {
   let buf = new ArrayBuffer(0);
   return {
+    copy: reusableBuffer(),
     probe: new Uint8Array(payingSize(SAMPLE)),
     planes(width, n) {
       const stride = (n + 7) & ~7; // keeps each plane 8-byte aligned for the word loops
@@ -67,7 +71,7 @@ export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdCont
   const n = elementCount(raw.length, width);
   const tail = raw.length - n * width;
   const planes = scratch.planes(width, n);
-  splitPlanes(raw, width, planes);
+  splitPlanes(alignedView(raw, scratch.copy), width, planes);
   // allocUnsafe: every byte of the returned range is written below (the reserve by the caller).
   const all = Buffer.allocUnsafe(reserve + groupedHeaderLength(width) + raw.length);
   const out = all.subarray(reserve);

@@ -15,7 +15,7 @@ import { CodecId, type Codec, type EncodeHint } from './codec.js';
 import { FormatError } from '../errors.js';
 import { MAX_GROUPED_LENGTH, planeWidth, WEIGHT_PLANES } from './byte-grouped.js';
 import { decodeGrouped, encodeGrouped, makePlaneScratch, view, type PlaneScratch } from './grouped-format.js';
-import { xorInto } from './xor.js';
+import { alignedView, reusableBuffer, xorInto } from './xor.js';
 import { makeZstdContext, type ZstdContext, type ZstdProfile } from './zstd-context.js';
 
 export const XOR_VERSION = 1;
@@ -29,14 +29,6 @@ export const INNER_GROUPED = 2;
  */
 export const DELTA_PLANES: ZstdProfile = WEIGHT_PLANES;
 export const DELTA_OTHER: ZstdProfile = { level: 1 };
-
-function reusable(): (length: number) => Uint8Array {
-  let buf = new Uint8Array(0);
-  return (length) => {
-    if (buf.length < length) buf = new Uint8Array(length);
-    return buf.subarray(0, length);
-  };
-}
 
 /** The stored form of `diff`, or undefined when it would not be smaller than the piece. */
 function encodeXor(diff: Uint8Array, hint: EncodeHint, zstd: ZstdContext, scratch: PlaneScratch): Uint8Array | undefined {
@@ -59,7 +51,8 @@ function encodeXor(diff: Uint8Array, hint: EncodeHint, zstd: ZstdContext, scratc
 export function makeXorDeltaCodec(): Codec {
   const zstd = makeZstdContext();
   const scratch = makePlaneScratch(zstd);
-  const diffBuffer = reusable();
+  const diffBuffer = reusableBuffer();
+  const baseCopy = reusableBuffer();
   return {
     id: CodecId.xorDelta,
     name: 'xor-delta',
@@ -67,7 +60,7 @@ export function makeXorDeltaCodec(): Codec {
       const base = hint.base;
       if (!base || base.length !== raw.length || raw.length === 0 || raw.length > MAX_GROUPED_LENGTH) return undefined;
       const diff = diffBuffer(raw.length);
-      xorInto(diff, raw, base);
+      xorInto(diff, alignedView(raw, scratch.copy), alignedView(base, baseCopy));
       return encodeXor(diff, hint, zstd, scratch);
     },
     decode(encoded, rawLength, base) {
@@ -85,7 +78,7 @@ export function makeXorDeltaCodec(): Codec {
       } else {
         throw new FormatError(`xor-delta blob has unknown inner method ${encoded[1]}: upgrade lifeboat`);
       }
-      xorInto(diff, diff, base);
+      xorInto(diff, diff, alignedView(base, baseCopy));
       return diff;
     },
   };
