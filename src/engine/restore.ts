@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobIndex } from '../repo/blob-index.js';
+import { isZero } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { FormatError, IntegrityError, RepoError } from '../repo/errors.js';
 import { loadIndex } from '../repo/index-store.js';
@@ -51,6 +52,8 @@ export class RestoreFailedError extends RepoError {
 /** A read from a pack covers consecutive blobs up to this size. */
 const FETCH_BYTES = 16 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
+/** Filesystem block size: zero blocks inside blobs are not written, so they stay holes. */
+const HOLE_BLOCK = 4096;
 /** Range reads in flight per file, ahead of the one being written. */
 const READ_AHEAD = 4;
 
@@ -174,7 +177,7 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
         const { data, release } = await step;
         started[i] = 0; // drop the reference: written data must not live until the file is done
         try {
-          await writeAll(file, data, position);
+          await writeSkippingZeros(file, data, position);
         } finally {
           release();
         }
@@ -237,6 +240,28 @@ async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
     [own as ArrayBuffer],
   );
   return Buffer.from(reply.buffer);
+}
+
+/**
+ * Writes `data` at `position` except its block-aligned runs of zeros. The file was created at its
+ * full size, so skipped blocks read back as zeros and stay holes. Needed because content-defined
+ * cuts cannot fall inside zeros: a blob that straddles data and a hole carries up to a max chunk
+ * of zeros, which written out would fill the hole.
+ */
+async function writeSkippingZeros(file: fs.FileHandle, data: Buffer, position: number): Promise<void> {
+  let run = -1; // start of the pending non-zero run
+  for (let at = 0; at < data.length; ) {
+    const end = Math.min(data.length, at + HOLE_BLOCK - ((position + at) % HOLE_BLOCK));
+    // Most blocks of real data fail on the first or last byte, without a full compare.
+    const zero = data[at] === 0 && data[end - 1] === 0 && isZero(data, at, end);
+    if (!zero && run < 0) run = at;
+    if (zero && run >= 0) {
+      await writeAll(file, data.subarray(run, at), position + run);
+      run = -1;
+    }
+    at = end;
+  }
+  if (run >= 0) await writeAll(file, data.subarray(run), position + run);
 }
 
 async function writeAll(file: fs.FileHandle, data: Buffer, position: number): Promise<void> {
