@@ -1,0 +1,62 @@
+/** Running the real CLI (bin/lifeboat.js, on the compiled dist/) as a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TEST_PASSWORD } from './test-repo.js';
+
+export const BIN = fileURLToPath(new URL('../../../bin/lifeboat.js', import.meta.url));
+
+export interface CliOptions {
+  /** Extra environment; LIFEBOAT_PASSWORD defaults to the test password (set to undefined to remove). */
+  env?: Record<string, string | undefined>;
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
+  const env: Record<string, string> = {};
+  const merged = { ...process.env, LIFEBOAT_PASSWORD: TEST_PASSWORD, ...options.env };
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined && !k.startsWith('LIFEBOAT_DEBUG')) env[k] = v;
+  return spawn(process.execPath, [BIN, ...args], { env, uid: options.uid, gid: options.gid, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Collects output and the exit status of a spawned CLI. */
+export function finished(child: ChildProcess, timeoutMs = 120_000): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`lifeboat did not finish within ${timeoutMs} ms; stderr so far: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return finished(spawnCli(args, options), options.timeoutMs);
+}
+
+/** Runs the CLI with --json and parses stdout; fails with the CLI's stderr when it is not JSON. */
+export async function runCliJson<T = unknown>(args: string[], options: CliOptions = {}): Promise<{ result: CliResult; json: T }> {
+  const result = await runCli([...args, '--json'], options);
+  try {
+    return { result, json: JSON.parse(result.stdout) as T };
+  } catch {
+    throw new Error(`lifeboat ${args.join(' ')} --json printed no JSON (exit ${result.code}): stdout ${JSON.stringify(result.stdout)} stderr ${JSON.stringify(result.stderr)}`);
+  }
+}
