@@ -24,11 +24,11 @@ export async function createS3Bucket(url: string, options: S3Options = {}, creat
   try {
     try {
       await client.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: create.objectLock === true }));
-      return;
     } catch (err) {
       if ((err as Error).name !== 'BucketAlreadyOwnedByYou' && (err as Error).name !== 'BucketAlreadyExists') throw err;
+      await client.send(new HeadBucketCommand({ Bucket: bucket }));
     }
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    // Ceph answers 200 to creating a bucket its caller already owns, whatever it was created with.
     if (create.objectLock && !(await hasObjectLock(client, bucket))) {
       throw new StorageError(`bucket ${bucket} at ${endpoint} exists without Object Lock, which can only be enabled when a bucket is created: use a new bucket`);
     }

@@ -13,12 +13,12 @@ import {
   PutObjectCommand,
   type PutObjectCommandInput,
   UploadPartCommand,
-  type ObjectLockMode,
 } from '@aws-sdk/client-s3';
 import { AlreadyExistsError } from './errors.js';
 import type { Attempt } from './retry.js';
 import { versionsOf } from './s3-delete.js';
 import { s3Request, type S3Context } from './s3-request.js';
+import { setRetention, withLockHint } from './s3-retention.js';
 import type { PutOptions } from './storage.js';
 
 /** The metadata key (x-amz-meta-sha256) holding the hex SHA-256 of an object's bytes. */
@@ -32,7 +32,7 @@ export interface PutContext extends S3Context {
 export async function putObject(ctx: PutContext, key: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
   const sha256 = createHash('sha256').update(data).digest('hex');
   const lock = options.retainUntil
-    ? { ObjectLockMode: ctx.options.lockMode as ObjectLockMode, ObjectLockRetainUntilDate: options.retainUntil }
+    ? { ObjectLockMode: ctx.options.lockMode, ObjectLockRetainUntilDate: options.retainUntil }
     : {};
   const multipart = data.length > ctx.options.multipartThreshold;
   // Ceph 16 honours If-None-Match: * only on a single PUT into an unversioned bucket; elsewhere a
@@ -41,7 +41,11 @@ export async function putObject(ctx: PutContext, key: string, data: Uint8Array, 
   const conditional = options.ifAbsent === true && !multipart && !versioned;
   if (options.ifAbsent && !conditional && (await exists(ctx, key))) throw new AlreadyExistsError(key, ctx.location);
   const object = { Bucket: ctx.bucket, Key: ctx.prefix + key, Metadata: { [SHA256_METADATA]: sha256 }, ...lock };
-  const versionId = multipart ? await putMultipart(ctx, key, data, object, sha256) : await putSingle(ctx, key, data, object, sha256, conditional);
+  const versionId = await withLockHint(ctx, key, () =>
+    multipart ? putMultipart(ctx, key, data, object, sha256) : putSingle(ctx, key, data, object, sha256, conditional),
+  );
+  // Ceph 16 ignores Object Lock headers on CreateMultipartUpload: lock the finished object itself.
+  if (multipart && options.retainUntil) await setRetention(ctx, key, versionId, ctx.options.lockMode, options.retainUntil);
   if (versioned) await settleVersionRace(ctx, key, versionId);
 }
 

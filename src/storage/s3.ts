@@ -7,7 +7,7 @@
  * are checked by the caller, whose object ids are SHA-256 sums). See docs/s3.md.
  */
 import { createHash } from 'node:crypto';
-import { GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NotFoundError, StorageError } from './errors.js';
 import { TransientError } from './retry.js';
 import { createS3Client } from './s3-client.js';
@@ -16,6 +16,7 @@ import { createLimiter } from './s3-limit.js';
 import { formatS3Url, parseS3Url, resolveS3Options, type S3Options } from './s3-options.js';
 import { httpStatus, putObject, SHA256_METADATA, type PutContext } from './s3-put.js';
 import { makeContext, readBody, s3Request, type S3Context } from './s3-request.js';
+import { extendRetention } from './s3-retention.js';
 import type { ByteRange, ObjectInfo, PutOptions, Storage } from './storage.js';
 
 export type { S3Options } from './s3-options.js';
@@ -136,21 +137,6 @@ async function* listObjects(ctx: S3Context, prefix: string): AsyncIterable<Objec
     }
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken !== undefined);
-}
-
-async function extendRetention(ctx: S3Context, key: string, until: Date): Promise<void> {
-  const head = await s3Request(ctx, { operation: 'HEAD', key }, (attempt) =>
-    ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }),
-  );
-  if (head.ObjectLockRetainUntilDate && head.ObjectLockRetainUntilDate >= until) return;
-  // Keep a stricter mode already set (COMPLIANCE cannot be turned into GOVERNANCE).
-  const Mode = head.ObjectLockMode ?? ctx.options.lockMode;
-  await s3Request(ctx, { operation: 'extend retention of', key }, (attempt) =>
-    ctx.client.send(
-      new PutObjectRetentionCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: head.VersionId, Retention: { Mode, RetainUntilDate: until } }),
-      { abortSignal: attempt.signal },
-    ),
-  );
 }
 
 async function bucketVersioned(ctx: S3Context): Promise<boolean> {
