@@ -7,6 +7,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerInit } from './commands/init.js';
 import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
+import { registerQuickstart } from './commands/quickstart.js';
 import { registerRestore } from './commands/restore.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStats } from './commands/stats.js';
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .version(PROGRAM.split(' ')[1])
     .exitOverride()
     .showSuggestionAfterError();
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerStats, registerKey, registerUnlock]) {
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerStats, registerKey, registerUnlock, registerQuickstart]) {
     register(program);
   }
   return program;
