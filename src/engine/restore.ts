@@ -78,7 +78,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     async function restoreNode(node: Node, dest: string): Promise<void> {
       if (!isInside(target, dest)) throw new FormatError(`refusing to write ${dest}: outside the target ${target}`);
       if (node.type === 'dir') {
-        await fs.mkdir(dest, { recursive: true });
+        await makeDir(dest);
         const children = (await trees.load(node.subtree)).nodes;
         await Promise.all(children.map((c) => restoreNode(c, path.join(dest, checkNodeName(c.name, dest)))));
         dirTimes.push({ dest, node });
@@ -270,6 +270,17 @@ async function writeAll(file: fs.FileHandle, data: Buffer, position: number): Pr
     const { bytesWritten } = await file.write(data, done, data.length - done, position + done);
     done += bytesWritten;
   }
+}
+
+/**
+ * Creates a directory, or accepts one that exists; never a symlink or anything else in its place:
+ * following a link the target already had (or one the snapshot put there) could write outside it.
+ */
+async function makeDir(dest: string): Promise<void> {
+  await fs.mkdir(dest).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  if (!(await fs.lstat(dest)).isDirectory()) throw new FormatError(`refusing to restore into ${dest}: it exists and is not a directory (symlinks are never followed)`);
 }
 
 function isInside(root: string, p: string): boolean {

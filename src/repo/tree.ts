@@ -71,7 +71,13 @@ export function decodeTree(plain: Buffer, treeId: string): Tree {
     throw new FormatError(`tree ${treeId.slice(0, 12)} is not valid JSON`);
   }
   if (!Array.isArray(tree?.nodes)) throw new FormatError(`tree ${treeId.slice(0, 12)} has no node list`);
-  for (const node of tree.nodes) checkNodeName(node.name, `tree ${treeId.slice(0, 12)}`);
+  const names = new Set<string>();
+  for (const node of tree.nodes) {
+    const name = checkNodeName(node.name, `tree ${treeId.slice(0, 12)}`);
+    // Two entries with one name (a symlink and a directory, say) would make restore's result depend on order.
+    if (names.has(name)) throw new FormatError(`tree ${treeId.slice(0, 12)} names ${JSON.stringify(name)} twice: the snapshot is damaged or was forged`);
+    names.add(name);
+  }
   return tree;
 }
 
