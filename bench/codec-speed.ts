@@ -6,7 +6,9 @@
  *
  * FILE is planned by the tensor splitter; every tensor piece is encoded with byte-grouped
  * (codec 2), plain zstd-1 for comparison, and, given PARENT, XOR delta (codec 3) against the
- * parent's piece of the same label. Encode/decode MB/s are over raw bytes, median of --runs.
+ * parent's piece of the same label. Encode/decode MB/s are over raw bytes, median of --runs,
+ * by CPU time of this process (so that other jobs on a shared machine do not skew them;
+ * zstd runs in this thread) and, in brackets, by wall-clock time.
  * Files come from /work/shared/bench/gen-checkpoints.mjs (e.g. --params 125M --series base,ft-full).
  */
 import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
@@ -93,38 +95,50 @@ function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
+/** Milliseconds of CPU this process used (user + system). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function measure(codec: Codec, pieces: Piece[], hint: (p: Piece) => EncodeHint, runs: number): string {
   const enc: number[] = [];
   const dec: number[] = [];
+  const encWall: number[] = [];
+  const decWall: number[] = [];
   let raw = 0;
   let stored = 0;
   let used = 0;
   for (let r = 0; r < runs + 1; r++) {
-    let te = 0;
-    let td = 0;
+    let te = 0, td = 0, we = 0, wd = 0;
     raw = stored = used = 0;
     for (const p of pieces) {
       const h = hint(p);
-      const t0 = performance.now();
+      const [c0, t0] = [cpuMs(), performance.now()];
       const e = codec.encode(p.data, h);
-      const t1 = performance.now();
+      const [c1, t1] = [cpuMs(), performance.now()];
       raw += p.data.length;
       stored += e ? e.length : p.data.length;
+      te += c1 - c0;
+      we += t1 - t0;
       if (e) {
         used++;
         const d = codec.decode(e, p.data.length, h.base);
-        td += performance.now() - t1;
+        td += cpuMs() - c1;
+        wd += performance.now() - t1;
         if (r === 0 && Buffer.compare(d, p.data) !== 0) throw new Error(`${codec.name}: ${p.label} does not round-trip`);
       }
-      te += t1 - t0;
     }
     if (r > 0) { // run 0 warms up the JIT and checks losslessness
       enc.push(raw / 1e3 / te);
       dec.push(raw / 1e3 / td);
+      encWall.push(raw / 1e3 / we);
+      decWall.push(raw / 1e3 / wd);
     }
   }
   const pct = ((100 * stored) / raw).toFixed(1);
-  return `${codec.name.padEnd(16)} ${(raw / 1e6).toFixed(0).padStart(6)} MB  stored ${pct.padStart(5)}%  ratio ${(raw / stored).toFixed(3).padStart(7)}  encode ${median(enc).toFixed(0).padStart(5)} MB/s  decode ${median(dec).toFixed(0).padStart(5)} MB/s  (${used}/${pieces.length} pieces)`;
+  const mbs = (cpu: number[], wall: number[]) => `${median(cpu).toFixed(0).padStart(5)} (${median(wall).toFixed(0)}) MB/s`;
+  return `${codec.name.padEnd(16)} ${(raw / 1e6).toFixed(0).padStart(6)} MB  stored ${pct.padStart(5)}%  ratio ${(raw / stored).toFixed(3).padStart(7)}  encode ${mbs(enc, encWall)}  decode ${mbs(dec, decWall)}  (${used}/${pieces.length} pieces)`;
 }
 
 async function main(): Promise<void> {
