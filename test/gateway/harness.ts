@@ -28,7 +28,7 @@ export interface Setup {
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
-export async function setup(groups: readonly GroupSpec[], extraYaml = '', opts: { latencyMs?: number; chunkIntervalMs?: number } = {}): Promise<Setup> {
+export async function setup(groups: readonly GroupSpec[], extraYaml = '', opts: { latencyMs?: number; chunkIntervalMs?: number; healthInterval?: string } = {}): Promise<Setup> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-gw-'));
   const fakes: Record<string, FakeUpstream> = {};
   for (const g of groups) for (const u of g.upstreams) fakes[u] = await startFakeUpstream({ name: u, latencyMs: opts.latencyMs, chunkIntervalMs: opts.chunkIntervalMs });
@@ -37,7 +37,7 @@ export async function setup(groups: readonly GroupSpec[], extraYaml = '', opts: 
     '  listen: 127.0.0.1:0',
     '  attempt_timeout: 400ms',
     '  deadline: 5s',
-    '  health_check: { interval: 100ms, timeout: 300ms, healthy_threshold: 2, unhealthy_threshold: 2 }',
+    `  health_check: { interval: ${opts.healthInterval ?? '100ms'}, timeout: 300ms, healthy_threshold: 2, unhealthy_threshold: 2 }`,
     '  outlier_detection: { consecutive_failures: 2, base_ejection: 2s, max_ejection: 10s }',
     '  groups:',
     ...groups.flatMap((g) => [
@@ -52,10 +52,17 @@ export async function setup(groups: readonly GroupSpec[], extraYaml = '', opts: 
   ].join('\n');
   const file = path.join(dir, 'lifeboat.yaml');
   await writeFile(file, yaml);
-  const config = parseGatewayConfig(yaml, file, { LIFEBOAT_GATEWAY_TOKEN: ADMIN_TOKEN });
   const logs: string[] = [];
   const log = (l: string) => logs.push(l);
-  const gateways: Gateway[] = [await startGateway(config, { log, drainMs: 200 })];
+  let config: ReturnType<typeof parseGatewayConfig>;
+  const gateways: Gateway[] = [];
+  try {
+    config = parseGatewayConfig(yaml, file, { LIFEBOAT_GATEWAY_TOKEN: ADMIN_TOKEN });
+    gateways.push(await startGateway(config, { log, drainMs: 200 }));
+  } catch (e) {
+    for (const f of Object.values(fakes)) await f.close();
+    throw e;
+  }
   const gw = gateways[0];
   await gw.health.probeAll();
   const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'not-checked', maxRetries: 0, timeout: 10_000 });
