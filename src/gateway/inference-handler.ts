@@ -82,8 +82,8 @@ function serveFromCache(ctx: GatewayContext, res: ServerResponse, key: string, s
   const entry = ctx.cache!.get(key, ctx.now());
   ctx.metrics.cacheLookup(entry !== undefined);
   if (!entry) return false;
+  res.setHeader('x-lifeboat-route', 'cache'); // set on the response object so track() can read it
   const headers = {
-    'x-lifeboat-route': 'cache',
     'x-lifeboat-upstream': entry.upstream,
     'x-lifeboat-cache': 'hit',
     age: String(Math.floor((ctx.now() - entry.createdAt) / 1000)),
@@ -101,7 +101,8 @@ function relay(ctx: GatewayContext, res: ServerResponse, c: Committed, record: {
   const name = c.candidate.upstream.name;
   const up = c.res;
   const isSse = String(up.headers['content-type'] ?? '').includes('text/event-stream');
-  res.writeHead(up.statusCode ?? 502, { ...passThroughHeaders(up), 'x-lifeboat-route': c.candidate.route, 'x-lifeboat-upstream': name });
+  res.setHeader('x-lifeboat-route', c.candidate.route); // set on the response object so track() can read it
+  res.writeHead(up.statusCode ?? 502, { ...passThroughHeaders(up), 'x-lifeboat-upstream': name });
   if (isSse) res.flushHeaders();
   const keep = record && up.statusCode === 200 && c.candidate.route !== 'degraded' && ctx.cache && ctx.config.cache?.record;
   const chunks: Buffer[] | undefined = keep ? [] : undefined;
