@@ -30,6 +30,31 @@ test('splitPlanes puts byte b of element i at planes[b][i], and mergePlanes inve
   }
 });
 
+test('splitPlanes and mergePlanes with an XOR operand split a XOR b and restore a', () => {
+  const next = rng(3);
+  for (const width of [2, 4] as PlaneWidth[]) {
+    for (let length = 0; length < 50; length++) {
+      for (let offset = 0; offset < 4; offset++) {
+        const a = at(offset, randomBytes(next, length));
+        const b = at((offset + 1) % 4, randomBytes(next, length));
+        const n = Math.floor(length / width);
+        const planes = Array.from({ length: width }, () => new Uint8Array(n));
+        splitPlanes(a, width, planes, b);
+        for (let i = 0; i < n; i++) for (let k = 0; k < width; k++) assert.equal(planes[k][i], a[i * width + k] ^ b[i * width + k]);
+        const dst = new Uint8Array(length);
+        mergePlanes(planes, width, dst, b);
+        assert.deepEqual(dst.subarray(0, n * width), a.slice(0, n * width));
+        // Aligned inputs take the word loops: check them explicitly too.
+        const a2 = a.slice();
+        const b2 = b.slice();
+        splitPlanes(a2, width, planes, b2);
+        mergePlanes(planes, width, dst, b2);
+        assert.deepEqual(dst.subarray(0, n * width), a2.subarray(0, n * width), `width ${width}, length ${length}`);
+      }
+    }
+  }
+});
+
 test('xorInto is its own inverse at any alignment', () => {
   const next = rng(2);
   for (let length = 0; length < 40; length++) {

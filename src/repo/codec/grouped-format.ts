@@ -61,17 +61,29 @@ function worthTrying(plane: Uint8Array, zstd: ZstdContext, profile: ZstdProfile,
   return zstd.compressInto(probe, plane.subarray(mid, mid + SAMPLE), profile) >= 0;
 }
 
+/** Optional arguments of encodeGrouped / decodeGrouped. */
+export interface GroupedOptions {
+  /** Bytes left free at the start of the encoded output for the caller's own header. */
+  reserve?: number;
+  /** The payload holds `raw XOR base` (same length as raw); XOR is fused into the plane loops. */
+  base?: Uint8Array;
+  /** Aligned room for a copy of an unaligned base. */
+  baseCopy?: (length: number) => Uint8Array;
+}
+
 /**
- * Encodes `raw` as a byte-grouped payload, after `reserve` bytes left for the caller's own
- * header. Always succeeds (all planes raw at worst); the caller decides whether it pays.
- * The output buffer is at most header + raw.length long: a plane is compressed straight
- * into its place with no more room than would pay, so nothing larger is ever allocated.
+ * Encodes `raw` (or raw XOR base) as a byte-grouped payload. Always succeeds (all planes raw at
+ * worst); the caller decides whether it pays. The output buffer is at most reserve + header +
+ * raw.length long: a plane is compressed straight into its place with no more room than
+ * would pay, so nothing larger is ever allocated.
  */
-export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdContext, profile: ZstdProfile, scratch: PlaneScratch, reserve = 0): Uint8Array {
+export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdContext, profile: ZstdProfile, scratch: PlaneScratch, options: GroupedOptions = {}): Uint8Array {
+  const reserve = options.reserve ?? 0;
+  const base = options.base && options.baseCopy ? alignedView(options.base, options.baseCopy) : options.base;
   const n = elementCount(raw.length, width);
   const tail = raw.length - n * width;
   const planes = scratch.planes(width, n);
-  splitPlanes(alignedView(raw, scratch.copy), width, planes);
+  splitPlanes(alignedView(raw, scratch.copy), width, planes, base);
   // allocUnsafe: every byte of the returned range is written below (the reserve by the caller).
   const all = Buffer.allocUnsafe(reserve + groupedHeaderLength(width) + raw.length);
   const out = all.subarray(reserve);
@@ -94,12 +106,13 @@ export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdCont
     writeU32(out, 3 + 5 * b, stored);
     pos += stored;
   }
-  out.set(raw.subarray(n * width), pos);
-  return view(all, 0, reserve + pos + tail);
+  for (let i = n * width; i < raw.length; i++) out[pos++] = raw[i] ^ (base ? base[i] : 0);
+  return view(all, 0, reserve + pos);
 }
 
-/** Decodes a byte-grouped payload that must expand to exactly `rawLength` bytes. */
-export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: ZstdContext, scratch: PlaneScratch): Uint8Array {
+/** Decodes a byte-grouped payload that must expand to exactly `rawLength` bytes (XORed with `base` when given). */
+export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: ZstdContext, scratch: PlaneScratch, options: GroupedOptions = {}): Uint8Array {
+  const base = options.base && options.baseCopy ? alignedView(options.base, options.baseCopy) : options.base;
   if (payload.length < 2) throw new FormatError('byte-grouped blob is truncated (no header)');
   const version = payload[0];
   const width = payload[1];
@@ -129,8 +142,8 @@ export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: Zstd
     pos += stored;
   }
   if (payload.length - pos !== tail) throw new FormatError(`byte-grouped blob: ${payload.length - pos} trailing bytes, expected ${tail}`);
-  mergePlanes(planes, width, out);
-  out.set(payload.subarray(pos), n * width);
+  mergePlanes(planes, width, out, base);
+  for (let i = n * width; i < rawLength; i++) out[i] = payload[pos++] ^ (base ? base[i] : 0);
   return view(out, 0, rawLength);
 }
 

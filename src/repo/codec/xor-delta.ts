@@ -30,38 +30,43 @@ export const INNER_GROUPED = 2;
 export const DELTA_PLANES: ZstdProfile = WEIGHT_PLANES;
 export const DELTA_OTHER: ZstdProfile = { level: 1 };
 
-/** The stored form of `diff`, or undefined when it would not be smaller than the piece. */
-function encodeXor(diff: Uint8Array, hint: EncodeHint, zstd: ZstdContext, scratch: PlaneScratch): Uint8Array | undefined {
+/** The stored form of raw XOR base, or undefined when it would not be smaller than the piece. */
+function encodeXor(raw: Uint8Array, base: Uint8Array, hint: EncodeHint, ctx: Context): Uint8Array | undefined {
   const width = planeWidth(hint.dtype);
-  if (width !== undefined && diff.length >= width) {
-    const out = encodeGrouped(diff, width, zstd, DELTA_PLANES, scratch, 2);
+  if (width !== undefined && raw.length >= width) {
+    const out = encodeGrouped(raw, width, ctx.zstd, DELTA_PLANES, ctx.scratch, { reserve: 2, base, baseCopy: ctx.baseCopy });
     out[0] = XOR_VERSION;
     out[1] = INNER_GROUPED;
-    return out.length < diff.length ? out : undefined;
+    return out.length < raw.length ? out : undefined;
   }
+  const diff = ctx.diff(raw.length);
+  xorInto(diff, alignedView(raw, ctx.scratch.copy), alignedView(base, ctx.baseCopy));
   // Room for a frame that makes the blob at least one byte smaller than the piece, no more.
   const out = Buffer.allocUnsafe(diff.length);
   out[0] = XOR_VERSION;
   out[1] = INNER_ZSTD;
-  const size = diff.length > 3 ? zstd.compressInto(out.subarray(2, diff.length - 1), diff, DELTA_OTHER) : -1;
+  const size = diff.length > 3 ? ctx.zstd.compressInto(out.subarray(2, diff.length - 1), diff, DELTA_OTHER) : -1;
   return size >= 0 ? view(out, 0, 2 + size) : undefined;
+}
+
+interface Context {
+  zstd: ZstdContext;
+  scratch: PlaneScratch;
+  diff: (length: number) => Uint8Array;
+  baseCopy: (length: number) => Uint8Array;
 }
 
 /** An XOR delta codec with its own zstd context and scratch memory: one instance per worker thread. */
 export function makeXorDeltaCodec(): Codec {
   const zstd = makeZstdContext();
-  const scratch = makePlaneScratch(zstd);
-  const diffBuffer = reusableBuffer();
-  const baseCopy = reusableBuffer();
+  const ctx: Context = { zstd, scratch: makePlaneScratch(zstd), diff: reusableBuffer(), baseCopy: reusableBuffer() };
   return {
     id: CodecId.xorDelta,
     name: 'xor-delta',
     encode(raw, hint) {
       const base = hint.base;
       if (!base || base.length !== raw.length || raw.length === 0 || raw.length > MAX_GROUPED_LENGTH) return undefined;
-      const diff = diffBuffer(raw.length);
-      xorInto(diff, alignedView(raw, scratch.copy), alignedView(base, baseCopy));
-      return encodeXor(diff, hint, zstd, scratch);
+      return encodeXor(raw, base, hint, ctx);
     },
     decode(encoded, rawLength, base) {
       if (!base) throw new FormatError('xor-delta blob needs its base blob to decode, and none was given');
@@ -69,17 +74,12 @@ export function makeXorDeltaCodec(): Codec {
       if (encoded.length < 2) throw new FormatError('xor-delta blob is truncated (no header)');
       if (encoded[0] !== XOR_VERSION) throw new FormatError(`xor-delta blob has format version ${encoded[0]}; this lifeboat reads version ${XOR_VERSION}: upgrade lifeboat`);
       const body = encoded.subarray(2);
-      let diff: Uint8Array;
-      if (encoded[1] === INNER_GROUPED) {
-        diff = decodeGrouped(body, rawLength, zstd, scratch);
-      } else if (encoded[1] === INNER_ZSTD) {
-        diff = view(Buffer.allocUnsafe(rawLength), 0, rawLength);
-        zstd.decompressExact(diff, body, 'xor-delta blob');
-      } else {
-        throw new FormatError(`xor-delta blob has unknown inner method ${encoded[1]}: upgrade lifeboat`);
-      }
-      xorInto(diff, diff, alignedView(base, baseCopy));
-      return diff;
+      if (encoded[1] === INNER_GROUPED) return decodeGrouped(body, rawLength, zstd, ctx.scratch, { base, baseCopy: ctx.baseCopy });
+      if (encoded[1] !== INNER_ZSTD) throw new FormatError(`xor-delta blob has unknown inner method ${encoded[1]}: upgrade lifeboat`);
+      const out = view(Buffer.allocUnsafe(rawLength), 0, rawLength);
+      zstd.decompressExact(out, body, 'xor-delta blob');
+      xorInto(out, out, alignedView(base, ctx.baseCopy));
+      return out;
     },
   };
 }
