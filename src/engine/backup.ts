@@ -18,6 +18,7 @@ import type { FileNode, Node, Tree } from '../repo/tree.js';
 
 type NodeBase = Pick<FileNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'>;
 import { readFileContent, type ContentContext } from './file-content.js';
+import { makeBufferPool } from './buffer-pool.js';
 import { makeLimit } from './limit.js';
 import { makePacker } from './packer.js';
 import { PROGRAM } from './program.js';
@@ -76,6 +77,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       gear: makeGear(repo.config.chunker),
       splitters: options.splitters ?? [],
       batches: makeLimit(pool.size + 1),
+      buffers: makeBufferPool(pool.size + 1),
       nextBatchId: () => ++batchId,
       onBytes: (n) => {
         progress.bytesDone += n;

@@ -8,6 +8,7 @@ import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Segment } from '../repo/chunker/chunker.js';
 import { nextCut, type Gear } from '../repo/chunker/fastcdc.js';
+import type { BufferPool } from './buffer-pool.js';
 import type { ChunkSpan } from './pipeline-protocol.js';
 
 export interface Batch {
@@ -15,16 +16,16 @@ export interface Batch {
   chunks: ChunkSpan[];
 }
 
-/** Reads of 16 MiB: at least twice the largest chunk, so every read yields whole chunks. */
-const READ_BYTES = 16 * 1024 * 1024;
+/** Reads of 8 MiB (at least twice the largest chunk or piece, so every read yields whole chunks): small enough that the few batches in flight stay well under 100 MB. */
+const READ_BYTES = 8 * 1024 * 1024;
 
-export async function* fileBatches(file: FileHandle, size: number, plan: readonly Segment[], gear: Gear, fileHash: Hash): AsyncGenerator<Batch> {
+export async function* fileBatches(file: FileHandle, size: number, plan: readonly Segment[], gear: Gear, fileHash: Hash, buffers: BufferPool): AsyncGenerator<Batch> {
   const readBytes = Math.max(READ_BYTES, 2 * gear.params.maxSize, ...plan.map((s) => 2 * (s.pieceSize ?? 0)));
   let pos = 0;
   let seg = 0;
   while (pos < size) {
     const want = Math.min(readBytes, size - pos);
-    const buf = Buffer.allocUnsafeSlow(want);
+    const buf = Buffer.from(buffers.take(readBytes), 0, want);
     const got = await readFully(file, buf, pos);
     if (got < want) throw Object.assign(new Error(`file shrank while being read (at byte ${pos + got} of ${size})`), { code: 'CHANGED' });
     const chunks: ChunkSpan[] = [];

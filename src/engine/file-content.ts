@@ -10,6 +10,7 @@ import type { FileSplitter, Segment } from '../repo/chunker/chunker.js';
 import { BlobType } from '../repo/pack.js';
 import type { ContentRef } from '../repo/tree.js';
 import { fileBatches, type Batch } from './file-batches.js';
+import type { BufferPool } from './buffer-pool.js';
 import type { Limit } from './limit.js';
 import type { Packer } from './packer.js';
 import type { ReplyOf } from './pipeline-protocol.js';
@@ -20,8 +21,9 @@ export interface ContentContext {
   packer: Packer;
   gear: Gear;
   splitters: readonly FileSplitter[];
-  /** Bounds the batches in memory at once (each up to 16 MiB). */
+  /** Bounds the batches in memory at once (each 8 MiB or so). */
   batches: Limit;
+  buffers: BufferPool;
   nextBatchId: () => number;
   onBytes: (n: number) => void;
   warn: (message: string) => void;
@@ -44,7 +46,7 @@ export async function readFileContent(ctx: ContentContext, path: string): Promis
     const hash = createHash('sha256');
     const pending: Array<Promise<ContentRef[]>> = [];
     let changed = false;
-    const batches = fileBatches(file, size, plan, ctx.gear, hash);
+    const batches = fileBatches(file, size, plan, ctx.gear, hash, ctx.buffers);
     try {
       // Read ahead while earlier batches are in the workers, but only as far as the batch limit allows.
       for (;;) {
@@ -113,13 +115,15 @@ async function storeBatch(ctx: ContentContext, batch: Batch): Promise<ContentRef
     }
   });
   if (select.length === 0) {
-    await ctx.pool.request(worker, { op: 'drop', batch: batchId });
+    const dropped = await ctx.pool.request<ReplyOf<'dropped'>>(worker, { op: 'drop', batch: batchId });
+    ctx.buffers.give(dropped.input);
   } else {
     const sealed = await ctx.pool.request<ReplyOf<'sealed'>>(worker, {
       op: 'seal',
       batch: batchId,
       select,
     });
+    ctx.buffers.give(sealed.input);
     const out = Buffer.from(sealed.buffer);
     let at = 0;
     for (let k = 0; k < select.length; k++) {

@@ -34,8 +34,9 @@ export type WorkerRequest =
 
 export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
-  | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[] }
-  | { op: 'dropped' }
+  /** `input` is the batch's buffer, handed back for reuse. */
+  | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[]; input: ArrayBuffer }
+  | { op: 'dropped'; input: ArrayBuffer }
   | { op: 'opened'; buffer: ArrayBuffer; lengths: number[] }
   | { op: 'error'; name: string; code?: string; message: string; index?: number }
 );

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isZero } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
-import { openBlob, sealBlob } from '../repo/blob.js';
+import { encodeBlob, openBlob } from '../repo/blob.js';
+import { SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import type { ChunkSpan, WorkerInit, WorkerReply, WorkerRequest } from './pipeline-protocol.js';
 
 const init = workerData as WorkerInit;
@@ -45,19 +46,29 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
     case 'seal': {
       const batch = batches.get(msg.batch)!;
       batches.delete(msg.batch);
-      const sealed = msg.select.map((i) => {
+      const encoded = msg.select.map((i) => {
         const c = batch.chunks[i];
-        return sealBlob(key, codecs, batch.data.subarray(c.start, c.start + c.length), { dtype: c.dtype });
+        return encodeBlob(codecs, batch.data.subarray(c.start, c.start + c.length), { dtype: c.dtype });
       });
-      const out = concat(sealed.map((s) => s.sealed));
+      // Seal every blob straight into one transferable buffer: no per-blob copies to concatenate.
+      const out = Buffer.from(new ArrayBuffer(encoded.reduce((n, e) => n + e.bytes.length + SEAL_OVERHEAD, 0)));
+      let at = 0;
+      const lengths = encoded.map((e) => {
+        const n = sealInto(key, 'blob', e.bytes, out, at);
+        at += n;
+        return n;
+      });
+      const input = batch.data.buffer as ArrayBuffer;
       return {
-        reply: { op: 'sealed', buffer: out, lengths: sealed.map((s) => s.sealed.length), codecs: sealed.map((s) => s.codec) },
-        transfer: [out],
+        reply: { op: 'sealed', buffer: out.buffer as ArrayBuffer, lengths, codecs: encoded.map((e) => e.codec), input },
+        transfer: [out.buffer as ArrayBuffer, input],
       };
     }
-    case 'drop':
+    case 'drop': {
+      const input = batches.get(msg.batch)!.data.buffer as ArrayBuffer;
       batches.delete(msg.batch);
-      return { reply: { op: 'dropped' }, transfer: [] };
+      return { reply: { op: 'dropped', input }, transfer: [input] };
+    }
     case 'open': {
       const data = Buffer.from(msg.buffer);
       const plain = msg.blobs.map((b) => openBlob(key, codecs, data.subarray(b.start, b.start + b.length), b.codec, b.rawLength, b.id, msg.verify));

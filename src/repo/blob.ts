@@ -1,7 +1,7 @@
 /** Turning a blob's plaintext into its sealed pack bytes and back, verifying its id. */
 import { open, seal, sha256 } from './crypto.js';
 import { IntegrityError } from './errors.js';
-import { chooseEncoding } from './codec/choose.js';
+import { chooseEncoding, type Encoded } from './codec/choose.js';
 import type { CodecSet } from './codec/all.js';
 import type { EncodeHint } from './codec/codec.js';
 
@@ -11,8 +11,13 @@ export interface SealedBlob {
 }
 
 export function sealBlob(key: Uint8Array, codecs: CodecSet, raw: Uint8Array, hint: EncodeHint): SealedBlob {
-  const { codec, bytes } = chooseEncoding(raw, hint, codecs.candidatesFor(hint.dtype));
+  const { codec, bytes } = encodeBlob(codecs, raw, hint);
   return { codec, sealed: seal(key, 'blob', bytes) };
+}
+
+/** The encoding step alone, for callers that seal many blobs into one buffer (sealInto). */
+export function encodeBlob(codecs: CodecSet, raw: Uint8Array, hint: EncodeHint): Encoded {
+  return chooseEncoding(raw, hint, codecs.candidatesFor(hint.dtype));
 }
 
 /**

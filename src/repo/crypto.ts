@@ -33,14 +33,24 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Encrypts into `out` at `at` when given (to assemble packs without copies); returns the sealed bytes. */
+/** Seals `plaintext`; returns nonce || ciphertext || tag. */
 export function seal(key: Uint8Array, kind: SealKind, plaintext: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(plaintext.length + SEAL_OVERHEAD);
+  sealInto(key, kind, plaintext, out, 0);
+  return out;
+}
+
+/** Seals `plaintext` into `out` at `at` (to assemble many sealed blobs without extra copies); returns the sealed length. */
+export function sealInto(key: Uint8Array, kind: SealKind, plaintext: Uint8Array, out: Buffer, at: number): number {
   const nonce = randomBytes(NONCE_BYTES);
+  nonce.copy(out, at);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(AAD[kind]);
-  const body = cipher.update(plaintext);
-  const final = cipher.final();
-  return Buffer.concat([nonce, body, final, cipher.getAuthTag()], SEAL_OVERHEAD + plaintext.length);
+  let pos = at + NONCE_BYTES;
+  pos += cipher.update(plaintext).copy(out, pos);
+  pos += cipher.final().copy(out, pos);
+  pos += cipher.getAuthTag().copy(out, pos);
+  return pos - at;
 }
 
 /** Decrypts and authenticates; any change to the bytes gives an IntegrityError naming `what`. */

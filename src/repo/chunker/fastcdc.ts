@@ -13,7 +13,7 @@
  */
 import type { CdcParams } from './chunker.js';
 
-export const DEFAULT_CDC: Omit<CdcParams, 'seed'> = { minSize: 512 * 1024, avgSize: 1024 * 1024, maxSize: 8 * 1024 * 1024 };
+export const DEFAULT_CDC: Omit<CdcParams, 'seed'> = { minSize: 512 * 1024, avgSize: 1024 * 1024, maxSize: 4 * 1024 * 1024 };
 
 export interface Gear {
   table: Int32Array;
