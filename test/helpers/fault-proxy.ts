@@ -38,6 +38,9 @@ export type FaultPlan = (request: RequestInfo) => Fault | undefined;
 
 export interface FaultProxyStats {
   requests: number;
+  /** Requests in flight now (head received, response not yet complete), and the most seen at once. */
+  inFlight: number;
+  peakInFlight: number;
   /** Faults that took effect, by kind. */
   injected: Record<string, number>;
 }
@@ -47,7 +50,7 @@ export interface FaultProxy {
   readonly url: string;
   readonly port: number;
   readonly stats: FaultProxyStats;
-  /** Replace the plan (and start counting injected faults afresh). */
+  /** Replace the plan (and start counting injected faults and the peak of requests in flight afresh). */
   setPlan(plan: FaultPlan | undefined): void;
   close(): Promise<void>;
 }
@@ -71,7 +74,7 @@ export function firstN(count: number, fault: Fault, match: (request: RequestInfo
 export async function startFaultProxy(target: { host: string; port: number }, plan?: FaultPlan): Promise<FaultProxy> {
   let current = plan;
   let index = 0;
-  const stats: FaultProxyStats = { requests: 0, injected: {} };
+  const stats: FaultProxyStats = { requests: 0, inFlight: 0, peakInFlight: 0, injected: {} };
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -94,27 +97,36 @@ export async function startFaultProxy(target: { host: string; port: number }, pl
       const parsed = parseHead(head.subarray(0, end).toString('latin1'));
       const info: RequestInfo = { index: ++index, ...parsed };
       stats.requests++;
+      stats.inFlight++;
+      stats.peakInFlight = Math.max(stats.peakInFlight, stats.inFlight);
+      let done = false;
+      const finished = () => {
+        if (!done) stats.inFlight--;
+        done = true;
+      };
+      client.on('close', finished);
       const fault = current?.(info);
       const rest = head.subarray(end + 4);
-      handle(client, rewriteHead(parsed.lines), rest, info, fault);
+      handle(client, rewriteHead(parsed.lines), rest, info, fault, finished);
     };
     client.on('data', onData);
   });
 
-  function handle(client: net.Socket, newHead: Buffer, rest: Buffer, info: RequestInfo, fault: Fault | undefined): void {
+  function handle(client: net.Socket, newHead: Buffer, rest: Buffer, info: RequestInfo, fault: Fault | undefined, finished: () => void): void {
     if (fault?.kind === 'reset') {
       injected('reset');
       client.resetAndDestroy();
       return;
     }
     if (fault?.kind === 'respond') {
-      respondItself(client, rest, info, fault);
+      respondItself(client, rest, info, fault, finished);
       return;
     }
     const upstream = net.connect(target.port, target.host);
     track(upstream);
     let stalled = false;
     // A stalled response keeps the client waiting even after the server has finished.
+    upstream.on('end', finished);
     upstream.on('close', () => (stalled ? undefined : client.end()));
     client.on('close', () => upstream.destroy());
     const closeBoth = (kind: string) => {
@@ -167,7 +179,7 @@ export async function startFaultProxy(target: { host: string; port: number }, pl
   }
 
   /** Answers like an S3 server would, once the request body (if any, unless 100-continue) is in. */
-  function respondItself(client: net.Socket, rest: Buffer, info: RequestInfo, fault: Extract<Fault, { kind: 'respond' }>): void {
+  function respondItself(client: net.Socket, rest: Buffer, info: RequestInfo, fault: Extract<Fault, { kind: 'respond' }>, finished: () => void): void {
     let pending = Number(info.headers['content-length'] ?? 0) - rest.length;
     const expectsContinue = /100-continue/i.test(info.headers.expect ?? '');
     const answer = () => {
@@ -177,6 +189,9 @@ export async function startFaultProxy(target: { host: string; port: number }, pl
           `x-amz-request-id: fault-${info.index}\r\nConnection: close\r\n\r\n${body}`,
       );
       injected('respond');
+      finished();
+      // A client still sending a body it was told not to send may never close its side: do it.
+      setTimeout(() => client.destroy(), 2000).unref();
     };
     if (pending <= 0 || expectsContinue) {
       answer();
@@ -201,6 +216,7 @@ export async function startFaultProxy(target: { host: string; port: number }, pl
     setPlan(next) {
       current = next;
       stats.injected = {};
+      stats.peakInFlight = stats.inFlight;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

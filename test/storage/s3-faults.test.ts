@@ -61,6 +61,19 @@ describe('S3 storage through a fault-injecting proxy', () => {
     });
   }
 
+  it('keeps at most maxInFlight requests in flight, and uses that many', async () => {
+    const s = openS3Storage(`s3://${bucket}/${freshPrefix()}`, rgwOptions({ endpoint: proxy.url, maxInFlight: 3, partSize: 5 * MiB, multipartThreshold: 6 * MiB }), {});
+    proxy.setPlan(undefined);
+    try {
+      const small = Array.from({ length: 12 }, (_, i) => s.put(`data/0${i % 10}/o${i}`, randomBytes(200_000)));
+      await Promise.all([...small, s.put('data/ff/large', randomBytes(20 * MiB))]);
+      assert.ok(proxy.stats.peakInFlight <= 3, `peak ${proxy.stats.peakInFlight} requests in flight`);
+      assert.ok(proxy.stats.peakInFlight >= 2, `peak ${proxy.stats.peakInFlight}: requests did not run in parallel`);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('fails with a clear error within 30 s when the server is down (default retry policy)', async () => {
     const port = await deadPort();
     const storage = openS3Storage(`s3://${bucket}/x`, rgwOptions({ endpoint: `http://127.0.0.1:${port}` }), {});
