@@ -1,0 +1,46 @@
+/**
+ * `lifeboat gateway --config lifeboat.yaml [--listen 127.0.0.1:8089]`: runs the inference gateway until
+ * SIGINT or SIGTERM, then stops it gracefully (in-flight requests finish, the cache is saved).
+ */
+import type { Command } from 'commander';
+import { parseListen } from '../../gateway/config.js';
+import { GatewayConfigError } from '../../gateway/errors.js';
+import { startGateway } from '../../gateway/gateway.js';
+import { loadGatewayConfig } from '../../gateway/load-config.js';
+
+export interface GatewayCommandOptions {
+  readonly config: string;
+  readonly listen?: string;
+}
+
+export function registerGateway(program: Command): void {
+  program
+    .command('gateway')
+    .description('run the OpenAI-compatible inference gateway (failover to standbys, a degraded model, cached answers)')
+    .option('-c, --config <file>', 'configuration file with a gateway: section', 'lifeboat.yaml')
+    .option('--listen <host:port>', 'address to listen on (overrides gateway.listen)')
+    .action((opts: GatewayCommandOptions) => runGatewayCommand(opts));
+}
+
+/** Resolves once the gateway has stopped after SIGINT/SIGTERM. Throws typed errors (GatewayError subclasses). */
+export async function runGatewayCommand(opts: GatewayCommandOptions): Promise<void> {
+  if (opts.listen !== undefined && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(opts.listen)) {
+    throw new GatewayConfigError(`--listen ${opts.listen} is not host:port; write e.g. --listen 127.0.0.1:8089`);
+  }
+  const config = await loadGatewayConfig(opts.config);
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} gateway: ${line}\n`);
+  const gw = await startGateway(config, { listen: opts.listen ? parseListen(opts.listen) : undefined, log });
+  const upstreams = config.groups.reduce((n, g) => n + g.upstreams.length, 0);
+  process.stdout.write(`lifeboat gateway listening on ${gw.url} (${config.groups.length} groups, ${upstreams} upstreams${config.adminToken ? ', admin API on' : `, admin API off: set ${config.adminTokenEnv}`})\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (s: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+  log(`${signal}: stopping (in-flight requests may finish for up to 5 s)`);
+  await gw.close();
+}
