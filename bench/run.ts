@@ -13,7 +13,7 @@ import { lifeboatStats, lifeboatTool } from './lib/lifeboat.js';
 import { run } from './lib/measure.js';
 import { resticTool } from './lib/restic.js';
 import { runSparse, type SparseResult } from './lib/sparse.js';
-import { runTool, type ToolResult } from './lib/suite.js';
+import { runSuite, type ToolResult } from './lib/suite.js';
 import { ratios, renderTable } from './lib/table.js';
 import type { BackupTool, ToolContext } from './lib/tool.js';
 
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
         log,
         extra: async (tool: BackupTool, repo: string) => (tool.name === 'lifeboat' ? lifeboatStats(lifeboatCmd, ctx, repo).catch((e: Error) => ({ error: e.message })) : undefined),
       };
-      for (const tool of tools) results.push(await runTool(tool, plan, { base: true, series: true }));
+      results.push(...(await runSuite(tools, plan)));
       process.stdout.write(`\n${a.paramsLabel} ${a.dtype} series: ${(manifest.totalBytes / 1e9).toFixed(2)} GB in ${manifest.versions.length} versions, base ${((manifest.versions.find((v) => v.name === 'base')?.bytes ?? 0) / 1e9).toFixed(2)} GB; ${os.cpus().length} cores\n`);
       process.stdout.write(renderTable(results) + '\n');
     }
@@ -99,7 +99,7 @@ async function main(): Promise<number> {
     }
     const doc = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version },
+      machine: { loadAverageAtEnd: os.loadavg(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version },
       lifeboatCommit: await gitCommit(),
       rssMethod: 'GNU time -f %M (ru_maxrss of the tool process, KiB x 1024)',
       options: { ...a, lifeboat: lifeboatCmd },

@@ -45,8 +45,9 @@ export function lifeboatTool(ctx: ToolContext, command: string[]): BackupTool {
       const parent = req.again ? ids.get(req.version) : asset !== 'base' && !hasAsset(ids, asset) ? ids.get('base') : undefined;
       const argv = [...command, 'backup', '-r', req.repo, '--asset', asset, '--json', ...(parent ? ['--parent', parent] : []), req.dir];
       const r = await measured(argv, { env });
-      if (!req.again) ids.set(req.version, snapshotIdOf(r.stdout, argv));
-      return r;
+      const doc = snapshotDoc(r.stdout, argv);
+      if (!req.again) ids.set(req.version, doc.id);
+      return { ...r, detail: doc.summary };
     },
     restore: async (repo, version, _sourceDir, target) => {
       const id = idsOf(repo).get(version);
@@ -62,10 +63,10 @@ function hasAsset(ids: Map<string, string>, asset: string): boolean {
   return false;
 }
 
-function snapshotIdOf(stdout: string, argv: string[]): string {
+function snapshotDoc(stdout: string, argv: string[]): { id: string; summary?: unknown } {
   try {
-    const doc = JSON.parse(stdout) as { id?: unknown };
-    if (typeof doc.id === 'string') return doc.id;
+    const doc = JSON.parse(stdout) as { id?: unknown; summary?: unknown };
+    if (typeof doc.id === 'string') return { id: doc.id, summary: doc.summary };
   } catch {
     // fall through to the error below
   }

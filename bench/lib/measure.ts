@@ -13,6 +13,8 @@ export interface RunResult {
   /** peak resident set size in bytes */
   peakRss: number;
   stdout: string;
+  /** what the tool reported about the run, when it reports anything useful (Lifeboat's --json summary) */
+  detail?: unknown;
 }
 
 export interface RunOptions {

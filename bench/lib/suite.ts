@@ -1,8 +1,10 @@
-// One tool's measurements, in one run: base backup and restore (median of repeats, fresh
-// repository each time, page cache warmed first), peak RSS of both, then the whole series as
-// one snapshot per version in order, the repository size after it, and the no-change
-// re-backup of every version.
+// The measurements, in one run: base backup and restore (median of repeats, fresh repository
+// each time, page cache warmed first; repeats interleave the tools so that load from other
+// processes hits all of them alike), peak RSS of both, then per tool the whole series as one
+// snapshot per version in order, the repository size after it, and the no-change re-backup
+// of every version.
 import { mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { compareTrees, treeBytes, warmCache } from './fsutil.js';
 import { median } from './measure.js';
@@ -14,6 +16,7 @@ export interface SeriesStep {
   seconds: number;
   peakRss: number;
   repoBytesAfter: number;
+  detail?: unknown;
 }
 
 export interface ToolResult {
@@ -24,6 +27,8 @@ export interface ToolResult {
   baseBytes: number;
   backupSeconds: number[];
   restoreSeconds: number[];
+  /** 1-minute load average before each base repeat (other processes on the machine) */
+  loadBefore?: number[];
   backupMBps?: number;
   restoreMBps?: number;
   backupPeakRss?: number;
@@ -33,7 +38,7 @@ export interface ToolResult {
   seriesRepoBytes?: number;
   seriesBackupSeconds?: number;
   rebackupSeconds?: number;
-  rebackup: Array<{ version: string; seconds: number }>;
+  rebackup: Array<{ version: string; seconds: number; detail?: unknown }>;
   extra?: unknown;
 }
 
@@ -53,54 +58,47 @@ async function freshDir(p: string): Promise<string> {
   return p;
 }
 
-async function measureBase(tool: BackupTool, plan: SuitePlan, r: ToolResult): Promise<void> {
+async function baseRepeat(tool: BackupTool, plan: SuitePlan, r: ToolResult, i: number): Promise<{ backupRss: number; restoreRss: number }> {
   const baseDir = path.join(plan.seriesDir, 'base');
-  const rssB: number[] = [];
-  const rssR: number[] = [];
-  for (let i = 1; i <= plan.repeats; i++) {
-    const repo = path.join(plan.workDir, 'repos', `${tool.name}-base-${i}`);
-    await rm(repo, { recursive: true, force: true });
-    await mkdir(path.dirname(repo), { recursive: true });
-    await tool.init(repo);
-    await warmCache(baseDir);
-    const b = await tool.backup({ repo, dir: baseDir, version: 'base' });
-    const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-${i}`));
-    const rs = await tool.restore(repo, 'base', baseDir, target);
-    r.backupSeconds.push(b.seconds);
-    r.restoreSeconds.push(rs.seconds);
-    rssB.push(b.peakRss);
-    rssR.push(rs.peakRss);
-    plan.log(`${tool.name} base #${i}: backup ${(r.baseBytes / 1e6 / b.seconds).toFixed(0)} MB/s (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${(r.baseBytes / 1e6 / rs.seconds).toFixed(0)} MB/s (${(rs.peakRss / 1e6).toFixed(0)} MB RSS)`);
-    if (i === 1) {
-      const problems = await compareTrees(baseDir, rs.restoredDir);
-      if (problems.length) throw new Error(`restore of base by ${tool.name} does not match the source: ${problems.slice(0, 5).join('; ')}`);
-      r.restoreVerified = true;
-    }
-    await rm(target, { recursive: true, force: true });
-    await rm(repo, { recursive: true, force: true });
+  const repo = path.join(plan.workDir, 'repos', `${tool.name}-base-${i}`);
+  await rm(repo, { recursive: true, force: true });
+  await mkdir(path.dirname(repo), { recursive: true });
+  await tool.init(repo);
+  await warmCache(baseDir);
+  (r.loadBefore ??= []).push(+os.loadavg()[0].toFixed(2));
+  const b = await tool.backup({ repo, dir: baseDir, version: 'base' });
+  const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-${i}`));
+  const rs = await tool.restore(repo, 'base', baseDir, target);
+  r.backupSeconds.push(b.seconds);
+  r.restoreSeconds.push(rs.seconds);
+  plan.log(`${tool.name} base #${i}: backup ${(r.baseBytes / 1e6 / b.seconds).toFixed(0)} MB/s (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${(r.baseBytes / 1e6 / rs.seconds).toFixed(0)} MB/s (${(rs.peakRss / 1e6).toFixed(0)} MB RSS), load ${os.loadavg()[0].toFixed(1)}`);
+  if (i === 1) {
+    const problems = await compareTrees(baseDir, rs.restoredDir);
+    if (problems.length) throw new Error(`restore of base by ${tool.name} does not match the source: ${problems.slice(0, 5).join('; ')}`);
+    r.restoreVerified = true;
   }
-  r.backupMBps = r.baseBytes / 1e6 / median(r.backupSeconds);
-  r.restoreMBps = r.baseBytes / 1e6 / median(r.restoreSeconds);
-  r.backupPeakRss = Math.max(...rssB);
-  r.restorePeakRss = Math.max(...rssR);
+  await rm(target, { recursive: true, force: true });
+  await rm(repo, { recursive: true, force: true });
+  return { backupRss: b.peakRss, restoreRss: rs.peakRss };
 }
 
 async function measureSeries(tool: BackupTool, plan: SuitePlan, r: ToolResult): Promise<void> {
   const repo = path.join(plan.workDir, 'repos', `${tool.name}-series`);
   await rm(repo, { recursive: true, force: true });
+  await mkdir(path.dirname(repo), { recursive: true });
   await tool.init(repo);
   await warmCache(plan.seriesDir);
   for (const v of plan.versions) {
     const b = await tool.backup({ repo, dir: path.join(plan.seriesDir, v.name), version: v.name });
     const repoBytesAfter = await treeBytes(repo);
-    r.series.push({ version: v.name, bytes: v.bytes, seconds: b.seconds, peakRss: b.peakRss, repoBytesAfter });
+    r.series.push({ version: v.name, bytes: v.bytes, seconds: b.seconds, peakRss: b.peakRss, repoBytesAfter, detail: b.detail });
     plan.log(`${tool.name} series ${v.name}: ${b.seconds.toFixed(2)} s, repository ${(repoBytesAfter / 1e9).toFixed(3)} GB`);
   }
   r.seriesRepoBytes = r.series[r.series.length - 1]?.repoBytesAfter;
   r.seriesBackupSeconds = r.series.reduce((s, x) => s + x.seconds, 0);
   for (const v of plan.versions) {
     const b = await tool.backup({ repo, dir: path.join(plan.seriesDir, v.name), version: v.name, again: true });
-    r.rebackup.push({ version: v.name, seconds: b.seconds });
+    r.rebackup.push({ version: v.name, seconds: b.seconds, detail: b.detail });
   }
   r.rebackupSeconds = r.rebackup.reduce((s, x) => s + x.seconds, 0);
   plan.log(`${tool.name} no-change re-backup of ${plan.versions.length} versions: ${r.rebackupSeconds.toFixed(2)} s`);
@@ -108,17 +106,37 @@ async function measureSeries(tool: BackupTool, plan: SuitePlan, r: ToolResult): 
   await rm(repo, { recursive: true, force: true });
 }
 
-/** Runs every measurement for one tool; a failure is recorded in `error`, not thrown, so the other tools still run. */
-export async function runTool(tool: BackupTool, plan: SuitePlan, parts: { base: boolean; series: boolean }): Promise<ToolResult> {
+function fail(r: ToolResult, e: unknown, log: (s: string) => void): void {
+  r.error = (e as Error).message;
+  log(`${r.tool}: ${r.error}`);
+}
+
+/** Runs every measurement for every tool; a tool's failure is recorded in its `error`, and the others go on. */
+export async function runSuite(tools: BackupTool[], plan: SuitePlan): Promise<ToolResult[]> {
   const base = plan.versions.find((v) => v.name === 'base');
-  const r: ToolResult = { tool: tool.name, settings: tool.settings, baseBytes: base?.bytes ?? 0, backupSeconds: [], restoreSeconds: [], series: [], rebackup: [] };
-  try {
-    r.version = await tool.version();
-    if (parts.base && base) await measureBase(tool, plan, r);
-    if (parts.series) await measureSeries(tool, plan, r);
-  } catch (e) {
-    r.error = (e as Error).message;
-    plan.log(`${tool.name}: ${r.error}`);
+  const results = tools.map((t): ToolResult => ({ tool: t.name, settings: t.settings, baseBytes: base?.bytes ?? 0, backupSeconds: [], restoreSeconds: [], series: [], rebackup: [] }));
+  for (let t = 0; t < tools.length; t++) await tools[t].version().then((v) => (results[t].version = v), (e) => fail(results[t], e, plan.log));
+  const rss = results.map(() => ({ backup: [] as number[], restore: [] as number[] }));
+  if (base) {
+    for (let i = 1; i <= plan.repeats; i++) {
+      for (let t = 0; t < tools.length; t++) {
+        if (results[t].error) continue;
+        await baseRepeat(tools[t], plan, results[t], i).then((x) => {
+          rss[t].backup.push(x.backupRss);
+          rss[t].restore.push(x.restoreRss);
+        }, (e) => fail(results[t], e, plan.log));
+      }
+    }
+    results.forEach((r, t) => {
+      if (r.error) return;
+      r.backupMBps = r.baseBytes / 1e6 / median(r.backupSeconds);
+      r.restoreMBps = r.baseBytes / 1e6 / median(r.restoreSeconds);
+      r.backupPeakRss = Math.max(...rss[t].backup);
+      r.restorePeakRss = Math.max(...rss[t].restore);
+    });
   }
-  return r;
+  for (let t = 0; t < tools.length; t++) {
+    if (!results[t].error) await measureSeries(tools[t], plan, results[t]).catch((e) => fail(results[t], e, plan.log));
+  }
+  return results;
 }
