@@ -11,6 +11,7 @@ import { GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListOb
 import { NotFoundError, StorageError } from './errors.js';
 import { TransientError } from './retry.js';
 import { createS3Client } from './s3-client.js';
+import { AccessDeniedError } from './s3-errors.js';
 import { deleteObject } from './s3-delete.js';
 import { createLimiter } from './s3-limit.js';
 import { formatS3Url, parseS3Url, resolveS3Options, type S3Options } from './s3-options.js';
@@ -45,6 +46,9 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
   const ctx: PutContext = {
     ...base,
     versioned: () => (versioning ??= bucketVersioned(base).catch((err: unknown) => {
+      // Credentials without s3:GetBucketVersioning: take the bucket as unversioned (AWS honours
+      // If-None-Match on versioned buckets anyway), rather than failing every delete.
+      if (err instanceof AccessDeniedError) return false;
       versioning = undefined;
       throw err;
     })),
