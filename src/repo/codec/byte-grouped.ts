@@ -13,7 +13,7 @@
  * plain zstd or raw. The result is also undefined when grouping saves nothing.
  */
 import { CodecId, type Codec, type DType } from './codec.js';
-import { decodeGrouped, encodeGrouped, makePlaneScratch } from './grouped-format.js';
+import { decodeGrouped, encodeGrouped, makeGroupedScratch } from './grouped-format.js';
 import type { PlaneWidth } from './planes.js';
 import { makeZstdContext, type ZstdProfile } from './zstd-context.js';
 
@@ -33,7 +33,7 @@ export function planeWidth(dtype: DType | undefined): PlaneWidth | undefined {
 /** A byte-grouped codec with its own zstd context and scratch memory: one instance per worker thread. */
 export function makeByteGroupedCodec(): Codec {
   const zstd = makeZstdContext();
-  const scratch = makePlaneScratch(zstd);
+  const scratch = makeGroupedScratch();
   return {
     id: CodecId.byteGrouped,
     name: 'byte-grouped',

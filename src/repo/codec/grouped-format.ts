@@ -12,7 +12,7 @@
  */
 import { FormatError } from '../errors.js';
 import { elementCount, mergePlanes, splitPlanes, type PlaneWidth } from './planes.js';
-import { alignedView, reusableBuffer } from './xor.js';
+import { alignedView, makePlaneScratch, type PlaneScratch } from './scratch.js';
 import type { ZstdContext, ZstdProfile } from './zstd-context.js';
 
 export const GROUPED_VERSION = 1;
@@ -27,31 +27,14 @@ export function groupedHeaderLength(width: PlaneWidth): number {
   return 2 + 5 * width;
 }
 
-/** Scratch memory reused across calls of one codec instance (one worker thread). */
-export interface PlaneScratch {
-  planes(width: PlaneWidth, n: number): Uint8Array[];
-  /** Room for an aligned copy of an unaligned input. */
-  copy(length: number): Uint8Array;
-  /** Output room for compressing one sample. */
-  readonly probe: Uint8Array;
-}
-
-export function makePlaneScratch(zstd: ZstdContext): PlaneScratch {
-  let buf = new ArrayBuffer(0);
-  return {
-    copy: reusableBuffer(),
-    probe: new Uint8Array(payingSize(SAMPLE)),
-    planes(width, n) {
-      const stride = (n + 7) & ~7; // keeps each plane 8-byte aligned for the word loops
-      if (buf.byteLength < stride * width) buf = new ArrayBuffer(stride * width);
-      return Array.from({ length: width }, (_, b) => new Uint8Array(buf, b * stride, n));
-    },
-  };
-}
-
 /** Largest stored size at which compressing `length` bytes pays. */
 function payingSize(length: number): number {
   return Math.floor(length * (1 - MIN_SAVING));
+}
+
+/** Scratch memory for encodeGrouped / decodeGrouped: one per codec instance. */
+export function makeGroupedScratch(): PlaneScratch {
+  return makePlaneScratch(payingSize(SAMPLE));
 }
 
 /** True when compressing a sample of `plane` pays; planes up to two samples long skip the probe. */

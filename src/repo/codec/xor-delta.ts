@@ -14,8 +14,9 @@
 import { CodecId, type Codec, type EncodeHint } from './codec.js';
 import { FormatError } from '../errors.js';
 import { MAX_GROUPED_LENGTH, planeWidth, WEIGHT_PLANES } from './byte-grouped.js';
-import { decodeGrouped, encodeGrouped, makePlaneScratch, view, type PlaneScratch } from './grouped-format.js';
-import { alignedView, reusableBuffer, xorInto } from './xor.js';
+import { decodeGrouped, encodeGrouped, makeGroupedScratch, view } from './grouped-format.js';
+import { alignedView, reusableBuffer, type PlaneScratch } from './scratch.js';
+import { xorInto } from './xor.js';
 import { makeZstdContext, type ZstdContext, type ZstdProfile } from './zstd-context.js';
 
 export const XOR_VERSION = 1;
@@ -59,7 +60,7 @@ interface Context {
 /** An XOR delta codec with its own zstd context and scratch memory: one instance per worker thread. */
 export function makeXorDeltaCodec(): Codec {
   const zstd = makeZstdContext();
-  const ctx: Context = { zstd, scratch: makePlaneScratch(zstd), diff: reusableBuffer(), baseCopy: reusableBuffer() };
+  const ctx: Context = { zstd, scratch: makeGroupedScratch(), diff: reusableBuffer(), baseCopy: reusableBuffer() };
   return {
     id: CodecId.xorDelta,
     name: 'xor-delta',

@@ -20,20 +20,3 @@ export function xorInto(dst: Uint8Array, a: Uint8Array, b: Uint8Array): void {
 function xorWords(dst: Uint32Array, a: Uint32Array, b: Uint32Array): void {
   for (let i = 0; i < dst.length; i++) dst[i] = a[i] ^ b[i];
 }
-
-/** `a` itself when 4-byte aligned, else a copy of it in `scratch` (which must be aligned and long enough). */
-export function alignedView(a: Uint8Array, scratch: (length: number) => Uint8Array): Uint8Array {
-  if ((a.byteOffset & 3) === 0) return a;
-  const copy = scratch(a.length);
-  copy.set(a);
-  return copy;
-}
-
-/** A growing, reusable, aligned buffer: one per codec instance, never returned to callers. */
-export function reusableBuffer(): (length: number) => Uint8Array {
-  let buf = new Uint8Array(0);
-  return (length) => {
-    if (buf.length < length) buf = new Uint8Array(length);
-    return buf.subarray(0, length);
-  };
-}
