@@ -88,7 +88,7 @@ function onlyTyped(f: () => unknown, what: string): void {
   }
 }
 
-test('fuzz: mutated safetensors files never crash the splitter and plans cover the file', async () => {
+test('fuzz: mutated safetensors files never crash the splitter and plans cover the file', { timeout: 60_000 }, async () => {
   const { st } = seeds();
   const next = rng(1);
   const stats = { planned: 0, warned: 0 };
@@ -104,7 +104,7 @@ test('fuzz: mutated safetensors files never crash the splitter and plans cover t
   assert.ok(stats.planned > CASES / 20 && stats.warned > CASES / 4, JSON.stringify(stats));
 });
 
-test('fuzz: mutated GGUF files never crash the splitter and plans cover the file', async () => {
+test('fuzz: mutated GGUF files never crash the splitter and plans cover the file', { timeout: 60_000 }, async () => {
   const { gguf } = seeds();
   const next = rng(2);
   const stats = { planned: 0, warned: 0 };
@@ -116,7 +116,7 @@ test('fuzz: mutated GGUF files never crash the splitter and plans cover the file
   assert.ok(stats.planned > CASES / 20 && stats.warned > CASES / 4, JSON.stringify(stats));
 });
 
-test('fuzz: random files under tensor names, with and without plausible prefixes', async () => {
+test('fuzz: random files under tensor names, with and without plausible prefixes', { timeout: 60_000 }, async () => {
   const next = rng(3);
   const stats = { planned: 0, warned: 0 };
   for (let i = 0; i < 500; i++) {
