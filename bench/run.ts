@@ -14,7 +14,7 @@ import { run } from './lib/measure.js';
 import { resticTool } from './lib/restic.js';
 import { runSparse, type SparseResult } from './lib/sparse.js';
 import { runSuite, type ToolResult } from './lib/suite.js';
-import { ratios, renderTable } from './lib/table.js';
+import { ratios, renderSeriesTable, renderTable } from './lib/table.js';
 import type { BackupTool, ToolContext } from './lib/tool.js';
 
 const log = (line: string): void => {
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       };
       results.push(...(await runSuite(tools, plan)));
       process.stdout.write(`\n${a.paramsLabel} ${a.dtype} series: ${(manifest.totalBytes / 1e9).toFixed(2)} GB in ${manifest.versions.length} versions, base ${((manifest.versions.find((v) => v.name === 'base')?.bytes ?? 0) / 1e9).toFixed(2)} GB; ${os.cpus().length} cores\n`);
-      process.stdout.write(renderTable(results) + '\n');
+      process.stdout.write(renderTable(results) + '\n\nrepository growth per version (stored / raw):\n' + renderSeriesTable(results) + '\n');
     }
     if (a.mode !== 'series') {
       const lb = tools.find((t) => t.name === 'lifeboat');

@@ -63,3 +63,23 @@ export function renderTable(results: ToolResult[]): string {
   const errors = results.filter((r) => r.error).map((r) => `${r.tool} failed: ${r.error}`);
   return [fmt(head), ...lines.map(fmt), ...errors].join('\n');
 }
+
+/** Per version: what each tool's repository grew by, as a share of the version's raw size. */
+export function renderSeriesTable(results: ToolResult[]): string {
+  const ok = results.filter((r) => !r.error && r.series.length > 0);
+  if (ok.length === 0) return '';
+  const head = ['version', 'raw MB', ...ok.map((r) => `${r.tool} stored`)];
+  const rows = ok[0].series.map((step, i) => [
+    step.version,
+    (step.bytes / 1e6).toFixed(1),
+    ...ok.map((r) => {
+      const s = r.series[i];
+      if (!s) return '-';
+      const grew = s.repoBytesAfter - (i > 0 ? r.series[i - 1].repoBytesAfter : 0);
+      return `${(grew / 1e6).toFixed(1)} MB ${((100 * grew) / s.bytes).toFixed(1).padStart(5)}%`;
+    }),
+  ]);
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((l) => l[i].length)));
+  return all.map((l) => l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
