@@ -8,6 +8,7 @@ import { registerInit } from './commands/init.js';
 import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
 import { registerQuickstart } from './commands/quickstart.js';
+import { registerReplication } from './commands/replicas.js';
 import { registerRestore } from './commands/restore.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStats } from './commands/stats.js';
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .version(PROGRAM.split(' ')[1])
     .exitOverride()
     .showSuggestionAfterError();
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerStats, registerKey, registerUnlock, registerQuickstart]) {
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerStats, registerKey, registerUnlock, registerQuickstart, registerReplication]) {
     register(program);
   }
   return program;

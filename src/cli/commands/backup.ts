@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { backup } from '../../engine/backup.js';
+import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
@@ -13,6 +14,7 @@ interface BackupFlags extends RepoFlags {
   tier?: number;
   parent?: string;
   force?: boolean;
+  retainDays?: number;
 }
 
 export function registerBackup(program: Command): void {
@@ -24,9 +26,11 @@ export function registerBackup(program: Command): void {
     .option('--tier <n>', 'recovery tier (1, 2, 3)', Number)
     .option('--parent <snapshot>', 'compare against this snapshot instead of the asset\'s latest')
     .option('--force', 're-read every file, even when it looks unchanged')
+    .option('--retain-days <n>', 'write with Object Lock retention of n days, and extend older data the snapshot needs (S3 with Object Lock)', Number)
     .action(async (paths: string[], flags: BackupFlags) => {
       const meta = Object.fromEntries(flags.meta.map(parseMeta));
-      await withRepo(flags, async ({ repo, out }) => {
+      await withRepo(flags, async ({ repo: opened, out }) => {
+        const repo = flags.retainDays === undefined ? opened : withRetention(opened, { until: retentionUntil(flags.retainDays) });
         const bar = startProgress('backup', !flags.json && !flags.quiet);
         const { snapshotId, snapshot } = await backup(repo, {
           asset: flags.asset,

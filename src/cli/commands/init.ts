@@ -2,19 +2,23 @@ import type { Command } from 'commander';
 import { initRepository } from '../../repo/repository.js';
 import { openStorage } from '../../storage/open.js';
 import { makeOutput } from '../output.js';
+import { chunkerParamsOf } from './copy.js';
 import { readPassword, repoUrl, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export function registerInit(program: Command): void {
   withRepoOptions(program.command('init').description('create a new, empty, encrypted repository'))
     .option('--pack-size <MiB>', 'target pack size in MiB (default 16)', Number)
     .option('--zstd-level <n>', 'zstd level for general data (default 1)', Number)
-    .action(async (flags: RepoFlags & { packSize?: number; zstdLevel?: number }) => {
+    .option('--copy-chunker-params-from <url>', 'use the chunker parameters of this repository, so that backups into both deduplicate alike (for copy)')
+    .option('--from-password-file <file>', 'password of that repository (env LIFEBOAT_FROM_PASSWORD_FILE or LIFEBOAT_FROM_PASSWORD)')
+    .action(async (flags: RepoFlags & { packSize?: number; zstdLevel?: number; copyChunkerParamsFrom?: string; fromPasswordFile?: string }) => {
       const out = makeOutput(!!flags.json, !!flags.quiet);
       const storage = await openStorage(repoUrl(flags));
       try {
         const password = await readPassword(flags);
+        const chunker = flags.copyChunkerParamsFrom ? await chunkerParamsOf(flags.copyChunkerParamsFrom, flags.fromPasswordFile) : undefined;
         const repo = await initRepository(storage, password, {
-          config: { packSize: flags.packSize ? flags.packSize * 1024 * 1024 : undefined, zstdLevel: flags.zstdLevel },
+          config: { chunker, packSize: flags.packSize ? flags.packSize * 1024 * 1024 : undefined, zstdLevel: flags.zstdLevel },
         });
         out.result({ repository: storage.location, id: repo.config.id, keyId: repo.keyId, version: repo.config.version }, () =>
           `created repository ${repo.config.id.slice(0, 12)} at ${storage.location}\n` +

@@ -1,30 +1,53 @@
 import type { Command } from 'commander';
+import { replicationLag } from '../../engine/replication.js';
 import { listSnapshots } from '../../engine/snapshots.js';
+import type { Repository } from '../../repo/repository.js';
+import type { Output } from '../output.js';
 import { formatBytes, table } from '../output.js';
 import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { openPair } from './copy.js';
+import { describeLag } from './replicas.js';
+
+interface SnapshotsFlags extends RepoFlags {
+  asset?: string;
+  replicas?: string;
+  toPasswordFile?: string;
+}
 
 export function registerSnapshots(program: Command): void {
   withRepoOptions(program.command('snapshots').description('list snapshots, oldest first'))
     .option('--asset <name>', 'only this asset')
-    .action(async (flags: RepoFlags & { asset?: string }) => {
-      await withRepo(flags, async ({ repo, out }) => {
-        const all = (await listSnapshots(repo)).filter((s) => !flags.asset || s.snapshot.asset === flags.asset);
-        out.result(
-          all.map(({ id, snapshot }) => ({ id, ...snapshot })),
-          () =>
-            table(
-              ['ID', 'Time', 'Asset', 'Tier', 'Size', 'Tags', 'State'],
-              all.map(({ id, snapshot: s }) => [
-                id.slice(0, 12),
-                s.time.replace('T', ' ').slice(0, 19),
-                s.asset,
-                s.tier === undefined ? '-' : String(s.tier),
-                formatBytes(s.summary.totalBytes),
-                s.tags.join(',') || '-',
-                s.incomplete.length ? `incomplete (${s.incomplete.length})` : 'ok',
-              ]),
-            ) + `\n${all.length} snapshot(s)`,
-        );
-      });
+    .option('--replicas <url>', 'also show the replication lag of this replica per asset (JSON: { snapshots, replication })')
+    .option('--to-password-file <file>', 'the replica\'s password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD; default: this repository\'s)')
+    .action(async (flags: SnapshotsFlags) => {
+      if (!flags.replicas) return withRepo(flags, ({ repo, out }) => show(repo, out, flags));
+      const pair = await openPair({ ...flags, to: flags.replicas });
+      try {
+        await show(pair.source, pair.out, flags, pair.destination);
+      } finally {
+        await pair.close();
+      }
     });
+}
+
+async function show(repo: Repository, out: Output, flags: SnapshotsFlags, replica?: Repository): Promise<void> {
+  const all = (await listSnapshots(repo)).filter((s) => !flags.asset || s.snapshot.asset === flags.asset);
+  const list = all.map(({ id, snapshot }) => ({ id, ...snapshot }));
+  const replication = replica ? await replicationLag(repo, replica, { asset: flags.asset }) : undefined;
+  out.result(replication ? { snapshots: list, replication } : list, () => {
+    const text =
+      table(
+        ['ID', 'Time', 'Asset', 'Tier', 'Size', 'Tags', 'State'],
+        all.map(({ id, snapshot: s }) => [
+          id.slice(0, 12),
+          s.time.replace('T', ' ').slice(0, 19),
+          s.asset,
+          s.tier === undefined ? '-' : String(s.tier),
+          formatBytes(s.summary.totalBytes),
+          s.tags.join(',') || '-',
+          s.incomplete.length ? `incomplete (${s.incomplete.length})` : 'ok',
+        ]),
+      ) + `\n${all.length} snapshot(s)`;
+    return replication ? `${text}\n\n${describeLag(replication)}` : text;
+  });
 }

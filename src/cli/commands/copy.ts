@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import type { CdcParams } from '../../repo/chunker/chunker.js';
+import { copy, type CopyResult } from '../../engine/copy.js';
+import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
+import { resolveSnapshot } from '../../engine/snapshots.js';
+import { initRepository, openRepository, type Repository } from '../../repo/repository.js';
+import { openStorage } from '../../storage/open.js';
+import type { ObjectLockMode } from '../../storage/s3-options.js';
+import { CliError, ExitCode } from '../errors.js';
+import { formatBytes, formatRate, makeOutput, type Output } from '../output.js';
+import { startProgress } from '../progress.js';
+import { readPassword, repoUrl, withRepoOptions, type RepoFlags } from '../repo-options.js';
+
+export interface TargetFlags extends RepoFlags {
+  to?: string;
+  toPasswordFile?: string;
+  lockMode?: ObjectLockMode;
+}
+
+interface CopyFlags extends TargetFlags {
+  asset?: string;
+  tier?: number;
+  all?: boolean;
+  init?: boolean;
+  retainDays?: number;
+}
+
+export interface OpenPair {
+  source: Repository;
+  destination: Repository;
+  out: Output;
+  close(): Promise<void>;
+}
+
+/** Adds --to and --to-password-file (shared by copy and replicas). */
+export function withTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--to <url>', 'destination repository: a directory or s3://BUCKET/PREFIX (env LIFEBOAT_TO_REPOSITORY)')
+    .option('--to-password-file <file>', 'destination password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD; default: the source\'s)');
+}
+
+/**
+ * Opens the source (-r) and the destination (--to). The destination's password is its own when
+ * one is given, else the source's. With `init`, a destination without a repository gets one with
+ * the source's chunker parameters, so direct backups into both deduplicate alike.
+ */
+export async function openPair(flags: TargetFlags, init = false): Promise<OpenPair> {
+  const out = makeOutput(!!flags.json, !!flags.quiet);
+  const url = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
+  if (!url) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
+  const sourceStorage = await openStorage(repoUrl(flags));
+  const targetStorage = await openStorage(url, flags.lockMode ? { s3: { lockMode: flags.lockMode } } : {}).catch(async (err) => {
+    await sourceStorage.close();
+    throw err;
+  });
+  const close = async () => {
+    await Promise.allSettled([sourceStorage.close(), targetStorage.close()]);
+  };
+  try {
+    const password = await readPassword(flags);
+    const source = await openRepository(sourceStorage, password);
+    const own = flags.toPasswordFile ?? process.env.LIFEBOAT_TO_PASSWORD_FILE ?? process.env.LIFEBOAT_TO_PASSWORD;
+    const targetPassword = own !== undefined ? await readPassword(flags, 'destination password', flags.toPasswordFile, 'LIFEBOAT_TO') : password;
+    let destination: Repository;
+    if (init && !(await targetStorage.head('config'))) {
+      destination = await initRepository(targetStorage, targetPassword, { config: { chunker: source.config.chunker, packSize: source.config.packSize, zstdLevel: source.config.zstdLevel } });
+      out.info(`created repository ${destination.config.id.slice(0, 12)} at ${targetStorage.location} (chunker parameters of the source)`);
+    } else {
+      destination = await openRepository(targetStorage, targetPassword);
+    }
+    return { source, destination, out, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** The chunker parameters (gear seed included) of another repository, for init --copy-chunker-params-from. */
+export async function chunkerParamsOf(url: string, passwordFile: string | undefined): Promise<CdcParams> {
+  const storage = await openStorage(url);
+  try {
+    const password = await readPassword({}, `password of ${url}`, passwordFile, 'LIFEBOAT_FROM');
+    return (await openRepository(storage, password)).config.chunker;
+  } finally {
+    await storage.close();
+  }
+}
+
+export function registerCopy(program: Command): void {
+  withTargetOptions(withRepoOptions(program.command('copy').description('copy snapshots to another repository (replication), re-encrypted with its key')))
+    .argument('[snapshots...]', 'snapshot ids, id prefixes, latest or ASSET@latest')
+    .option('--asset <name>', 'the snapshots of this asset')
+    .option('--tier <n>', 'the snapshots of this tier', Number)
+    .option('--all', 'every snapshot')
+    .option('--init', 'create the destination repository when it does not exist (with the source\'s chunker parameters)')
+    .option('--retain-days <n>', 'write packs, indexes and snapshots with Object Lock retention of n days (S3 with Object Lock)', Number)
+    .option('--lock-mode <mode>', 'Object Lock mode for --retain-days: GOVERNANCE (default) or COMPLIANCE', parseLockMode)
+    .action(async (specs: string[], flags: CopyFlags) => {
+      if (specs.length === 0 && flags.asset === undefined && flags.tier === undefined && !flags.all) {
+        throw new CliError('say what to copy: snapshot ids, --asset, --tier or --all', ExitCode.usage);
+      }
+      if (flags.tier !== undefined && !Number.isInteger(flags.tier)) throw new CliError('--tier takes a whole number (1, 2, 3)', ExitCode.usage);
+      const pair = await openPair(flags, flags.init);
+      try {
+        const ids = await Promise.all(specs.map(async (spec) => (await resolveSnapshot(pair.source, spec)).id));
+        let destination = pair.destination;
+        if (flags.retainDays !== undefined) {
+          const until = retentionUntil(flags.retainDays);
+          destination = withRetention(destination, { until, onProtect: (r) => pair.out.info(`snapshot ${r.snapshotId.slice(0, 12)}: retention of ${r.packsChecked} older pack(s) and ${r.indexesChecked} index file(s) extended to ${until.toISOString()} where it ended earlier`) });
+        }
+        const bar = startProgress('copy', !flags.json && !flags.quiet);
+        const result = await copy(pair.source, destination, {
+          ids: specs.length ? ids : undefined,
+          asset: flags.asset,
+          tier: flags.tier,
+          all: flags.all,
+          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
+        }).finally(() => bar.stop());
+        pair.out.result({ source: pair.source.storage.location, destination: pair.destination.storage.location, ...result }, () => describe(result, pair.destination.storage.location));
+      } finally {
+        await pair.close();
+      }
+    });
+}
+
+function describe(r: CopyResult, where: string): string {
+  const lines = r.snapshots.map((s) => `${s.status === 'copied' ? 'copied ' : 'present'} ${s.sourceId.slice(0, 12)} -> ${s.destinationId.slice(0, 12)}  ${s.asset}  ${s.time.replace('T', ' ').slice(0, 19)}${s.status === 'copied' ? `  ${s.blobs} blob(s), ${formatBytes(s.bytes)}` : ''}`);
+  if (r.snapshots.length === 0) lines.push('no snapshot matches');
+  lines.push(
+    `${r.copied} snapshot(s) copied to ${where}, ${r.present} already there; ${r.blobs} blob(s) sent (${formatBytes(r.bytesRead)} read), ` +
+      `${r.packs} pack(s) written (${formatBytes(r.bytesWritten)}) in ${(r.durationMs / 1000).toFixed(1)} s (${formatRate(r.bytesRead, r.durationMs)})`,
+  );
+  return lines.join('\n');
+}
+
+function parseLockMode(value: string): ObjectLockMode {
+  const mode = value.toUpperCase();
+  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw new CliError(`--lock-mode takes GOVERNANCE or COMPLIANCE, not "${value}"`, ExitCode.usage);
+  return mode;
+}

@@ -1,0 +1,76 @@
+/**
+ * Moving blobs between repositories with different master keys. Each range read of a source pack
+ * is verified in a worker thread (GCM tag, decode, SHA-256 of the plaintext against the blob id),
+ * while the main thread opens the same blobs to their encoded bytes; only verified blobs are
+ * re-sealed with the destination key and handed to the destination's packer. The encoded bytes
+ * travel unchanged (same codec), so nothing is compressed twice.
+ */
+import { open, seal } from '../repo/crypto.js';
+import { IntegrityError } from '../repo/errors.js';
+import { packKey, type Repository } from '../repo/repository.js';
+import type { BlobType } from '../repo/pack.js';
+import type { Fetch } from './copy-plan.js';
+import { makeLimit } from './limit.js';
+import type { Packer } from './packer.js';
+import type { ReplyOf } from './pipeline-protocol.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface TransferContext {
+  source: Repository;
+  destination: Repository;
+  packer: Packer;
+  pool: WorkerPool;
+  /** Called with the stored bytes of each fetch once its blobs are in the destination's packer. */
+  onBytes?: (bytes: number) => void;
+}
+
+/** Copies the blobs of every fetch, a few reads in flight; resolves when all are in the packer (not yet flushed). */
+export async function transferBlobs(ctx: TransferContext, fetches: readonly Fetch[]): Promise<void> {
+  const limit = makeLimit(ctx.pool.size + 2);
+  let failure: unknown;
+  await Promise.all(
+    fetches.map((fetch) =>
+      limit.run(async () => {
+        if (failure) return;
+        try {
+          await transferOne(ctx, fetch);
+        } catch (err) {
+          failure ??= err;
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure;
+}
+
+async function transferOne(ctx: TransferContext, fetch: Fetch): Promise<void> {
+  // A blob another fetch (or an earlier snapshot of this run) already brought is skipped.
+  const wanted = fetch.blobs.filter((b) => !ctx.packer.knows(b.id));
+  if (wanted.length === 0) return;
+  for (const b of wanted) ctx.packer.claim(b.id);
+  const sealed = await ctx.source.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length });
+  const encoded = wanted.map((b) =>
+    open(ctx.source.key.data, 'blob', sealed.subarray(b.start, b.start + b.length), `blob ${Buffer.from(b.id).toString('hex').slice(0, 12)} in pack ${fetch.packId.slice(0, 12)}`),
+  );
+  await verifyInWorker(ctx.pool, sealed, wanted, fetch.packId);
+  let bytes = 0;
+  for (let i = 0; i < wanted.length; i++) {
+    const b = wanted[i];
+    const resealed = seal(ctx.destination.key.data, 'blob', encoded[i]);
+    await ctx.packer.add(Buffer.from(b.id), b.type as BlobType, b.codec, b.rawLength, resealed);
+    bytes += b.length;
+  }
+  ctx.onBytes?.(bytes);
+}
+
+/** Opens, decodes and checks every blob's SHA-256 in a worker; throws IntegrityError naming the pack. */
+async function verifyInWorker(pool: WorkerPool, sealed: Buffer, blobs: Fetch['blobs'], packId: string): Promise<void> {
+  // The worker takes ownership of what it is sent: give it a copy, the main thread still needs `sealed`.
+  const own = new Uint8Array(sealed).buffer as ArrayBuffer;
+  try {
+    await pool.request<ReplyOf<'opened'>>(pool.pick(), { op: 'open', buffer: own, blobs: blobs.map(({ type: _type, ...span }) => span), verify: true }, [own]);
+  } catch (err) {
+    if (err instanceof IntegrityError) throw new IntegrityError(`${err.message} (source pack ${packId.slice(0, 12)}): nothing of it was copied; run "lifeboat check --read-data" on the source`);
+    throw err;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Immutability: a repository view whose packs, index files and snapshots are written with an
+ * Object Lock retention date (`until`), and which, before it writes a snapshot, extends the
+ * retention of every older pack and index file that snapshot needs to at least `until`. So a
+ * 30-day lock protects the newest snapshot's data even when that data was written a year ago.
+ *
+ * It wraps storage, so every operation that writes through the repository (backup, copy) gets
+ * the same rules without knowing about them. Keys, config and locks are never locked: keys must
+ * stay removable and locks are deleted by their holders.
+ */
+import type { BlobIndex } from '../repo/blob-index.js';
+import { BlobIndex as Index } from '../repo/blob-index.js';
+import { makeCodecSet } from '../repo/codec/all.js';
+import { open, type SealKind } from '../repo/crypto.js';
+import { RepoError } from '../repo/errors.js';
+import { decodeIndex } from '../repo/index-file.js';
+import { listIds, loadObject, objectKey, packKey, type Repository } from '../repo/repository.js';
+import { decodeSnapshot } from '../repo/snapshot.js';
+import type { Storage } from '../storage/storage.js';
+import { collectBlobs } from './copy-plan.js';
+import { makeLimit } from './limit.js';
+import { makeTreeReader } from './trees.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The storage cannot hold objects immutably (a local directory). */
+export class RetentionUnsupportedError extends RepoError {
+  override readonly code = 'RETENTION_UNSUPPORTED';
+}
+
+export interface ProtectReport {
+  snapshotId: string;
+  until: Date;
+  /** Packs / index files the snapshot needs that were written before this run and checked. */
+  packsChecked: number;
+  indexesChecked: number;
+}
+
+export interface RetentionOptions {
+  /** The retention date of everything written; default now + days. */
+  until: Date;
+  /** Called after a snapshot's older objects were checked and extended, before the snapshot is written. */
+  onProtect?: (report: ProtectReport) => void;
+}
+
+export function retentionUntil(days: number, now = new Date()): Date {
+  if (!(days > 0)) throw new RetentionUnsupportedError(`a retention period must be a positive number of days, not ${days}`);
+  return new Date(now.getTime() + days * DAY_MS);
+}
+
+export function withRetention(repo: Repository, options: RetentionOptions): Repository {
+  const inner = repo.storage;
+  const extend = inner.extendRetention?.bind(inner);
+  if (!extend) {
+    throw new RetentionUnsupportedError(
+      `${inner.location} cannot keep objects immutable (no Object Lock): use an S3 bucket created with Object Lock for --retain-days`,
+    );
+  }
+  const { until } = options;
+  const ours = new Set<string>(); // keys written by this view: they already carry `until`
+  let state: Promise<LockState> | undefined;
+
+  async function putRetained(key: string, data: Uint8Array, ifAbsent: boolean | undefined): Promise<void> {
+    await inner.put(key, data, { ifAbsent, retainUntil: until });
+    ours.add(key);
+  }
+
+  async function putSnapshot(key: string, data: Uint8Array, ifAbsent: boolean | undefined): Promise<void> {
+    const snapshotId = key.slice('snapshots/'.length);
+    const snapshot = decodeSnapshot(open(repo.key.data, 'snapshot' as SealKind, data, `snapshot ${snapshotId.slice(0, 12)}`), snapshotId);
+    const lock = await (state ??= loadLockState(repo));
+    const packs = new Set<string>();
+    const { data: blobs, trees } = await collectBlobs(makeTreeReader(repo, lock.index, makeCodecSet(repo.config.zstdLevel)), snapshot.tree, new Set(), new Set());
+    for (const id of [...blobs, ...trees]) {
+      const where = lock.index.get(Buffer.from(id, 'hex'));
+      if (where) packs.add(where.packId);
+    }
+    const indexes = new Set<string>();
+    for (const p of packs) for (const i of lock.indexesOf.get(p) ?? []) indexes.add(i);
+    const older = [...[...packs].map(packKey), ...[...indexes].map((i) => objectKey('index', i))].filter((k) => !ours.has(k));
+    const limit = makeLimit(8);
+    await Promise.all(older.map((k) => limit.run(() => extend!(k, until))));
+    options.onProtect?.({ snapshotId, until, packsChecked: older.filter((k) => k.startsWith('data/')).length, indexesChecked: older.filter((k) => k.startsWith('index/')).length });
+    await putRetained(key, data, ifAbsent);
+  }
+
+  const storage: Storage = {
+    location: inner.location,
+    async put(key, data, putOptions = {}) {
+      if (key.startsWith('snapshots/')) return putSnapshot(key, data, putOptions.ifAbsent);
+      if (!key.startsWith('data/') && !key.startsWith('index/')) return inner.put(key, data, putOptions);
+      await putRetained(key, data, putOptions.ifAbsent);
+      if (key.startsWith('index/') && state) noteIndex(await state, key.slice('index/'.length), data);
+    },
+    get: (key, range) => inner.get(key, range),
+    head: (key) => inner.head(key),
+    list: (prefix) => inner.list(prefix),
+    delete: (key) => inner.delete(key),
+    close: () => inner.close(),
+    extendRetention: extend,
+  };
+
+  function noteIndex(lock: LockState, indexId: string, sealed: Uint8Array): void {
+    const plain = open(repo.key.data, 'index', sealed, `index ${indexId.slice(0, 12)}`);
+    addIndex(lock, indexId, decodeIndex(plain, indexId));
+  }
+
+  return { ...repo, storage };
+}
+
+/** Which index files list each pack, and where every blob is: built once, then kept current by the view's own index writes. */
+interface LockState {
+  index: BlobIndex;
+  indexesOf: Map<string, string[]>;
+}
+
+async function loadLockState(repo: Repository): Promise<LockState> {
+  const lock: LockState = { index: new Index(), indexesOf: new Map() };
+  for (const id of await listIds(repo.storage, 'index')) addIndex(lock, id, decodeIndex(await loadObject(repo, 'index', id), id));
+  return lock;
+}
+
+function addIndex(lock: LockState, indexId: string, packs: ReturnType<typeof decodeIndex>): void {
+  for (const p of packs) {
+    lock.index.addPack(p.packId, p.entries);
+    const list = lock.indexesOf.get(p.packId) ?? [];
+    if (!list.includes(indexId)) list.push(indexId);
+    lock.indexesOf.set(p.packId, list);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Copy (replication): brings snapshots of one repository into another that has its own master
+ * key, moving exactly the blobs the destination lacks (by blob id, the SHA-256 of the plaintext).
+ *
+ * Per snapshot, in time order: collect its blobs from the source trees; read the ones the
+ * destination lacks, verify them (GCM, SHA-256) and re-seal them with the destination key into
+ * new packs (data first, then trees, children before parents); flush (packs, then index); and
+ * only then write the snapshot (docs/format.md §11). The destination's packer writes index files
+ * as it goes, so a copy that dies resumes without sending again what was indexed.
+ */
+import type { BlobIndex } from '../repo/blob-index.js';
+import { makeCodecSet } from '../repo/codec/all.js';
+import { loadIndex } from '../repo/index-store.js';
+import { acquireLock, type HeldLock } from '../repo/lock.js';
+import type { Repository } from '../repo/repository.js';
+import type { Snapshot } from '../repo/snapshot.js';
+import { transferBlobs } from './copy-blobs.js';
+import { collectBlobs, fetchedBlobBytes, partitionByPresence, planFetches, selectSnapshots, type Selection, type SnapshotBlobs } from './copy-plan.js';
+import { makePacker, type Packer } from './packer.js';
+import { listSnapshots, saveSnapshot } from './snapshots.js';
+import { makeTreeReader } from './trees.js';
+import { startWorkerPool } from './worker-pool.js';
+
+export interface CopyOptions extends Selection {
+  workers?: number;
+  /** Bytes of blobs moved so far, and the total known so far (it grows as snapshots are planned). */
+  onProgress?: (p: CopyProgress) => void;
+  /** After each snapshot is written (or found present) at the destination. */
+  onSnapshot?: (s: CopiedSnapshot) => void;
+}
+
+export interface CopyProgress {
+  snapshotsDone: number;
+  snapshotsTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface CopiedSnapshot {
+  sourceId: string;
+  destinationId: string;
+  asset: string;
+  time: string;
+  status: 'copied' | 'present';
+  /** Blobs this snapshot sent, and their stored bytes at the source (0 for present ones). */
+  blobs: number;
+  bytes: number;
+}
+
+export interface CopyResult {
+  snapshots: CopiedSnapshot[];
+  copied: number;
+  present: number;
+  /** Blobs sent and the stored bytes read for them at the source. */
+  blobs: number;
+  bytesRead: number;
+  /** What the destination stored: new packs and their bytes (headers included). */
+  packs: number;
+  bytesWritten: number;
+  durationMs: number;
+}
+
+export async function copy(source: Repository, destination: Repository, options: CopyOptions): Promise<CopyResult> {
+  const started = Date.now();
+  const locks: HeldLock[] = [];
+  const pool = startWorkerPool({ key: source.key.data, zstdLevel: source.config.zstdLevel }, options.workers);
+  try {
+    locks.push(await acquireLock(source, 'shared', 'copy (source)'));
+    locks.push(await acquireLock(destination, 'shared', 'copy (destination)'));
+    const selected = selectSnapshots(await listSnapshots(source), options);
+    const { missing, present } = partitionByPresence(selected, await listSnapshots(destination));
+    const [{ index: sourceIndex }, { index: destinationIndex }] = await Promise.all([loadIndex(source), loadIndex(destination)]);
+    const trees = makeTreeReader(source, sourceIndex, makeCodecSet(source.config.zstdLevel));
+    const packer = makePacker(destination, destinationIndex);
+    const progress: CopyProgress = { snapshotsDone: present.length, snapshotsTotal: selected.length, bytesDone: 0, bytesTotal: 0 };
+    const result: CopyResult = { snapshots: [], copied: 0, present: present.length, blobs: 0, bytesRead: 0, packs: 0, bytesWritten: 0, durationMs: 0 };
+    // Copied snapshots point at their parent's copy when it is there; ids differ between repositories.
+    const idAtDestination = new Map(present.map((p) => [p.source.id, p.destinationId]));
+    for (const p of present) {
+      const done: CopiedSnapshot = { sourceId: p.source.id, destinationId: p.destinationId, asset: p.source.snapshot.asset, time: p.source.snapshot.time, status: 'present', blobs: 0, bytes: 0 };
+      result.snapshots.push(done);
+      options.onSnapshot?.(done);
+    }
+    const walked = { trees: new Set<string>(), data: new Set<string>() };
+    for (const s of missing) {
+      const blobs = await collectBlobs(trees, s.snapshot.tree, walked.trees, walked.data);
+      const sent = await copyBlobs({ source, destination, packer, pool, sourceIndex, destinationIndex, progress, onProgress: options.onProgress }, blobs);
+      await packer.flush();
+      const destinationId = await saveSnapshot(destination, rewriteParent(s.snapshot, idAtDestination));
+      idAtDestination.set(s.id, destinationId);
+      const done: CopiedSnapshot = { sourceId: s.id, destinationId, asset: s.snapshot.asset, time: s.snapshot.time, status: 'copied', ...sent };
+      result.snapshots.push(done);
+      result.copied++;
+      result.blobs += sent.blobs;
+      result.bytesRead += sent.bytes;
+      progress.snapshotsDone++;
+      options.onProgress?.(progress);
+      options.onSnapshot?.(done);
+    }
+    result.packs = packer.stats.packs;
+    result.bytesWritten = packer.stats.storedBytes;
+    result.durationMs = Date.now() - started;
+    return result;
+  } finally {
+    await pool.close();
+    for (const lock of locks.reverse()) await lock.release().catch(() => undefined);
+  }
+}
+
+interface BlobCopyContext {
+  source: Repository;
+  destination: Repository;
+  packer: Packer;
+  pool: ReturnType<typeof startWorkerPool>;
+  sourceIndex: BlobIndex;
+  destinationIndex: BlobIndex;
+  progress: CopyProgress;
+  onProgress?: (p: CopyProgress) => void;
+}
+
+/** Sends the blobs of one snapshot that the destination lacks: data first, then trees. */
+async function copyBlobs(ctx: BlobCopyContext, blobs: SnapshotBlobs): Promise<{ blobs: number; bytes: number }> {
+  let count = 0;
+  let bytes = 0;
+  for (const ids of [blobs.data, blobs.trees]) {
+    const lacking = ids.filter((id) => !ctx.packer.knows(Buffer.from(id, 'hex')));
+    const fetches = planFetches(ctx.sourceIndex, lacking);
+    const total = fetchedBlobBytes(fetches);
+    ctx.progress.bytesTotal += total;
+    await transferBlobs({ source: ctx.source, destination: ctx.destination, packer: ctx.packer, pool: ctx.pool, onBytes: (n) => {
+      ctx.progress.bytesDone += n;
+      ctx.onProgress?.(ctx.progress);
+    } }, fetches);
+    count += lacking.length;
+    bytes += total;
+  }
+  return { blobs: count, bytes };
+}
+
+function rewriteParent(snapshot: Snapshot, idAtDestination: ReadonlyMap<string, string>): Snapshot {
+  const copied: Snapshot = { ...snapshot };
+  const parent = snapshot.parent && idAtDestination.get(snapshot.parent);
+  if (parent) copied.parent = parent;
+  else delete copied.parent;
+  return copied;
+}
