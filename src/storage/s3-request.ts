@@ -53,15 +53,20 @@ export async function readBody(body: unknown, expectedLength: number | undefined
   if (attempt.signal.aborted) onAbort();
   attempt.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    // Known length: fill one buffer as bytes arrive, instead of holding chunks and copying them again.
+    const whole = expectedLength !== undefined ? Buffer.allocUnsafe(expectedLength) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
     for await (const chunk of stream) {
-      chunks.push(chunk as Buffer);
-      received += (chunk as Buffer).length;
+      const bytes = chunk as Buffer;
+      if (whole && received + bytes.length <= whole.length) bytes.copy(whole, received);
+      else if (!whole) chunks.push(bytes);
+      received += bytes.length;
       attempt.progress();
     }
-    if (expectedLength !== undefined && received !== expectedLength) {
-      throw new TransientError(`response body ended after ${received} of ${expectedLength} bytes`);
+    if (whole) {
+      if (received !== whole.length) throw new TransientError(`response body ended after ${received} of ${whole.length} bytes`);
+      return whole;
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
   } finally {
