@@ -1,6 +1,6 @@
 // npm run bench: generate the series, measure Lifeboat, restic and borg on it in one run, print
 // the table and ratios, write the results JSON. See docs/bench.md.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +70,16 @@ async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const resultsFile = a.results ?? path.join(os.tmpdir(), `lifeboat-bench-${a.paramsLabel}-${a.dtype}-${stamp}.json`);
   const tools = toolsFor(a, ctx, lifeboatCmd);
+  if (!a.keep) {
+    // an interrupted run must not leave ~30 GB behind in /tmp
+    const cleanup = (): void => {
+      if (a.work) for (const sub of OWNED) rmSync(path.join(workDir, sub), { recursive: true, force: true });
+      else rmSync(workDir, { recursive: true, force: true });
+      process.exit(130);
+    };
+    process.once('SIGINT', cleanup);
+    process.once('SIGTERM', cleanup);
+  }
   const results: ToolResult[] = [];
   const sparse: SparseResult[] = [];
   let manifest: SeriesManifest | undefined;
