@@ -23,6 +23,7 @@ import type { PutOptions } from './storage.js';
 
 /** The metadata key (x-amz-meta-sha256) holding the hex SHA-256 of an object's bytes. */
 export const SHA256_METADATA = 'sha256';
+const MAX_PARTS = 10_000;
 
 export interface PutContext extends S3Context {
   /** Whether the bucket keeps versions (If-None-Match: * is not honoured there by Ceph 16). */
@@ -89,7 +90,8 @@ async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, objec
   );
   const upload = { Bucket: object.Bucket, Key: object.Key as string, UploadId };
   try {
-    const partSize = ctx.options.partSize;
+    // S3 allows at most 10,000 parts: very large objects get larger parts.
+    const partSize = Math.max(ctx.options.partSize, Math.ceil(data.length / MAX_PARTS));
     const count = Math.ceil(data.length / partSize);
     const parts = await Promise.all(
       Array.from({ length: count }, async (_, i) => {

@@ -1,7 +1,11 @@
-import { after, before, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { openStorage } from '../../src/storage/open.js';
+import { RequestFailedError } from '../../src/storage/retry.js';
+import { openS3Storage } from '../../src/storage/s3.js';
 import { storageConformance } from './conformance.js';
-import { createTestBucket, freshPrefix, removeTestBucket, requireRgw, rgwOptions } from './rgw.js';
+import { createTestBucket, freshPrefix, rawClient, removeTestBucket, requireRgw, rgwOptions } from './rgw.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,6 +23,21 @@ describe('S3 storage on Ceph RGW', () => {
     open: () => openStorage(`s3://${bucket}/${freshPrefix()}`, { s3: rgwOptions({ partSize: 8 * MiB, multipartThreshold: 16 * MiB }) }),
     largeObjectBytes: 40 * MiB,
     largeObjectBoundaries: [8 * MiB, 16 * MiB, 32 * MiB],
+  });
+
+  it('refuses a whole read whose bytes do not match the SHA-256 stored with the object', async () => {
+    const prefix = freshPrefix();
+    const raw = rawClient();
+    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/index/bad`, Body: Buffer.from('bytes on disk'), Metadata: { sha256: '0'.repeat(64) } }));
+    raw.destroy();
+    const s = openS3Storage(`s3://${bucket}/${prefix}`, rgwOptions({ retry: { maxAttempts: 2, baseDelayMs: 1 } }), {});
+    try {
+      await assert.rejects(s.get('index/bad'), (err: unknown) =>
+        err instanceof RequestFailedError && /GET index\/bad .* failed after 2 attempts/.test(err.message) && /read back with checksum [0-9a-f]{64}, but it was stored with 0{64}/.test(err.message));
+      assert.equal((await s.get('index/bad', { offset: 0, length: 5 })).toString(), 'bytes', 'ranges are the caller\'s to check');
+    } finally {
+      await s.close();
+    }
   });
 });
 
