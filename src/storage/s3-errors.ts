@@ -39,7 +39,7 @@ export function translateS3Error(err: unknown, request: FailedRequest): Error {
   const what = `${request.operation} ${request.key} in ${request.location}`;
   const summary = classify(err).summary;
   if (e.name === 'NoSuchBucket') {
-    return new StorageError(`bucket ${request.bucket} does not exist at ${request.endpoint}: create it first (for a new repository, init creates it)`, { cause: err });
+    return new StorageError(`bucket ${request.bucket} does not exist at ${request.endpoint}: create it first (with Object Lock if backups must be immutable), or check the repository URL and the endpoint`, { cause: err });
   }
   if (e.name === 'NoSuchKey' || e.name === 'NotFound' || status === 404) return new NotFoundError(request.key, request.location);
   if (status === 412 || e.name === 'PreconditionFailed') return new AlreadyExistsError(request.key, request.location);
