@@ -20,7 +20,8 @@ export interface Batch {
 const READ_BYTES = 8 * 1024 * 1024;
 
 export async function* fileBatches(file: FileHandle, size: number, plan: readonly Segment[], gear: Gear, fileHash: Hash, buffers: BufferPool): AsyncGenerator<Batch> {
-  const readBytes = Math.max(READ_BYTES, 2 * gear.params.maxSize, ...plan.map((s) => 2 * (s.pieceSize ?? 0)));
+  let readBytes = Math.max(READ_BYTES, 2 * gear.params.maxSize);
+  for (const s of plan) readBytes = Math.max(readBytes, 2 * (s.pieceSize ?? 0)); // a loop: a huge plan must not overflow the stack
   let pos = 0;
   let seg = 0;
   while (pos < size) {

@@ -80,7 +80,13 @@ export async function readFileContent(ctx: ContentContext, path: string): Promis
 }
 
 async function planFile(ctx: ContentContext, file: fs.FileHandle, size: number, path: string): Promise<Segment[]> {
-  const reader = { size, read: async (offset: number, length: number) => (await file.read(Buffer.alloc(length), 0, length, offset)).buffer };
+  const reader = {
+    size,
+    async read(offset: number, length: number) {
+      const { bytesRead, buffer } = await file.read(Buffer.alloc(length), 0, length, offset);
+      return buffer.subarray(0, bytesRead); // short when the file shrank: the splitter's checks see it
+    },
+  };
   for (const splitter of ctx.splitters) {
     try {
       const plan = await splitter.plan(reader, path);

@@ -10,7 +10,7 @@ import { sha256Hex } from '../repo/crypto.js';
 import type { BlobIndex } from '../repo/blob-index.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { saveIndex } from '../repo/index-store.js';
-import { encodePackHeader, type BlobType, type PackEntry } from '../repo/pack.js';
+import { encodePackHeader, type BlobType, type DeltaRef, type PackEntry } from '../repo/pack.js';
 import { packKey, type Repository } from '../repo/repository.js';
 
 const INDEX_EVERY = 8;
@@ -28,7 +28,7 @@ export interface Packer {
   knows(id: Uint8Array): boolean;
   /** Claims a blob id before its data exists (so two batches do not both seal it). */
   claim(id: Uint8Array): void;
-  add(id: Buffer, type: BlobType, codec: number, rawLength: number, sealed: Buffer): Promise<void>;
+  add(id: Buffer, type: BlobType, codec: number, rawLength: number, sealed: Buffer, delta?: DeltaRef): Promise<void>;
   /** Stores the last pack and the last index; afterwards every added blob is durable and indexed. */
   flush(): Promise<void>;
   readonly stats: PackerStats;
@@ -82,9 +82,9 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
     stats,
     knows: (id) => index.has(id) || claimed.has(Buffer.from(id).toString('hex')),
     claim: (id) => void claimed.add(Buffer.from(id).toString('hex')),
-    async add(id, type, codec, rawLength, sealed) {
+    async add(id, type, codec, rawLength, sealed, delta) {
       if (failure) throw failure;
-      entries.push({ id, type, codec, offset: size, storedLength: sealed.length, rawLength });
+      entries.push({ id, type, codec, offset: size, storedLength: sealed.length, rawLength, delta });
       parts.push(sealed);
       size += sealed.length;
       stats.blobs++;

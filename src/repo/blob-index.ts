@@ -7,7 +7,7 @@
  * full (8 bytes or less per entry). About 58 bytes per blob, no per-entry JS objects.
  * Lookups hash by the id's first 4 bytes: ids are SHA-256 values, already uniform.
  */
-import type { BlobType, PackEntry } from './pack.js';
+import type { BlobType, DeltaRef, PackEntry } from './pack.js';
 
 export interface IndexedBlob {
   packId: string;
@@ -16,6 +16,7 @@ export interface IndexedBlob {
   rawLength: number;
   codec: number;
   type: BlobType;
+  delta?: DeltaRef;
 }
 
 export class BlobIndex {
@@ -29,6 +30,8 @@ export class BlobIndex {
   private table = new Int32Array(2048).fill(-1);
   private count = 0;
   private packIds: string[] = [];
+  /** Delta blobs only (few): entry number -> base and depth. */
+  private deltas = new Map<number, DeltaRef>();
   private packNumbers = new Map<string, number>();
 
   get size(): number {
@@ -80,6 +83,7 @@ export class BlobIndex {
       rawLength: this.raw[i],
       codec: this.codec[i],
       type: this.type[i] as BlobType,
+      delta: this.deltas.get(i),
     };
   }
 
@@ -111,6 +115,7 @@ export class BlobIndex {
     this.raw[i] = e.rawLength;
     this.codec[i] = e.codec;
     this.type[i] = e.type;
+    if (e.delta) this.deltas.set(i, e.delta);
     this.insertSlot(i);
   }
 

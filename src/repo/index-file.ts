@@ -6,9 +6,10 @@
  *   "LBIX" || version (u8, 1) || 3 zero bytes || pack count (u32 LE)
  *   per pack:  pack id (32) || blob count (u32 LE) || blob entries
  *   per blob:  blob id (32) || type (u8) || codec (u8) || offset (u32) || stored length (u32) || raw length (u32)
+ *              and, for a delta blob (codec 3) only: base blob id (32) || chain depth (u8)
  */
 import { FormatError } from './errors.js';
-import type { BlobType, PackEntry } from './pack.js';
+import { deltaBytes, readDelta, writeDelta, type BlobType, type PackEntry } from './pack.js';
 
 const MAGIC = Buffer.from('LBIX');
 export const INDEX_VERSION = 1;
@@ -20,7 +21,7 @@ export interface IndexedPack {
 }
 
 export function encodeIndex(packs: readonly IndexedPack[]): Buffer {
-  const size = 12 + packs.reduce((n, p) => n + 36 + p.entries.length * BLOB_BYTES, 0);
+  const size = 12 + packs.reduce((n, p) => n + 36 + p.entries.reduce((m, e) => m + BLOB_BYTES + deltaBytes(e.codec), 0), 0);
   const out = Buffer.alloc(size);
   MAGIC.copy(out, 0);
   out[4] = INDEX_VERSION;
@@ -38,6 +39,7 @@ export function encodeIndex(packs: readonly IndexedPack[]): Buffer {
       out.writeUInt32LE(e.storedLength, at + 38);
       out.writeUInt32LE(e.rawLength, at + 42);
       at += BLOB_BYTES;
+      at += writeDelta(out, at, e.codec, e.delta, 'index');
     }
   }
   return out;
@@ -55,9 +57,9 @@ export function decodeIndex(plain: Buffer, indexId: string): IndexedPack[] {
     const packId = plain.toString('hex', at, at + 32);
     const n = plain.readUInt32LE(at + 32);
     at += 36;
-    if (at + n * BLOB_BYTES > plain.length) throw bad('truncated');
     const entries: PackEntry[] = [];
-    for (let i = 0; i < n; i++, at += BLOB_BYTES) {
+    for (let i = 0; i < n; i++) {
+      if (at + BLOB_BYTES + deltaBytes(plain[at + 33]) > plain.length) throw bad('truncated');
       entries.push({
         id: Buffer.from(plain.subarray(at, at + 32)),
         type: plain[at + 32] as BlobType,
@@ -65,7 +67,9 @@ export function decodeIndex(plain: Buffer, indexId: string): IndexedPack[] {
         offset: plain.readUInt32LE(at + 34),
         storedLength: plain.readUInt32LE(at + 38),
         rawLength: plain.readUInt32LE(at + 42),
+        delta: readDelta(plain, at + BLOB_BYTES, plain[at + 33]),
       });
+      at += BLOB_BYTES + deltaBytes(plain[at + 33]);
     }
     packs.push({ packId, entries });
   }

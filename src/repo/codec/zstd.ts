@@ -13,7 +13,10 @@ export function makeZstdCodec(level = 1): Codec {
   return {
     id: CodecId.zstd,
     name: 'zstd',
-    encode: (raw) => compressor.compress(raw),
+    encode(raw) {
+      const out = compressor.compress(raw);
+      return out.length < raw.length ? out : undefined; // the Codec contract: undefined when it does not pay
+    },
     decode(encoded, rawLength) {
       const out = decompress(encoded);
       if (out.length !== rawLength) throw new FormatError(`zstd blob decoded to ${out.length} bytes, expected ${rawLength}`);
