@@ -6,7 +6,7 @@
  */
 import type { GroupConfig, UpstreamConfig } from './config.js';
 import { InvalidAdminRequestError, UnknownTargetError } from './errors.js';
-import { isAvailable, type UpstreamState } from './upstream-state.js';
+import { isAvailable, isEjected, type UpstreamState } from './upstream-state.js';
 
 export type Route = 'primary' | 'standby' | 'degraded' | 'cache';
 
@@ -64,6 +64,8 @@ export interface PlanInput {
   readonly tick: number;
   /** Leave degraded groups out (cache warming must not store answers of the small model). */
   readonly liveOnly?: boolean;
+  /** Panic mode: also plan upstreams that only failed health checks (still not drained or ejected ones). */
+  readonly ignoreHealth?: boolean;
 }
 
 /** Every available upstream that serves the model, groups in priority order, least-loaded first within a group. */
@@ -75,7 +77,10 @@ export function planCandidates(p: PlanInput): Candidate[] {
     if (p.liveOnly && route === 'degraded') continue;
     const model = p.model === undefined ? '' : mapModel(group, p.model);
     if (model === undefined) continue;
-    const ups = group.upstreams.filter((u) => isAvailable(p.states.get(u.name)!, p.now));
+    const ups = group.upstreams.filter((u) => {
+      const s = p.states.get(u.name)!;
+      return p.ignoreHealth ? !s.drained && !isEjected(s, p.now) : isAvailable(s, p.now);
+    });
     const n = ups.length;
     const rotated = ups.map((u, i) => ups[(i + p.tick) % n]);
     rotated.sort((a, b) => (p.inFlight.get(a.name) ?? 0) - (p.inFlight.get(b.name) ?? 0));

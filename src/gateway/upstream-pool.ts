@@ -46,7 +46,8 @@ export function createUpstreamPool(config: GatewayConfig, now: number, log: (lin
   const policy: st.HealthPolicy = { ...config.healthCheck, ...config.outlier };
   const groups = new Map<string, GroupConfig>(config.groups.map((g) => [g.name, g]));
   const upstreams = config.groups.flatMap((g) => g.upstreams);
-  const states = new Map(upstreams.map((u) => [u.name, st.initialState(now)]));
+  const states = new Map(upstreams.map((u) => [u.name, st.initialState()]));
+  const changedAt = new Map(upstreams.map((u) => [u.name, now]));
   const inFlight = new Map(upstreams.map((u) => [u.name, 0]));
   const agents = new Map(
     upstreams.map((u) => {
@@ -69,12 +70,21 @@ export function createUpstreamPool(config: GatewayConfig, now: number, log: (lin
     states.set(name, next);
     const was = st.isAvailable(prev, at);
     const is = st.isAvailable(next, at);
-    if (was !== is) log(`upstream ${name} is now ${is ? 'available' : `unavailable (${describe(next, at)})`}`);
+    if (was === is) return;
+    changedAt.set(name, at);
+    log(`upstream ${name} is now ${is ? 'available' : `unavailable (${describe(next, at)})`}`);
   };
 
   return {
     upstreams,
-    plan: (model, at, liveOnly) => planCandidates({ order, groups, labels, states, inFlight, model, now: at, tick: tick++, liveOnly }),
+    plan(model, at, liveOnly) {
+      const input = { order, groups, labels, states, inFlight, model, now: at, tick: tick++, liveOnly };
+      const planned = planCandidates(input);
+      // Like Envoy's panic threshold: when health checks have taken out everything (e.g. probes timing
+      // out on an overloaded machine), trying the upstreams beats a certain 503. Ejected and drained
+      // upstreams stay out: real requests or a person took them out.
+      return planned.length > 0 ? planned : planCandidates({ ...input, ignoreHealth: true });
+    },
     agent: (u) => agents.get(u.name)!,
     begin: (name) => inFlight.set(name, (inFlight.get(name) ?? 0) + 1),
     end: (name) => inFlight.set(name, (inFlight.get(name) ?? 1) - 1),
@@ -82,7 +92,7 @@ export function createUpstreamPool(config: GatewayConfig, now: number, log: (lin
     requestFailed: (name, at, e) => update(name, st.onRequestFailure(get(name), policy, at, e), at),
     probeSucceeded: (name, at) => update(name, st.onProbeSuccess(get(name), policy, at), at),
     probeFailed: (name, at, e) => update(name, st.onProbeFailure(get(name), policy, at, e), at),
-    setDrained: (name, drained, at) => update(name, st.setDrained(get(name), drained, at), at),
+    setDrained: (name, drained, at) => update(name, st.setDrained(get(name), drained), at),
     switchPrimary(group) {
       order = switchPrimary(order, config.groups, group);
       labels = routeLabels(order, config.groups);
@@ -105,7 +115,7 @@ export function createUpstreamPool(config: GatewayConfig, now: number, log: (lin
           inFlight: inFlight.get(u.name) ?? 0,
           consecutiveFailures: s.consecutiveFailures,
           lastError: s.lastError,
-          changedAt: new Date(s.changedAt).toISOString(),
+          changedAt: new Date(changedAt.get(u.name)!).toISOString(),
         };
       }),
     close: () => agents.forEach((a) => a.destroy()),

@@ -24,13 +24,11 @@ export interface UpstreamState {
   readonly ejectedUntil: number;
   readonly drained: boolean;
   readonly lastError: string | undefined;
-  /** Epoch ms of the last change of availability, for the admin API. */
-  readonly changedAt: number;
 }
 
 /** Upstreams start healthy so traffic flows at once; the first probe runs immediately at start. */
-export function initialState(now: number): UpstreamState {
-  return { healthy: true, probeSuccesses: 0, probeFailures: 0, consecutiveFailures: 0, ejections: 0, ejectedUntil: 0, drained: false, lastError: undefined, changedAt: now };
+export function initialState(): UpstreamState {
+  return { healthy: true, probeSuccesses: 0, probeFailures: 0, consecutiveFailures: 0, ejections: 0, ejectedUntil: 0, drained: false, lastError: undefined };
 }
 
 export function isEjected(s: UpstreamState, now: number): boolean {
@@ -47,7 +45,7 @@ export function onProbeSuccess(s: UpstreamState, p: HealthPolicy, now: number): 
   // Enough good probes also lift a passive ejection early (the probe is a real completion), so a restarted
   // primary gets traffic back after the healthy threshold, not after the whole cooldown.
   if (recovered && (!s.healthy || isEjected(s, now))) {
-    return { ...s, healthy: true, probeSuccesses, probeFailures: 0, ejectedUntil: 0, ejections: 0, consecutiveFailures: 0, changedAt: now };
+    return { ...s, healthy: true, probeSuccesses, probeFailures: 0, ejectedUntil: 0, ejections: 0, consecutiveFailures: 0 };
   }
   return { ...s, probeSuccesses, probeFailures: 0 };
 }
@@ -55,7 +53,7 @@ export function onProbeSuccess(s: UpstreamState, p: HealthPolicy, now: number): 
 export function onProbeFailure(s: UpstreamState, p: HealthPolicy, now: number, error: string): UpstreamState {
   const probeFailures = s.probeFailures + 1;
   if (s.healthy && probeFailures >= p.unhealthyThreshold) {
-    return { ...s, healthy: false, probeFailures, probeSuccesses: 0, lastError: error, changedAt: now };
+    return { ...s, healthy: false, probeFailures, probeSuccesses: 0, lastError: error };
   }
   return { ...s, probeFailures, probeSuccesses: 0, lastError: error };
 }
@@ -70,9 +68,9 @@ export function onRequestFailure(s: UpstreamState, p: HealthPolicy, now: number,
   if (consecutiveFailures < p.consecutiveFailures || isEjected(s, now)) return { ...s, consecutiveFailures, lastError: error };
   const ejections = s.ejections + 1;
   const cooldown = Math.min(p.baseEjectionMs * 2 ** (ejections - 1), p.maxEjectionMs);
-  return { ...s, consecutiveFailures: 0, ejections, ejectedUntil: now + cooldown, probeSuccesses: 0, lastError: error, changedAt: now };
+  return { ...s, consecutiveFailures: 0, ejections, ejectedUntil: now + cooldown, probeSuccesses: 0, lastError: error };
 }
 
-export function setDrained(s: UpstreamState, drained: boolean, now: number): UpstreamState {
-  return s.drained === drained ? s : { ...s, drained, changedAt: now };
+export function setDrained(s: UpstreamState, drained: boolean): UpstreamState {
+  return s.drained === drained ? s : { ...s, drained };
 }

@@ -5,12 +5,13 @@ import type { GroupConfig, UpstreamConfig } from '../../src/gateway/config.js';
 import { createRetryBudget } from '../../src/gateway/retry-budget.js';
 import { initialOrder, planCandidates, routeLabels, switchPrimary } from '../../src/gateway/routing-table.js';
 import * as st from '../../src/gateway/upstream-state.js';
+import { createUpstreamPool } from '../../src/gateway/upstream-pool.js';
 
 const policy: st.HealthPolicy = { healthyThreshold: 2, unhealthyThreshold: 3, consecutiveFailures: 2, baseEjectionMs: 1000, maxEjectionMs: 3000 };
 
 describe('upstream health transitions', () => {
   it('turns unhealthy only after the unhealthy threshold of failed probes, healthy after the healthy threshold', () => {
-    let s = st.initialState(0);
+    let s = st.initialState();
     s = st.onProbeFailure(s, policy, 1, 'x');
     s = st.onProbeFailure(s, policy, 2, 'x');
     assert.equal(s.healthy, true);
@@ -23,7 +24,7 @@ describe('upstream health transitions', () => {
   });
 
   it('ejects after consecutive request failures, with a cooldown that doubles and is capped', () => {
-    let s = st.initialState(0);
+    let s = st.initialState();
     s = st.onRequestFailure(s, policy, 10, 'e');
     assert.equal(st.isAvailable(s, 10), true, 'one failure is not enough');
     s = st.onRequestFailure(s, policy, 10, 'e');
@@ -38,7 +39,7 @@ describe('upstream health transitions', () => {
   });
 
   it('a success in between resets the failure count and, after the cooldown, the ejection multiplier', () => {
-    let s = st.onRequestFailure(st.initialState(0), policy, 1, 'e');
+    let s = st.onRequestFailure(st.initialState(), policy, 1, 'e');
     s = st.onRequestSuccess(s, 2);
     s = st.onRequestFailure(s, policy, 3, 'e');
     assert.equal(st.isAvailable(s, 3), true);
@@ -49,7 +50,7 @@ describe('upstream health transitions', () => {
   });
 
   it('lifts an ejection early when probes pass the healthy threshold', () => {
-    let s = st.onRequestFailure(st.onRequestFailure(st.initialState(0), policy, 0, 'e'), policy, 0, 'e');
+    let s = st.onRequestFailure(st.onRequestFailure(st.initialState(), policy, 0, 'e'), policy, 0, 'e');
     s = st.onProbeSuccess(s, policy, 100);
     assert.equal(st.isAvailable(s, 100), false);
     s = st.onProbeSuccess(s, policy, 200);
@@ -57,7 +58,7 @@ describe('upstream health transitions', () => {
   });
 
   it('a drained upstream takes no traffic but keeps its health', () => {
-    const s = st.setDrained(st.initialState(0), true, 1);
+    const s = st.setDrained(st.initialState(), true);
     assert.equal(st.isAvailable(s, 1), false);
     assert.equal(s.healthy, true);
   });
@@ -71,7 +72,7 @@ const GROUPS: GroupConfig[] = [
 ];
 
 function plan(order: string[], opts: { down?: string[]; inFlight?: Record<string, number>; model?: string; tick?: number; liveOnly?: boolean } = {}) {
-  const states = new Map(GROUPS.flatMap((g) => g.upstreams).map((u) => [u.name, opts.down?.includes(u.name) ? st.setDrained(st.initialState(0), true, 0) : st.initialState(0)]));
+  const states = new Map(GROUPS.flatMap((g) => g.upstreams).map((u) => [u.name, opts.down?.includes(u.name) ? st.setDrained(st.initialState(), true) : st.initialState()]));
   return planCandidates({
     order,
     groups: new Map(GROUPS.map((g) => [g.name, g])),
@@ -136,5 +137,28 @@ describe('retry budget', () => {
     for (let i = 0; i < 5; i++) assert.ok(b.tryRetry(0));
     assert.equal(b.tryRetry(0), false);
     assert.deepEqual(b.snapshot(20_000), { requests: 0, retries: 0, allowed: 0 });
+  });
+});
+
+describe('upstream pool', () => {
+  const config = {
+    healthCheck: { intervalMs: 1000, timeoutMs: 100, healthyThreshold: 1, unhealthyThreshold: 1 },
+    outlier: { consecutiveFailures: 1, baseEjectionMs: 1000, maxEjectionMs: 1000 },
+    groups: [{ name: 'main', role: 'primary', models: undefined, upstreams: [up('m1', 'main'), up('m2', 'main')] }],
+  } as unknown as import('../../src/gateway/config.js').GatewayConfig;
+
+  it('panics like Envoy: when health checks took out every upstream, it still tries them (but not ejected or drained ones)', () => {
+    const pool = createUpstreamPool(config, 0);
+    try {
+      pool.probeFailed('m1', 0, 'timeout');
+      pool.probeFailed('m2', 0, 'timeout');
+      assert.deepEqual(pool.plan('x', 0).map((c) => c.upstream.name).sort(), ['m1', 'm2']);
+      pool.requestFailed('m1', 0, 'refused');
+      pool.setDrained('m2', true, 0);
+      assert.deepEqual(pool.plan('x', 10), []);
+      assert.equal(pool.view(10)[0].changedAt, new Date(0).toISOString());
+    } finally {
+      pool.close();
+    }
   });
 });

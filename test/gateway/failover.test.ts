@@ -18,6 +18,7 @@ describe('gateway failover', () => {
   it('keeps answering via the standby when the primary is killed mid-traffic; no request is lost', async () => {
     const s = await setup(THREE_TIERS, '', { latencyMs: 15 });
     try {
+      await Promise.all(Array.from({ length: 8 }, (_, i) => ask(s.client, `warm-up ${i}`))); // connections, lazy loading
       const results: { route: string | null; at: number }[] = [];
       const errors: unknown[] = [];
       let killedAt = 0;
@@ -41,8 +42,8 @@ describe('gateway failover', () => {
       assert.deepEqual(errors, [], 'every request succeeded, including those in flight on the killed primary');
       const before = results.filter((r) => r.at < killedAt);
       const after = results.filter((r) => r.at > killedAt + 100);
-      assert.ok(before.length >= 8 && before.every((r) => r.route === 'primary'), `primary served before the kill: ${JSON.stringify(before.map((r) => r.route).filter((r) => r !== 'primary'))} of ${before.length}`);
-      assert.ok(after.length >= 8 && after.every((r) => r.route === 'standby'), 'standby served after the kill');
+      assert.ok(before.length >= 4 && before.every((r) => r.route === 'primary'), `primary served before the kill: ${JSON.stringify(before.map((r) => r.route).filter((r) => r !== 'primary'))} of ${before.length}`);
+      assert.ok(after.length >= 4 && after.every((r) => r.route === 'standby'), `standby served after the kill: ${JSON.stringify(after.filter((r) => r.route !== 'standby').map((r) => [r.route, r.at - killedAt]))} of ${after.length}`);
       const firstStandby = results.find((r) => r.route === 'standby')!.at - killedAt;
       // Requests fail over at once; the bound is 2 health-check intervals (200 ms) plus slack for a loaded CI machine.
       assert.ok(firstStandby < 400, `traffic reached the standby ${firstStandby} ms after the kill`);
