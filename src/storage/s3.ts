@@ -7,7 +7,7 @@
  * are checked by the caller, whose object ids are SHA-256 sums). See docs/s3.md.
  */
 import { createHash } from 'node:crypto';
-import { GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NotFoundError, StorageError } from './errors.js';
 import { TransientError } from './retry.js';
 import { createS3Client } from './s3-client.js';
@@ -43,6 +43,7 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     limit: createLimiter(resolved.maxInFlight),
   });
   let versioning: Promise<boolean> | undefined;
+  let bucketFound: Promise<void> | undefined;
   const ctx: PutContext = {
     ...base,
     versioned: () => (versioning ??= bucketVersioned(base).catch((err: unknown) => {
@@ -60,7 +61,15 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     prefix: ctx.prefix,
     put: async (key: string, data: Uint8Array, putOptions?: PutOptions) => putObject(ctx, checkKey(key), data, putOptions),
     get: async (key: string, range?: ByteRange) => getObject(ctx, checkKey(key), range),
-    head: async (key: string) => headObject(ctx, checkKey(key)),
+    head: async (key: string) => {
+      const info = await headObject(ctx, checkKey(key));
+      // A HEAD answer has no body, so a missing bucket looks like a missing object: tell them apart.
+      if (!info) await (bucketFound ??= checkBucket(ctx).catch((err: unknown) => {
+        bucketFound = undefined;
+        throw err;
+      }));
+      return info;
+    },
     list: (prefix: string) => listObjects(ctx, prefix),
     delete: async (key: string) => deleteObject(ctx, checkKey(key), await ctx.versioned()),
     extendRetention: async (key: string, until: Date) => extendRetention(ctx, checkKey(key), until),
@@ -141,6 +150,18 @@ async function* listObjects(ctx: S3Context, prefix: string): AsyncIterable<Objec
     }
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken !== undefined);
+}
+
+/** Fails with NoSuchBucket's message when the bucket is missing. */
+async function checkBucket(ctx: S3Context): Promise<void> {
+  await s3Request(ctx, { operation: 'HEAD bucket of', key: ctx.bucket }, async (attempt) => {
+    try {
+      await ctx.client.send(new HeadBucketCommand({ Bucket: ctx.bucket }), { abortSignal: attempt.signal });
+    } catch (err) {
+      if (httpStatus(err) === 404) Object.assign(err as Error, { name: 'NoSuchBucket' });
+      throw err;
+    }
+  });
 }
 
 async function bucketVersioned(ctx: S3Context): Promise<boolean> {

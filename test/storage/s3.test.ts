@@ -25,6 +25,17 @@ describe('S3 storage on Ceph RGW', () => {
     largeObjectBoundaries: [8 * MiB, 16 * MiB, 32 * MiB],
   });
 
+  it('says that the bucket does not exist, rather than that an object is missing', async () => {
+    const s = openS3Storage(`s3://${bucket}-missing/repo`, rgwOptions(), {});
+    try {
+      for (const op of [() => s.get('config'), () => s.head('config'), () => s.put('config', Buffer.from('x')), async () => { for await (const o of s.list('')) void o; }]) {
+        await assert.rejects(op(), /bucket .*-missing does not exist at http/);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses a whole read whose bytes do not match the SHA-256 stored with the object', async () => {
     const prefix = freshPrefix();
     const raw = rawClient();
