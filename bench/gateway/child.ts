@@ -25,7 +25,9 @@ if (kind === 'upstream') {
   const gw = await startGateway(config, { log: (l) => process.stderr.write(`[gateway] ${l}\n`) });
   await gw.health.probeAll();
   send({ ready: true, url: gw.url });
-  process.on('disconnect', () => void gw.close().then(() => process.exit(0)));
+  const stop = () => void gw.close().then(() => process.exit(0));
+  process.on('disconnect', stop);
+  process.on('SIGINT', stop);
 } else {
   process.stderr.write('usage: child.js upstream <name> | gateway <config.json>\n');
   process.exit(2);
