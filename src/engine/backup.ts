@@ -13,11 +13,13 @@ import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
+import { DEFAULT_MAX_DELTA_DEPTH } from '../repo/config.js';
 import { SNAPSHOT_VERSION, type Snapshot } from '../repo/snapshot.js';
 import type { FileNode, Node, Tree } from '../repo/tree.js';
 
 type NodeBase = Pick<FileNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'>;
 import { readFileContent, type ContentContext } from './file-content.js';
+import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { makeLimit } from './limit.js';
 import { makePacker } from './packer.js';
@@ -74,6 +76,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     const ctx: ContentContext = {
       pool,
       packer,
+      index,
+      loader: makeBlobLoader(repo, index, pool),
+      maxDeltaDepth: repo.config.maxDeltaDepth ?? DEFAULT_MAX_DELTA_DEPTH,
       gear: makeGear(repo.config.chunker),
       splitters: options.splitters ?? [],
       batches: makeLimit(pool.size + 1),
@@ -101,11 +106,12 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       return files.run(async () => {
         try {
           for (let attempt = 0; ; attempt++) {
-            const read = await readFileContent(ctx, abs);
+            const read = await readFileContent(ctx, abs, parentPieces(old));
             counts.readBytes += read.size;
             if (read.changed && attempt < CHANGED_RETRIES) continue;
             const now = await fs.lstat(abs, { bigint: true });
             const node: FileNode = { type: 'file', ...base, mtimeNs: String(now.mtimeNs), size: read.size, sha256: read.sha256, content: read.content, inode: Number(now.ino), ctimeNs: String(now.ctimeNs) };
+            if (read.labels) node.labels = read.labels;
             if (read.changed) {
               node.incomplete = 'changed while being read; stored as read';
               incomplete.push({ path: abs, reason: node.incomplete });
@@ -203,6 +209,17 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     await pool.close();
     await lock.release();
   }
+}
+
+/** The parent's tensor pieces of a file, by label, for delta encoding. */
+function parentPieces(old: Node | undefined): Map<string, string> {
+  const pieces = new Map<string, string>();
+  if (old?.type !== 'file' || !old.labels) return pieces;
+  old.labels.forEach((label, i) => {
+    const ref = old.content[i];
+    if (label !== null && typeof ref === 'string') pieces.set(label, ref);
+  });
+  return pieces;
 }
 
 async function oldNodes(trees: TreeReader, treeId: string | undefined): Promise<Map<string, Node>> {

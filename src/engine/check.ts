@@ -12,6 +12,7 @@ import { loadIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
 import { readPackHeader } from '../repo/pack.js';
 import { packKey, type Repository } from '../repo/repository.js';
+import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { makeLimit } from './limit.js';
 import { listSnapshots } from './snapshots.js';
 import { makeTreeReader, walkTree } from './trees.js';
@@ -58,11 +59,12 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
       const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel });
       try {
         let done = 0;
+        const loader = makeBlobLoader(repo, index, pool);
         const limit = makeLimit(pool.size + 1);
         await Promise.all(
           packs.map((packId) =>
             limit.run(async () => {
-              for (const d of await readPack(repo, index, pool, packId, (m) => report.errors.push(m))) bad.set(d.blob, d);
+              for (const d of await readPack(repo, index, pool, loader, packId, (m) => report.errors.push(m))) bad.set(d.blob, d);
               options.onProgress?.({ packsDone: ++done, packsTotal: packs.length });
             }),
           ),
@@ -108,7 +110,7 @@ async function storedPacks(repo: Repository): Promise<Map<string, number>> {
 }
 
 /** Reads one pack and verifies it; returns the damaged blobs (every indexed blob of it when the pack itself is unreadable). */
-async function readPack(repo: Repository, index: BlobIndex, pool: WorkerPool, packId: string, onError: (message: string) => void): Promise<Damage[]> {
+async function readPack(repo: Repository, index: BlobIndex, pool: WorkerPool, loader: BlobLoader, packId: string, onError: (message: string) => void): Promise<Damage[]> {
   const indexed: Array<{ id: string; offset: number; storedLength: number; rawLength: number; codec: number }> = [];
   index.forEach((id, blob) => {
     if (blob.packId === packId) indexed.push({ id: Buffer.from(id).toString('hex'), ...blob });
@@ -133,7 +135,9 @@ async function readPack(repo: Repository, index: BlobIndex, pool: WorkerPool, pa
       const slice = bytes.subarray(b.offset, b.offset + b.storedLength);
       const own = new Uint8Array(slice).buffer;
       try {
-        await pool.request(pool.pick(), { op: 'open', buffer: own, blobs: [{ start: 0, length: b.storedLength, codec: b.codec, rawLength: b.rawLength, id: Buffer.from(b.id, 'hex') }], verify: true }, [own]);
+        const id = Buffer.from(b.id, 'hex');
+        const base = await loader.baseFor(id);
+        await pool.request(pool.pick(), { op: 'open', buffer: own, blobs: [{ start: 0, length: b.storedLength, codec: b.codec, rawLength: b.rawLength, id, base }], verify: true }, base ? [own, base] : [own]);
       } catch (err) {
         damaged.push({ blob: b.id, pack: packId, problem: (err as Error).message });
       }

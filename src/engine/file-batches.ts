@@ -39,7 +39,7 @@ export async function* fileBatches(file: FileHandle, size: number, plan: readonl
       const final = segEnd <= got; // the segment ends inside this read
       const length = s.cut === 'fixed' ? fixedCut(s, pos + at, end - at, final) : nextCut(gear, buf, at, end, final);
       if (length < 0) break;
-      chunks.push({ start: at, length, dtype: s.dtype });
+      chunks.push({ start: at, length, dtype: s.dtype, label: s.cut === 'fixed' ? s.label : undefined });
       at += length;
     }
     fileHash.update(buf.subarray(0, at));

@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Gear } from '../repo/chunker/fastcdc.js';
 import type { FileSplitter, Segment } from '../repo/chunker/chunker.js';
-import { BlobType } from '../repo/pack.js';
+import type { BlobIndex } from '../repo/blob-index.js';
+import { BlobType, DELTA_CODEC, type DeltaRef } from '../repo/pack.js';
 import type { ContentRef } from '../repo/tree.js';
 import { fileBatches, type Batch } from './file-batches.js';
+import type { BlobLoader } from './blob-loader.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { Limit } from './limit.js';
 import type { Packer } from './packer.js';
@@ -19,6 +21,11 @@ import type { WorkerPool } from './worker-pool.js';
 export interface ContentContext {
   pool: WorkerPool;
   packer: Packer;
+  index: BlobIndex;
+  /** Reads delta bases (the parent's version of a tensor piece). */
+  loader: BlobLoader;
+  /** A piece is stored in full rather than as a delta whose chain would be deeper than this. */
+  maxDeltaDepth: number;
   gear: Gear;
   splitters: readonly FileSplitter[];
   /** Bounds the batches in memory at once (each 8 MiB or so). */
@@ -31,20 +38,30 @@ export interface ContentContext {
 
 export interface FileContent {
   content: ContentRef[];
+  /** Tensor piece labels aligned with `content` (null where none), when the file was split by tensors. */
+  labels?: Array<string | null>;
   sha256: string;
   size: number;
   /** The file changed while it was read (size, mtime or ctime moved). */
   changed: boolean;
 }
 
-export async function readFileContent(ctx: ContentContext, path: string): Promise<FileContent> {
+/** Where the same tensor piece was in the parent snapshot's version of the file: label -> blob id. */
+export type ParentPieces = ReadonlyMap<string, string>;
+
+interface Piece {
+  ref: ContentRef;
+  label: string | null;
+}
+
+export async function readFileContent(ctx: ContentContext, path: string, parentPieces: ParentPieces = new Map()): Promise<FileContent> {
   const file = await fs.open(path, 'r');
   try {
     const before = await file.stat({ bigint: true });
     const size = Number(before.size);
     const plan = await planFile(ctx, file, size, path);
     const hash = createHash('sha256');
-    const pending: Array<Promise<ContentRef[]>> = [];
+    const pending: Array<Promise<Piece[]>> = [];
     let changed = false;
     const batches = fileBatches(file, size, plan, ctx.gear, hash, ctx.buffers);
     try {
@@ -59,7 +76,7 @@ export async function readFileContent(ctx: ContentContext, path: string): Promis
           release();
           break;
         }
-        const stored = storeBatch(ctx, next.value).finally(release);
+        const stored = storeBatch(ctx, next.value, parentPieces).finally(release);
         stored.catch(() => {}); // awaited below; this only keeps it from being reported as unhandled meanwhile
         pending.push(stored);
       }
@@ -70,10 +87,12 @@ export async function readFileContent(ctx: ContentContext, path: string): Promis
       }
       changed = true;
     }
-    const content = mergeZeroRuns((await Promise.all(pending)).flat());
+    const pieces = mergeZeroRuns((await Promise.all(pending)).flat());
+    const content = pieces.map((p) => p.ref);
+    const labels = pieces.some((p) => p.label !== null) ? pieces.map((p) => p.label) : undefined;
     const after = await file.stat({ bigint: true });
     changed ||= after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs;
-    return { content, sha256: hash.digest('hex'), size, changed };
+    return { content, labels, sha256: hash.digest('hex'), size, changed };
   } finally {
     await file.close();
   }
@@ -99,24 +118,20 @@ async function planFile(ctx: ContentContext, file: fs.FileHandle, size: number, 
 }
 
 /** Phase 1 in a worker (hash), dedup here, phase 2 in the same worker (seal) for new chunks only. */
-async function storeBatch(ctx: ContentContext, batch: Batch): Promise<ContentRef[]> {
+async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: ParentPieces): Promise<Piece[]> {
   const worker = ctx.pool.pick();
   const batchId = ctx.nextBatchId();
   const bytes = batch.chunks.reduce((n, c) => n + c.length, 0);
-  const hashed = await ctx.pool.request<ReplyOf<'hashed'>>(
-    worker,
-    { op: 'hash', batch: batchId, buffer: batch.buffer, chunks: batch.chunks },
-    [batch.buffer],
-  );
+  const hashed = await ctx.pool.request<ReplyOf<'hashed'>>(worker, { op: 'hash', batch: batchId, buffer: batch.buffer, chunks: batch.chunks }, [batch.buffer]);
   const ids = Buffer.from(hashed.ids);
-  const refs: ContentRef[] = [];
+  const idOf = (i: number) => ids.subarray(i * 32, i * 32 + 32);
+  const pieces: Piece[] = [];
   const select: number[] = [];
   batch.chunks.forEach((c, i) => {
-    if (hashed.zero[i]) return void refs.push(c.length);
-    const id = ids.subarray(i * 32, i * 32 + 32);
-    refs.push(id.toString('hex'));
-    if (!ctx.packer.knows(id)) {
-      ctx.packer.claim(id);
+    if (hashed.zero[i]) return void pieces.push({ ref: c.length, label: null });
+    pieces.push({ ref: idOf(i).toString('hex'), label: c.label ?? null });
+    if (!ctx.packer.knows(idOf(i))) {
+      ctx.packer.claim(idOf(i));
       select.push(i);
     }
   });
@@ -124,31 +139,48 @@ async function storeBatch(ctx: ContentContext, batch: Batch): Promise<ContentRef
     const dropped = await ctx.pool.request<ReplyOf<'dropped'>>(worker, { op: 'drop', batch: batchId });
     ctx.buffers.give(dropped.input);
   } else {
-    const sealed = await ctx.pool.request<ReplyOf<'sealed'>>(worker, {
-      op: 'seal',
-      batch: batchId,
-      select,
-    });
+    const deltas = select.map((i) => deltaBase(ctx, batch.chunks[i].label, batch.chunks[i].length, parentPieces));
+    const bases = await Promise.all(deltas.map((d) => (d ? ctx.loader.load(d.base).then((b) => new Uint8Array(b).buffer) : null)));
+    const sealed = await ctx.pool.request<ReplyOf<'sealed'>>(
+      worker,
+      { op: 'seal', batch: batchId, select, bases },
+      bases.filter((b): b is ArrayBuffer => b !== null),
+    );
     ctx.buffers.give(sealed.input);
     const out = Buffer.from(sealed.buffer);
     let at = 0;
     for (let k = 0; k < select.length; k++) {
       const i = select[k];
-      const id = Buffer.from(ids.subarray(i * 32, i * 32 + 32));
-      await ctx.packer.add(id, BlobType.data, sealed.codecs[k], batch.chunks[i].length, out.subarray(at, at + sealed.lengths[k]));
+      const codec = sealed.codecs[k];
+      const delta = codec === DELTA_CODEC ? deltas[k] : undefined;
+      await ctx.packer.add(Buffer.from(idOf(i)), BlobType.data, codec, batch.chunks[i].length, out.subarray(at, at + sealed.lengths[k]), delta);
       at += sealed.lengths[k];
     }
   }
   ctx.onBytes(bytes);
-  return refs;
+  return pieces;
 }
 
-function mergeZeroRuns(refs: ContentRef[]): ContentRef[] {
-  const out: ContentRef[] = [];
-  for (const r of refs) {
+/**
+ * The delta base of a new tensor piece: the parent's piece with the same label and length, if
+ * its chain is not already at the depth limit (then the piece is stored in full, starting a new chain).
+ */
+function deltaBase(ctx: ContentContext, label: string | undefined, length: number, parentPieces: ParentPieces): DeltaRef | undefined {
+  const baseHex = label === undefined ? undefined : parentPieces.get(label);
+  if (!baseHex) return undefined;
+  const base = Buffer.from(baseHex, 'hex');
+  const where = ctx.index.get(base);
+  if (!where || where.rawLength !== length) return undefined;
+  const depth = (where.delta?.depth ?? 0) + 1;
+  return depth > ctx.maxDeltaDepth ? undefined : { base, depth };
+}
+
+function mergeZeroRuns(pieces: Piece[]): Piece[] {
+  const out: Piece[] = [];
+  for (const p of pieces) {
     const last = out[out.length - 1];
-    if (typeof r === 'number' && typeof last === 'number') out[out.length - 1] = last + r;
-    else out.push(r);
+    if (typeof p.ref === 'number' && last && typeof last.ref === 'number') last.ref += p.ref;
+    else out.push({ ...p });
   }
   return out;
 }

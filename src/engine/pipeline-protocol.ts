@@ -11,6 +11,8 @@ export interface ChunkSpan {
   start: number;
   length: number;
   dtype?: DType;
+  /** Stable name of a tensor piece (fixed segments only), to find its delta base in the parent. */
+  label?: string;
 }
 
 /** A sealed blob inside a fetched byte range, to open. */
@@ -20,13 +22,15 @@ export interface BlobSpan {
   codec: number;
   rawLength: number;
   id: Uint8Array;
+  /** Plaintext of the delta base, for a codec-3 blob. */
+  base?: ArrayBuffer;
 }
 
 export type WorkerRequest =
   /** Backup phase 1: hash each chunk (zero chunks get no hash); the worker keeps the buffer. */
   | { op: 'hash'; batch: number; buffer: ArrayBuffer; chunks: ChunkSpan[] }
   /** Backup phase 2: encode and seal the chunks at `select`, then forget the batch. */
-  | { op: 'seal'; batch: number; select: number[] }
+  | { op: 'seal'; batch: number; select: number[]; bases: Array<ArrayBuffer | null> }
   /** Backup: forget a batch without sealing anything (everything was known). */
   | { op: 'drop'; batch: number }
   /** Restore / check: open, decode and (optionally) verify blobs of a fetched range. */

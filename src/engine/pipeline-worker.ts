@@ -46,9 +46,10 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
     case 'seal': {
       const batch = batches.get(msg.batch)!;
       batches.delete(msg.batch);
-      const encoded = msg.select.map((i) => {
+      const encoded = msg.select.map((i, k) => {
         const c = batch.chunks[i];
-        return encodeBlob(codecs, batch.data.subarray(c.start, c.start + c.length), { dtype: c.dtype });
+        const base = msg.bases[k];
+        return encodeBlob(codecs, batch.data.subarray(c.start, c.start + c.length), { dtype: c.dtype, base: base ? new Uint8Array(base) : undefined });
       });
       // Seal every blob straight into one transferable buffer: no per-blob copies to concatenate.
       const out = Buffer.from(new ArrayBuffer(encoded.reduce((n, e) => n + e.bytes.length + SEAL_OVERHEAD, 0)));
@@ -71,7 +72,9 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
     }
     case 'open': {
       const data = Buffer.from(msg.buffer);
-      const plain = msg.blobs.map((b) => openBlob(key, codecs, data.subarray(b.start, b.start + b.length), b.codec, b.rawLength, b.id, msg.verify));
+      const plain = msg.blobs.map((b) =>
+        openBlob(key, codecs, data.subarray(b.start, b.start + b.length), b.codec, b.rawLength, b.id, msg.verify, b.base && new Uint8Array(b.base)),
+      );
       const out = concat(plain);
       return { reply: { op: 'opened', buffer: out, lengths: plain.map((p) => p.length) }, transfer: [out] };
     }

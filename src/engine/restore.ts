@@ -17,6 +17,7 @@ import { loadIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
+import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { makeLimit, type Limit } from './limit.js';
 import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
 import { resolveSnapshot } from './snapshots.js';
@@ -68,7 +69,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     const target = path.resolve(options.target);
     const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [] };
     const progress = { files: 0, bytesDone: 0, bytesTotal: await sizeBelow(trees, top) };
-    const ctx: FileContext = { repo, index, pool, fetches: makeLimit(pool.size * 2 + 2), onBytes: (n) => {
+    const ctx: FileContext = { repo, index, pool, loader: makeBlobLoader(repo, index, pool), fetches: makeLimit(pool.size * 2 + 2), onBytes: (n) => {
       progress.bytesDone += n;
       options.onProgress?.(progress);
     } };
@@ -127,6 +128,7 @@ interface FileContext {
   repo: Repository;
   index: BlobIndex;
   pool: WorkerPool;
+  loader: BlobLoader;
   fetches: Limit;
   onBytes: (n: number) => void;
 }
@@ -234,10 +236,13 @@ function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
 async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
   const sealed = await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length });
   const own = sealed.byteOffset === 0 && sealed.buffer.byteLength === sealed.length ? sealed.buffer : sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.length);
+  // Delta blobs are decoded against their bases, loaded (and verified) first.
+  const blobs = await Promise.all(fetch.blobs.map(async (b) => ({ ...b, base: await ctx.loader.baseFor(b.id) })));
+  const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
   const reply = await ctx.pool.request<ReplyOf<'opened'>>(
     ctx.pool.pick(),
-    { op: 'open', buffer: own as ArrayBuffer, blobs: fetch.blobs, verify: true },
-    [own as ArrayBuffer],
+    { op: 'open', buffer: own as ArrayBuffer, blobs, verify: true },
+    [own as ArrayBuffer, ...bases],
   );
   return Buffer.from(reply.buffer);
 }

@@ -17,7 +17,7 @@ export function sealBlob(key: Uint8Array, codecs: CodecSet, raw: Uint8Array, hin
 
 /** The encoding step alone, for callers that seal many blobs into one buffer (sealInto). */
 export function encodeBlob(codecs: CodecSet, raw: Uint8Array, hint: EncodeHint): Encoded {
-  return chooseEncoding(raw, hint, codecs.candidatesFor(hint.dtype));
+  return chooseEncoding(raw, hint, codecs.candidatesFor(hint.dtype, !!hint.base));
 }
 
 /**
@@ -25,10 +25,10 @@ export function encodeBlob(codecs: CodecSet, raw: Uint8Array, hint: EncodeHint):
  * callers that verify a larger unit (restore checks each whole file's SHA-256 and GCM already
  * authenticates every blob).
  */
-export function openBlob(key: Uint8Array, codecs: CodecSet, sealed: Uint8Array, codec: number, rawLength: number, id: Uint8Array, verify = true): Buffer {
+export function openBlob(key: Uint8Array, codecs: CodecSet, sealed: Uint8Array, codec: number, rawLength: number, id: Uint8Array, verify = true, base?: Uint8Array): Buffer {
   const name = () => `blob ${Buffer.from(id).toString('hex').slice(0, 12)}`;
   const encoded = open(key, 'blob', sealed, name());
-  const raw = codecs.byId(codec).decode(encoded, rawLength);
+  const raw = codecs.byId(codec).decode(encoded, rawLength, base);
   if (raw.length !== rawLength) throw new IntegrityError(`${name()} decoded to ${raw.length} bytes instead of ${rawLength}`);
   if (verify && !sha256(raw).equals(id)) throw new IntegrityError(`${name()} does not match its SHA-256: its content is corrupt`);
   return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.length);

@@ -1,7 +1,8 @@
 /**
  * The repository config `config`: sealed JSON, written once by init.
  *   { "version": 1, "id": 32 hex, "created": ISO time,
- *     "chunker": { "minSize", "avgSize", "maxSize", "seed" }, "packSize": bytes, "zstdLevel": n }
+ *     "chunker": { "minSize", "avgSize", "maxSize", "seed" }, "packSize": bytes, "zstdLevel": n,
+ *     "maxDeltaDepth": n (optional) }
  * A repository whose config version is newer than REPO_VERSION is refused with a clear error.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,7 +20,12 @@ export interface RepoConfig {
   /** Target size of pack files: large enough for few objects, small enough to keep in memory. */
   packSize: number;
   zstdLevel: number;
+  /** Longest chain of XOR deltas before a tensor piece is stored in full again (absent: the default). */
+  maxDeltaDepth?: number;
 }
+
+/** A full copy at least every 8 versions: restore reads at most 8 bases for a piece. */
+export const DEFAULT_MAX_DELTA_DEPTH = 8;
 
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 

@@ -25,6 +25,8 @@ export interface FileNode extends NodeBase {
   size: number;
   sha256: string;
   content: ContentRef[];
+  /** Tensor piece labels aligned with `content` (null where none): how the next backup finds delta bases. */
+  labels?: Array<string | null>;
   /** Change detection against the next backup's parent lookup. */
   inode: number;
   ctimeNs: string;

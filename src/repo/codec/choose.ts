@@ -16,6 +16,8 @@ export function chooseEncoding(raw: Uint8Array, hint: EncodeHint, candidates: re
   for (const codec of candidates) {
     const bytes = codec.encode(raw, hint);
     if (bytes && bytes.length < best.bytes.length) best = { codec: codec.id, bytes };
+    // Below 1/8 of the raw size no later candidate can win much: skip their cost.
+    if (best.bytes.length * 8 <= raw.length) break;
   }
   return best;
 }
