@@ -76,17 +76,22 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     }
     report.damagedBlobs = [...bad.values()];
 
+    // A blob whose pack is gone is as lost as a damaged one: the files that need it are affected.
+    const lost = (id: string) => {
+      const where = index.get(Buffer.from(id, 'hex'));
+      return bad.has(id) || !where || !stored.has(where.packId);
+    };
     const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
     const snapshots = await listSnapshots(repo);
     report.snapshots = snapshots.length;
     for (const { id, snapshot } of snapshots) {
       const affect = (path: string) => report.affected.push({ snapshot: id, asset: snapshot.asset, path });
       try {
-        if (bad.has(snapshot.tree) || !index.has(Buffer.from(snapshot.tree, 'hex'))) throw new Error(`root tree ${snapshot.tree.slice(0, 12)} is missing or damaged`);
+        if (lost(snapshot.tree)) throw new Error(`root tree ${snapshot.tree.slice(0, 12)} is missing or damaged`);
         for await (const { path, node } of walkTree(trees, snapshot.tree)) {
-          if (node.type === 'dir' && bad.has(node.subtree)) affect(path + '/');
+          if (node.type === 'dir' && lost(node.subtree)) affect(path + '/');
           if (node.type !== 'file') continue;
-          const broken = node.content.find((ref) => typeof ref === 'string' && (bad.has(ref) || !index.has(Buffer.from(ref, 'hex'))));
+          const broken = node.content.find((ref) => typeof ref === 'string' && lost(ref));
           if (broken !== undefined) affect(path);
         }
       } catch (err) {

@@ -17,6 +17,7 @@ import { loadIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
+import { NotFoundError } from '../storage/errors.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { makeLimit, type Limit } from './limit.js';
 import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
@@ -94,7 +95,8 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
             result.files.push(await restoreFile(ctx, node, dest));
             result.bytes += node.size;
           } catch (err) {
-            if (!(err instanceof IntegrityError || err instanceof FormatError || (err as NodeJS.ErrnoException).code === 'ENOSPC')) throw err;
+            // Damaged or missing data, or no space: this file fails, the others are still restored.
+            if (!(err instanceof IntegrityError || err instanceof FormatError || err instanceof NotFoundError || (err as NodeJS.ErrnoException).code === 'ENOSPC')) throw err;
             result.failed.push({ path: dest, error: (err as Error).message });
             options.onWarning?.(`${dest}: ${(err as Error).message}`);
           }
