@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openRepository, type Repository } from '../repo/repository.js';
-import { openStorage } from '../storage/open.js';
+import { openStorage, type OpenStorageOptions } from '../storage/open.js';
+import type { Storage } from '../storage/storage.js';
 import { CliError, ExitCode } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 
@@ -17,6 +18,12 @@ export interface RepoFlags {
   passwordFile?: string;
   json?: boolean;
   quiet?: boolean;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3PathStyle?: boolean;
+  s3Profile?: string;
+  s3MaxInFlight?: number;
+  s3LockMode?: 'GOVERNANCE' | 'COMPLIANCE';
 }
 
 export function withRepoOptions(cmd: Command): Command {
@@ -24,7 +31,34 @@ export function withRepoOptions(cmd: Command): Command {
     .option('-r, --repo <url>', 'repository: a directory or s3://BUCKET/PREFIX (env LIFEBOAT_REPOSITORY)')
     .option('--password-file <file>', 'read the password from this file (env LIFEBOAT_PASSWORD_FILE, or LIFEBOAT_PASSWORD)')
     .option('--json', 'print one JSON document on stdout instead of text')
-    .option('-q, --quiet', 'no progress or notes on stderr');
+    .option('-q, --quiet', 'no progress or notes on stderr')
+    .option('--s3-endpoint <url>', 'S3 endpoint, e.g. http://ceph-rgw:7480 (env AWS_ENDPOINT_URL)')
+    .option('--s3-region <region>', 'S3 region (env AWS_REGION; default us-east-1)')
+    .option('--s3-path-style', 'bucket in the URL path (default when an endpoint is given: Ceph, MinIO)')
+    .option('--s3-profile <name>', 'AWS profile for credentials (env AWS_PROFILE)')
+    .option('--s3-max-in-flight <n>', 'S3 requests in flight at once (default 8)', Number)
+    .option('--s3-lock-mode <mode>', 'Object Lock mode for retained objects: GOVERNANCE or COMPLIANCE');
+}
+
+/** Storage settings from the --s3-* flags; the AWS environment fills in what they leave out. */
+export function storageOptions(flags: RepoFlags): OpenStorageOptions {
+  if (flags.s3LockMode && flags.s3LockMode !== 'GOVERNANCE' && flags.s3LockMode !== 'COMPLIANCE') {
+    throw new CliError(`--s3-lock-mode takes GOVERNANCE or COMPLIANCE, got "${flags.s3LockMode}"`, ExitCode.usage);
+  }
+  return {
+    s3: {
+      endpoint: flags.s3Endpoint,
+      region: flags.s3Region,
+      forcePathStyle: flags.s3PathStyle,
+      profile: flags.s3Profile,
+      maxInFlight: flags.s3MaxInFlight,
+      lockMode: flags.s3LockMode,
+    },
+  };
+}
+
+export function openRepoStorage(flags: RepoFlags): Promise<Storage> {
+  return openStorage(repoUrl(flags), storageOptions(flags));
 }
 
 export function repoUrl(flags: RepoFlags): string {
@@ -65,7 +99,7 @@ export interface RepoContext {
 }
 
 export async function openRepo(flags: RepoFlags): Promise<RepoContext> {
-  const storage = await openStorage(repoUrl(flags));
+  const storage = await openRepoStorage(flags);
   const password = await readPassword(flags);
   const repo = await openRepository(storage, password);
   return { repo, out: makeOutput(!!flags.json, !!flags.quiet), close: () => storage.close() };

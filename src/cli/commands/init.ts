@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { initRepository } from '../../repo/repository.js';
-import { openStorage } from '../../storage/open.js';
 import { makeOutput } from '../output.js';
 import { chunkerParamsOf } from './copy.js';
-import { readPassword, repoUrl, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { CliError, ExitCode } from '../errors.js';
+import { openRepoStorage, readPassword, repoUrl, storageOptions, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export function registerInit(program: Command): void {
   withRepoOptions(program.command('init').description('create a new, empty, encrypted repository'))
@@ -11,9 +11,17 @@ export function registerInit(program: Command): void {
     .option('--zstd-level <n>', 'zstd level for general data (default 1)', Number)
     .option('--copy-chunker-params-from <url>', 'use the chunker parameters of this repository, so that backups into both deduplicate alike (for copy)')
     .option('--from-password-file <file>', 'password of that repository (env LIFEBOAT_FROM_PASSWORD_FILE or LIFEBOAT_FROM_PASSWORD)')
-    .action(async (flags: RepoFlags & { packSize?: number; zstdLevel?: number; copyChunkerParamsFrom?: string; fromPasswordFile?: string }) => {
+    .option('--create-bucket', 'S3: create the bucket first')
+    .option('--object-lock', 'S3, with --create-bucket: enable Object Lock on the new bucket (immutable backups)')
+    .action(async (flags: RepoFlags & { packSize?: number; zstdLevel?: number; copyChunkerParamsFrom?: string; fromPasswordFile?: string; createBucket?: boolean; objectLock?: boolean }) => {
       const out = makeOutput(!!flags.json, !!flags.quiet);
-      const storage = await openStorage(repoUrl(flags));
+      const url = repoUrl(flags);
+      if (flags.createBucket) {
+        if (!url.startsWith('s3:')) throw new CliError('--create-bucket is for s3:// repositories', ExitCode.usage);
+        const { createS3Bucket } = await import('../../storage/s3-bucket.js');
+        await createS3Bucket(url, storageOptions(flags).s3, { objectLock: flags.objectLock });
+      }
+      const storage = await openRepoStorage(flags);
       try {
         const password = await readPassword(flags);
         const chunker = flags.copyChunkerParamsFrom ? await chunkerParamsOf(flags.copyChunkerParamsFrom, flags.fromPasswordFile) : undefined;
