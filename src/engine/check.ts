@@ -76,10 +76,17 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     }
     report.damagedBlobs = [...bad.values()];
 
-    // A blob whose pack is gone is as lost as a damaged one: the files that need it are affected.
-    const lost = (id: string) => {
-      const where = index.get(Buffer.from(id, 'hex'));
-      return bad.has(id) || !where || !stored.has(where.packId);
+    // A blob whose pack is gone is as lost as a damaged one, and so is a delta whose base (or
+    // base's base) is lost: the files that need it are affected.
+    const lostMemo = new Map<string, boolean>();
+    const lost = (id: string): boolean => {
+      let result = lostMemo.get(id);
+      if (result === undefined) {
+        const where = index.get(Buffer.from(id, 'hex'));
+        result = bad.has(id) || !where || !stored.has(where.packId) || (where.delta !== undefined && lost(where.delta.base.toString('hex')));
+        lostMemo.set(id, result);
+      }
+      return result;
     };
     const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
     const snapshots = await listSnapshots(repo);
