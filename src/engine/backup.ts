@@ -120,6 +120,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
             return node;
           }
         } catch (err) {
+          // Only a failing system call on the file makes it unreadable; a repository write or
+          // pipeline failure must fail the backup, not leave files out of an "incomplete" snapshot.
+          if (typeof (err as NodeJS.ErrnoException).syscall !== 'string') throw err;
           const reason = (err as Error).message;
           incomplete.push({ path: abs, reason });
           warn(`${abs}: cannot read (${reason}); left out of the snapshot`);
