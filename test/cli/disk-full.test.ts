@@ -9,9 +9,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { backup } from '../../src/engine/backup.js';
+import { check } from '../../src/engine/check.js';
+import { listSnapshots } from '../../src/engine/snapshots.js';
 import { runCli } from '../helpers/cli.js';
 import { listAll, sha256File, writeRandomFile } from '../helpers/files.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { createRepo, reopenRepo } from '../helpers/test-repo.js';
 import { tempDir, type TestContextLike } from '../helpers/tmp-dir.js';
 
 /** A small tmpfs, unmounted and removed after the test; undefined when mounting is not possible here. */
@@ -51,4 +53,27 @@ test('restore into a full filesystem: clear error, exit 1, no partial file and n
   if (left.includes('small.txt')) assert.equal(await sha256File(path.join(target, 'small.txt')), await sha256File(path.join(src, 'small.txt')), 'what was restored is complete');
   const freeAfter = (await fs.statfs(mnt)).bfree;
   assert.ok(freeBefore - freeAfter <= 8, `the space the partial file took was given back (${freeBefore} -> ${freeAfter} free blocks)`);
+});
+
+test('backup into a repository on a full filesystem: clear error, exit 1, no snapshot, the repository stays sound', async (t) => {
+  const mnt = await smallFilesystem(t, '3m');
+  if (!mnt) return t.skip('cannot mount a tmpfs here (needs root)');
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  await writeRandomFile(path.join(src, 'small.bin'), 200 * 1024, 'small');
+  const repoDir = path.join(mnt, 'repo');
+  const repo = await createRepo(repoDir, { packSize: 256 * 1024 });
+  const first = await backup(repo, { asset: 'a', paths: [src] });
+  await writeRandomFile(path.join(src, 'big.bin'), 6 * 1024 * 1024, 'big');
+
+  const r = await runCli(['backup', '-r', repoDir, '--asset', 'a', src]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /no space left on the device of .*: free some space or move the repository, then run the command again/);
+  assert.doesNotMatch(r.stderr, /cannot read/, 'a full repository is not mistaken for unreadable source files');
+  const after = await reopenRepo(repoDir);
+  assert.deepEqual((await listSnapshots(after)).map((s) => s.id), [first.snapshotId], 'no snapshot of the failed backup');
+  const report = await check(after, { readData: 1 });
+  assert.deepEqual(report.errors, []);
+  assert.equal(report.ok, true, 'what was stored before is intact');
 });
