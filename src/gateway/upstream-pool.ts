@@ -33,8 +33,9 @@ export interface UpstreamPool {
   end(name: string): void;
   requestSucceeded(name: string, now: number): void;
   requestFailed(name: string, now: number, error: string): void;
-  probeSucceeded(name: string, now: number): void;
-  probeFailed(name: string, now: number, error: string): void;
+  /** Both return true while the upstream is between states (a threshold is being counted towards). */
+  probeSucceeded(name: string, now: number): boolean;
+  probeFailed(name: string, now: number, error: string): boolean;
   setDrained(name: string, drained: boolean, now: number): void;
   switchPrimary(group: string): readonly string[];
   order(): readonly string[];
@@ -90,8 +91,16 @@ export function createUpstreamPool(config: GatewayConfig, now: number, log: (lin
     end: (name) => inFlight.set(name, (inFlight.get(name) ?? 1) - 1),
     requestSucceeded: (name, at) => update(name, st.onRequestSuccess(get(name), at), at),
     requestFailed: (name, at, e) => update(name, st.onRequestFailure(get(name), policy, at, e), at),
-    probeSucceeded: (name, at) => update(name, st.onProbeSuccess(get(name), policy, at), at),
-    probeFailed: (name, at, e) => update(name, st.onProbeFailure(get(name), policy, at, e), at),
+    probeSucceeded(name, at) {
+      update(name, st.onProbeSuccess(get(name), policy, at), at);
+      const s = get(name);
+      return (!s.healthy || st.isEjected(s, at)) && s.probeSuccesses > 0;
+    },
+    probeFailed(name, at, e) {
+      update(name, st.onProbeFailure(get(name), policy, at, e), at);
+      const s = get(name);
+      return s.healthy && s.probeFailures > 0;
+    },
     setDrained: (name, drained, at) => update(name, st.setDrained(get(name), drained), at),
     switchPrimary(group) {
       order = switchPrimary(order, config.groups, group);
