@@ -89,7 +89,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
       return result;
     };
     const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
-    const snapshots = await listSnapshots(repo);
+    const snapshots = await listSnapshots(repo, (id, err) => report.errors.push(`snapshot ${id.slice(0, 12)} cannot be read: ${err.message}`));
     report.snapshots = snapshots.length;
     for (const { id, snapshot } of snapshots) {
       const affect = (path: string) => report.affected.push({ snapshot: id, asset: snapshot.asset, path });

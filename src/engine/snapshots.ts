@@ -12,10 +12,25 @@ export class SnapshotNotFoundError extends RepoError {
   override readonly code = 'SNAPSHOT_NOT_FOUND';
 }
 
-/** All snapshots, oldest first. */
-export async function listSnapshots(repo: Repository): Promise<StoredSnapshot[]> {
+/**
+ * All readable snapshots, oldest first. A snapshot object that is damaged or cannot be decoded
+ * is left out and passed to `onDamaged` (check reports it): one bad object must not stop the
+ * backups and restores of every other snapshot. Storage errors still throw.
+ */
+export async function listSnapshots(repo: Repository, onDamaged?: (id: string, err: RepoError) => void): Promise<StoredSnapshot[]> {
   const ids = await listIds(repo.storage, 'snapshot');
-  const all = await Promise.all(ids.map(async (id) => ({ id, snapshot: decodeSnapshot(await loadObject(repo, 'snapshot', id), id) })));
+  const loaded = await Promise.all(
+    ids.map(async (id): Promise<StoredSnapshot | undefined> => {
+      try {
+        return { id, snapshot: decodeSnapshot(await loadObject(repo, 'snapshot', id), id) };
+      } catch (err) {
+        if (!(err instanceof RepoError)) throw err;
+        onDamaged?.(id, err);
+        return undefined;
+      }
+    }),
+  );
+  const all = loaded.filter((s): s is StoredSnapshot => s !== undefined);
   return all.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
 }
 
@@ -29,7 +44,8 @@ export function latestOf(all: readonly StoredSnapshot[], asset?: string): Stored
 }
 
 export async function resolveSnapshot(repo: Repository, spec: string): Promise<StoredSnapshot> {
-  const all = await listSnapshots(repo);
+  const damaged = new Map<string, RepoError>();
+  const all = await listSnapshots(repo, (id, err) => damaged.set(id, err));
   if (spec === 'latest' || spec.endsWith('@latest')) {
     const asset = spec === 'latest' ? undefined : spec.slice(0, -'@latest'.length);
     const found = latestOf(all, asset);
@@ -38,6 +54,8 @@ export async function resolveSnapshot(repo: Repository, spec: string): Promise<S
   }
   if (!/^[0-9a-f]{1,64}$/.test(spec)) throw new SnapshotNotFoundError(`"${spec}" is not a snapshot id, id prefix, "latest" or "ASSET@latest"`);
   const matches = all.filter((s) => s.id.startsWith(spec));
+  const damagedMatches = [...damaged].filter(([id]) => id.startsWith(spec));
+  if (matches.length === 0 && damagedMatches.length === 1) throw damagedMatches[0][1];
   if (matches.length === 0) throw new SnapshotNotFoundError(`no snapshot ${spec} in ${repo.storage.location} (see "lifeboat snapshots")`);
   if (matches.length > 1) throw new SnapshotNotFoundError(`snapshot prefix ${spec} is ambiguous (${matches.length} snapshots): give more characters`);
   return matches[0];
