@@ -1,0 +1,52 @@
+/**
+ * One damaged snapshot object must not take the repository down with it: the other snapshots
+ * still list and restore, backups still run, check reports the damaged one (exit 1), and asking
+ * for the damaged one by id says that it is damaged.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { backup } from '../../src/engine/backup.js';
+import { objectKey } from '../../src/repo/repository.js';
+import { runCli, runCliJson } from '../helpers/cli.js';
+import { createRepo } from '../helpers/test-repo.js';
+import { tempDir } from '../helpers/tmp-dir.js';
+
+test('a damaged snapshot is reported by check and does not block listing, restoring or backing up the rest', async (t) => {
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  await fs.writeFile(path.join(src, 'a.txt'), 'first\n');
+  const repoDir = path.join(dir, 'repo');
+  const repo = await createRepo(repoDir);
+  const good = await backup(repo, { asset: 'keep', paths: [src] });
+  const bad = await backup(repo, { asset: 'lose', paths: [src] });
+  const file = path.join(repoDir, ...objectKey('snapshot', bad.snapshotId).split('/'));
+  const bytes = await fs.readFile(file);
+  bytes[bytes.length >> 1] ^= 0x01;
+  await fs.writeFile(file, bytes);
+
+  const list = await runCliJson<Array<{ id: string }>>(['snapshots', '-r', repoDir]);
+  assert.equal(list.result.code, 0, list.result.stderr);
+  assert.deepEqual(list.json.map((s) => s.id), [good.snapshotId]);
+
+  const target = path.join(dir, 'out');
+  const restored = await runCli(['restore', '-r', repoDir, good.snapshotId.slice(0, 8), '--target', target]);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.equal(await fs.readFile(path.join(target, 'a.txt'), 'utf8'), 'first\n');
+
+  const named = await runCli(['restore', '-r', repoDir, bad.snapshotId.slice(0, 8), '--target', path.join(dir, 'out2')]);
+  assert.equal(named.code, 1);
+  assert.match(named.stderr, new RegExp(`snapshot ${bad.snapshotId.slice(0, 12)} .*damaged`));
+
+  await fs.writeFile(path.join(src, 'b.txt'), 'second\n');
+  const next = await runCliJson<{ parent: string }>(['backup', '-r', repoDir, '--asset', 'keep', src]);
+  assert.equal(next.result.code, 0, next.result.stderr);
+  assert.equal(next.json.parent, good.snapshotId);
+
+  const checked = await runCliJson<{ ok: boolean; errors: string[] }>(['check', '-r', repoDir]);
+  assert.equal(checked.result.code, 1);
+  assert.equal(checked.json.ok, false);
+  assert.ok(checked.json.errors.some((e) => e.includes(`snapshot ${bad.snapshotId.slice(0, 12)}`) && /damaged/.test(e)), checked.json.errors.join('; '));
+});
