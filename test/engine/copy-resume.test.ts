@@ -20,8 +20,9 @@ import { openLocalStorage } from '../../src/storage/local.js';
 import { openS3Storage } from '../../src/storage/s3.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { finished, spawnCli } from '../helpers/cli.js';
-import { everyNth, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { writeRandomFile } from '../helpers/files.js';
+import { dataBlobsOf } from '../helpers/snapshot-files.js';
 import { createRepo, FAST_KDF } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { createTestBucket, freshPrefix, removeTestBucket, requireRgw, RGW, rgwOptions } from '../storage/rgw.js';
@@ -29,6 +30,16 @@ import { createTestBucket, freshPrefix, removeTestBucket, requireRgw, RGW, rgwOp
 const MiB = 1024 * 1024;
 const REPLICA_PASSWORD = 'replica password';
 const KILLS = 3;
+
+/** Whether the destination has indexed data blobs of a source snapshot it does not have yet. */
+async function partlyIndexed(source: Repository, replica: Repository, indexed: Set<string>): Promise<boolean> {
+  const present = new Set((await listSnapshots(replica)).map((s) => s.snapshot.time));
+  for (const s of await listSnapshots(source)) {
+    if (present.has(s.snapshot.time)) continue;
+    for (const b of await dataBlobsOf(source, s.id)) if (indexed.has(b)) return true;
+  }
+  return false;
+}
 
 type Ctx = { after(fn: () => Promise<void>): void };
 
@@ -38,17 +49,21 @@ interface Destination {
   env: Record<string, string>;
 }
 
-/** Three snapshots of ~6 MiB of incompressible data each: about 18 blobs, one pack each at the destination. */
+/**
+ * Two snapshots: 16 MiB, then 6 MiB more (incompressible). At the destination (512 KiB packs) every
+ * blob of about 1 MiB is a pack of its own, so the first snapshot alone spans more than the 8 packs
+ * after which the packer writes an index file: a kill can land after part of a snapshot is indexed.
+ */
 async function primaryWithSeries(t: Ctx): Promise<{ dir: string; primary: string; source: Repository }> {
   const dir = await tempDir(t);
   const primary = path.join(dir, 'primary');
   const source = await createRepo(primary);
   const data = path.join(dir, 'data');
   await fs.mkdir(data);
-  for (let v = 0; v < 3; v++) {
-    await writeRandomFile(path.join(data, `shard-${v}.bin`), 6 * MiB, `shard-${v}`);
-    await backup(source, { asset: 'ckpt', paths: [data], tier: 1 });
-  }
+  for (let i = 0; i < 4; i++) await writeRandomFile(path.join(data, `shard-${i}.bin`), 4 * MiB, `shard-${i}`);
+  await backup(source, { asset: 'ckpt', paths: [data], tier: 1 });
+  await writeRandomFile(path.join(data, 'shard-3.bin'), 6 * MiB, 'shard-3');
+  await backup(source, { asset: 'ckpt', paths: [data], tier: 1 });
   return { dir, primary, source };
 }
 
@@ -82,7 +97,7 @@ async function runCopy(primary: string, dest: Destination, storage: Storage, kil
 }
 
 function resumeSpec(name: string, destination: (t: Ctx) => Promise<Destination>) {
-  it(`${name}: killed ${KILLS} times at random points, the copy resumes without re-sending indexed blobs and the replica checks clean`, async (t) => {
+  it(`${name}: killed at ${KILLS} random points, the copy resumes without re-sending indexed blobs and the replica checks clean`, async (t) => {
     const { primary, source } = await primaryWithSeries(t);
     const dest = await destination(t);
     const storage = dest.open();
@@ -95,14 +110,18 @@ function resumeSpec(name: string, destination: (t: Ctx) => Promise<Destination>)
     const resentViolations: string[] = [];
     let finalResult: { bytesRead: number; copied: number; present: number } | undefined;
     let indexedBeforeFinal = 0;
+    let partialStarts = 0;
     for (let round = 0; round <= KILLS; round++) {
       const replica = await openRepository(storage, REPLICA_PASSWORD);
       const indexedBefore = await indexedBlobs(replica);
       const packsBefore = await packsOf(storage);
+      if (await partlyIndexed(source, replica, indexedBefore)) partialStarts++;
       if (round === KILLS) indexedBeforeFinal = indexedBefore.size;
-      const killAfter = round < KILLS ? 1 + Math.floor(Math.random() * 5) : undefined;
+      // The first kill comes after the first index file (8 packs), so the next run starts inside a partly indexed snapshot.
+      const killAfter = round === KILLS ? undefined : round === 0 ? 9 + Math.floor(Math.random() * 3) : 1 + Math.floor(Math.random() * 6);
       const run = await runCopy(primary, dest, storage, killAfter);
       if (run.signal === 'SIGKILL') killedAt.push(killAfter!);
+      else if (round === 0) assert.fail(`the first run finished before it could be killed: ${run.stderr}`);
       else assert.equal(run.code, 0, `round ${round}: ${run.stderr}`);
       if (round === KILLS) finalResult = JSON.parse(run.stdout);
       // Every pack this run wrote holds only blobs that were not indexed at the destination before it.
@@ -117,6 +136,7 @@ function resumeSpec(name: string, destination: (t: Ctx) => Promise<Destination>)
     }
     assert.deepEqual(resentViolations, []);
     assert.ok(killedAt.length >= 1, 'at least one run was killed mid-copy');
+    assert.ok(partialStarts >= 1, 'at least one run started inside a snapshot whose blobs were partly indexed');
     t.diagnostic(`killed after ${killedAt.join(', ')} new pack(s); ${indexedBeforeFinal} blob(s) indexed before the last run`);
     let sourceStored = 0;
     index.forEach((_, blob) => (sourceStored += blob.storedLength));
@@ -164,17 +184,20 @@ describe('copy resumes after being killed', () => {
     const direct = openS3Storage(url, rgwOptions(), {});
     try {
       const replica = await initRepository(faulty, REPLICA_PASSWORD, { kdf: FAST_KDF, config: { packSize: 2 * MiB } });
-      let n = 0;
-      const drop = everyNth(4, { kind: 'drop-request', afterBytes: 4000 }, (r) => r.method === 'PUT');
-      const slow = everyNth(3, { kind: 'respond', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' });
-      proxy.setPlan((r) => (++n % 2 === 0 ? drop(r) : slow(r)));
+      // Every third pack upload dropped mid-body, every fourth other request answered 503 SlowDown.
+      let puts = 0;
+      let others = 0;
+      proxy.setPlan((r) => {
+        if (r.method === 'PUT' && Number(r.headers['content-length'] ?? 0) > 100_000) return ++puts % 3 === 1 ? { kind: 'drop-request', afterBytes: 50_000 } : undefined;
+        return ++others % 4 === 0 ? { kind: 'respond', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } : undefined;
+      });
       const result = await copy(source, replica, { all: true });
-      assert.equal(result.copied, 3);
+      assert.equal(result.copied, 2);
       assert.ok((proxy.stats.injected['drop-request'] ?? 0) > 0 && (proxy.stats.injected.respond ?? 0) > 0, JSON.stringify(proxy.stats.injected));
       proxy.setPlan(undefined);
       const report = await check(await openRepository(direct, REPLICA_PASSWORD), { readData: 1 });
       assert.ok(report.ok, JSON.stringify(report.errors));
-      assert.equal(report.snapshots, 3);
+      assert.equal(report.snapshots, 2);
     } finally {
       await proxy.close();
       await faulty.close();
