@@ -6,7 +6,8 @@
  * travel unchanged (same codec), so nothing is compressed twice.
  */
 import { open, seal } from '../repo/crypto.js';
-import { IntegrityError } from '../repo/errors.js';
+import { CodecId } from '../repo/codec/codec.js';
+import { FormatError, IntegrityError } from '../repo/errors.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import type { BlobType } from '../repo/pack.js';
 import type { Fetch } from './copy-plan.js';
@@ -47,6 +48,11 @@ async function transferOne(ctx: TransferContext, fetch: Fetch): Promise<void> {
   // A blob another fetch (or an earlier snapshot of this run) already brought is skipped.
   const wanted = fetch.blobs.filter((b) => !ctx.packer.knows(b.id));
   if (wanted.length === 0) return;
+  const delta = wanted.find((b) => b.codec === CodecId.xorDelta);
+  if (delta) {
+    // Its base must travel first and verification needs the base's plaintext: not built yet.
+    throw new FormatError(`blob ${Buffer.from(delta.id).toString('hex').slice(0, 12)} is an XOR delta (codec 3), which this version of copy cannot move yet: nothing of it was copied`);
+  }
   for (const b of wanted) ctx.packer.claim(b.id);
   const sealed = await ctx.source.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length });
   const encoded = wanted.map((b) =>
