@@ -149,3 +149,30 @@ test('backing up several paths names each by its base name at the snapshot root'
   assert.equal(await fs.readFile(path.join(target, 'models/w.bin'), 'utf8'), 'weights');
   assert.equal(await fs.readFile(path.join(target, 'card.md'), 'utf8'), '# card');
 });
+
+test('files at chunk and read boundaries, and zero runs at odd offsets, restore byte for byte', async (t) => {
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  const sizes = [1, 4095, 4096, 512 * 1024 - 1, 512 * 1024, 8 * MiB + 1, 16 * MiB, 16 * MiB + 1, 32 * MiB + 7];
+  for (const size of sizes) await writeRandomFile(path.join(src, `size-${size}`), size, size);
+  // Zero runs that do not line up with 4 KiB blocks, a block that is zero except in its middle,
+  // and a file that ends in zeros.
+  const mixed = Buffer.concat([pseudoRandom(5000, 'm1'), Buffer.alloc(10_000), pseudoRandom(3000, 'm2'), Buffer.alloc(4096 * 3)]);
+  mixed[5000 + 4096 + 2000] = 1; // inside the zero run, in the middle of a block
+  mixed[mixed.length - 4096 - 1] = 0xff; // last byte of a block near the end
+  await fs.writeFile(path.join(src, 'mixed.bin'), mixed);
+  await fs.writeFile(path.join(src, 'zeros.bin'), Buffer.alloc(3 * MiB + 5));
+
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const { snapshotId } = await backup(repo, { asset: 'edges', paths: [src] });
+  const target = path.join(dir, 'out');
+  const result = await restore(repo, { snapshot: snapshotId, target });
+  assert.deepEqual(result.failed, []);
+  for (const name of await fs.readdir(src)) {
+    const [a, b] = await Promise.all([fs.stat(path.join(src, name)), fs.stat(path.join(target, name))]);
+    assert.equal(b.size, a.size, name);
+    assert.equal(await sha256File(path.join(target, name)), await sha256File(path.join(src, name)), name);
+  }
+  assert.ok((await fs.stat(path.join(target, 'zeros.bin'))).blocks <= 8, 'an all-zero file is restored as one hole');
+});
