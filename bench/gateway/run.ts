@@ -167,6 +167,8 @@ async function failoverUnderLoad(dir: string) {
 /** Without traffic only the active health checks can notice: time until the primary is marked unhealthy. */
 async function detectionIdle(dir: string, intervalMs: number): Promise<number> {
   return withPair(dir, intervalMs, async (gw, p) => {
+    // Kill at a random phase of the probe cycle, as a real failure would.
+    await new Promise((r) => setTimeout(r, intervalMs * (1 + Math.random())));
     const killedAt = performance.now();
     await p.command('kill');
     for (;;) {

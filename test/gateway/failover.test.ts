@@ -151,6 +151,18 @@ describe('gateway failover', () => {
     }
   });
 
+  it('does not retry beyond the retry budget, so an outage cannot multiply the load', async () => {
+    const s = await setup(THREE_TIERS, '  retries: { budget_percent: 0, min_per_second: 0 }');
+    try {
+      s.fakes.p1.setMode({ kind: 'fail', status: 500 });
+      await assert.rejects(ask(s.client, 'no budget'), (e: unknown) => e instanceof APIError && e.status === 503 && /retry budget spent/.test(e.message));
+      assert.equal(s.fakes.s1.requests, 0, 'the standby was not tried');
+      assert.equal(await metric(s.gw.url, 'lifeboat_gateway_retry_budget_exhausted_total'), 1);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('ends a stream that breaks mid-way with an error the client sees, without retrying it', async () => {
     const s = await setup(THREE_TIERS);
     try {
