@@ -100,7 +100,7 @@ export interface FetchPlanOptions {
  * order, merging neighbours. Throws when the source index does not know a blob.
  */
 export function planFetches(index: BlobIndex, ids: readonly string[], options: FetchPlanOptions = {}): Fetch[] {
-  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   const maxGap = options.maxGap ?? 256 * 1024;
   const byPack = new Map<string, Array<{ id: Buffer; offset: number; length: number; codec: number; rawLength: number; type: number }>>();
   for (const hex of ids) {
