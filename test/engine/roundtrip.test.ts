@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { backup } from '../../src/engine/backup.js';
 import { restore } from '../../src/engine/restore.js';
@@ -175,4 +178,23 @@ test('files at chunk and read boundaries, and zero runs at odd offsets, restore 
     assert.equal(await sha256File(path.join(target, name)), await sha256File(path.join(src, name)), name);
   }
   assert.ok((await fs.stat(path.join(target, 'zeros.bin'))).blocks <= 8, 'an all-zero file is restored as one hole');
+});
+
+test('a FIFO and a socket in the source are skipped with a warning, without blocking the backup', async (t) => {
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  await fs.writeFile(path.join(src, 'regular.txt'), 'kept\n');
+  const mkfifo = spawnSync('mkfifo', [path.join(src, 'pipe')]);
+  assert.equal(mkfifo.status, 0, 'mkfifo works here');
+  const server = net.createServer().listen(path.join(src, 'sock'));
+  await once(server, 'listening');
+  t.after(() => void server.close());
+
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const warnings: string[] = [];
+  const { snapshotId, snapshot } = await backup(repo, { asset: 'special', paths: [src], onWarning: (m) => warnings.push(m) });
+  assert.deepEqual([...(await snapshotNodes(repo, snapshotId)).keys()], ['regular.txt']);
+  assert.deepEqual(warnings.sort(), [`${path.join(src, 'pipe')}: skipped (not a regular file, directory or symlink)`, `${path.join(src, 'sock')}: skipped (not a regular file, directory or symlink)`]);
+  assert.deepEqual(snapshot.incomplete, [], 'skipping special files is not a read failure');
 });
