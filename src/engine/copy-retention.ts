@@ -13,7 +13,7 @@ import { BlobIndex as Index } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { open, type SealKind } from '../repo/crypto.js';
 import { RepoError } from '../repo/errors.js';
-import { decodeIndex } from '../repo/index-file.js';
+import { decodeIndex, type IndexedPack } from '../repo/index-file.js';
 import { listIds, loadObject, objectKey, packKey, type Repository } from '../repo/repository.js';
 import { decodeSnapshot } from '../repo/snapshot.js';
 import type { Storage } from '../storage/storage.js';
@@ -108,23 +108,30 @@ export function withRetention(repo: Repository, options: RetentionOptions): Repo
   return { ...repo, storage };
 }
 
-/** Which index files list each pack, and where every blob is: built once, then kept current by the view's own index writes. */
-interface LockState {
+/** Which index files list each pack (with its entries), and where every blob is: built once, then kept current by the view's own index writes. */
+export interface IndexMap {
   index: BlobIndex;
   indexesOf: Map<string, string[]>;
+  /** Every pack's entries as its index file lists them (duplicates across packs included). */
+  entriesOf: Map<string, IndexedPack['entries']>;
+  indexIds: Set<string>;
 }
+type LockState = IndexMap;
 
-async function loadLockState(repo: Repository): Promise<LockState> {
-  const lock: LockState = { index: new Index(), indexesOf: new Map() };
-  for (const id of await listIds(repo.storage, 'index')) addIndex(lock, id, decodeIndex(await loadObject(repo, 'index', id), id));
-  return lock;
+export async function loadIndexMap(repo: Repository): Promise<IndexMap> {
+  const map: IndexMap = { index: new Index(), indexesOf: new Map(), entriesOf: new Map(), indexIds: new Set() };
+  for (const id of await listIds(repo.storage, 'index')) addIndex(map, id, decodeIndex(await loadObject(repo, 'index', id), id));
+  return map;
 }
+const loadLockState = loadIndexMap;
 
-function addIndex(lock: LockState, indexId: string, packs: ReturnType<typeof decodeIndex>): void {
+function addIndex(map: IndexMap, indexId: string, packs: readonly IndexedPack[]): void {
+  map.indexIds.add(indexId);
   for (const p of packs) {
-    lock.index.addPack(p.packId, p.entries);
-    const list = lock.indexesOf.get(p.packId) ?? [];
+    map.index.addPack(p.packId, p.entries);
+    if (!map.entriesOf.has(p.packId)) map.entriesOf.set(p.packId, p.entries);
+    const list = map.indexesOf.get(p.packId) ?? [];
     if (!list.includes(indexId)) list.push(indexId);
-    lock.indexesOf.set(p.packId, list);
+    map.indexesOf.set(p.packId, list);
   }
 }

@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { backup } from '../../src/engine/backup.js';
 import { check } from '../../src/engine/check.js';
+import { forget } from '../../src/engine/forget.js';
+import { prune } from '../../src/engine/prune.js';
 import { RetentionUnsupportedError, withRetention } from '../../src/engine/copy-retention.js';
 import { listSnapshots } from '../../src/engine/snapshots.js';
 import { makeCodecSet } from '../../src/repo/codec/all.js';
@@ -126,6 +128,48 @@ describe('immutable backups on an Object Lock bucket', () => {
       const kept = await raw.send(new GetObjectCommand({ Bucket: bucket, Key: s.prefix + victim, VersionId: before.VersionId }));
       assert.deepEqual(Buffer.from(await kept.Body!.transformToByteArray()), original);
     }
+  });
+
+  it('forget and prune never delete what is locked: they say what they left and until when', async (t) => {
+    const dir = await tempDir(t);
+    const url = `s3://${bucket}/${freshPrefix()}`;
+    const storage = openS3Storage(url, rgwOptions(), {});
+    t.after(() => storage.close());
+    const repo = await initRepository(storage, TEST_PASSWORD, { kdf: FAST_KDF, config: { packSize: 512 * 1024 } });
+    const data = path.join(dir, 'data');
+    await fs.mkdir(data);
+    const version = async (name: string, retain?: Date) => {
+      await fs.rm(data, { recursive: true, force: true });
+      await fs.mkdir(data);
+      await writeRandomFile(path.join(data, `${name}.bin`), 1024 * 1024, name);
+      return backup(retain ? withRetention(repo, { until: retain }) : repo, { asset: 'ds', paths: [data] });
+    };
+    const v0 = await version('v0');
+    const t1 = new Date(Date.now() + DAY);
+    const v1 = await version('v1', t1);
+    const v2 = await version('v2');
+    const v1Packs = await packsOfSnapshot(repo, v1.snapshotId);
+    const v0Packs = await packsOfSnapshot(repo, v0.snapshotId);
+
+    const forgotten = await forget(repo, { keepLast: 1 });
+    assert.deepEqual(forgotten.removed, [v0.snapshotId]);
+    assert.deepEqual(forgotten.locked.map((l) => l.id), [v1.snapshotId]);
+    assert.ok(near(new Date(forgotten.locked[0].until), t1, 5000));
+    assert.deepEqual((await listSnapshots(repo)).map((s) => s.id).sort(), [v1.snapshotId, v2.snapshotId].sort());
+
+    // An administrator removes v1's snapshot (GOVERNANCE can be bypassed by someone allowed to); its data stays locked.
+    const [snapVersion] = (await raw.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `${storage.prefix}snapshots/${v1.snapshotId}` }))).Versions!;
+    await raw.send(new DeleteObjectCommand({ Bucket: bucket, Key: snapVersion.Key, VersionId: snapVersion.VersionId, BypassGovernanceRetention: true }));
+
+    const result = await prune(repo);
+    assert.equal(result.packsDeleted, v0Packs.size, 'the unlocked packs only v0 needed are deleted');
+    for (const p of v0Packs) assert.equal(await storage.head(packKey(p)), undefined);
+    assert.deepEqual(result.lockedPacks.map((p) => p.pack).sort(), [...v1Packs].sort(), 'the locked packs only v1 needed are left');
+    for (const p of result.lockedPacks) assert.ok(near(new Date(p.until), t1, 5000), `pack ${p.pack.slice(0, 8)} is reported locked until t1`);
+    for (const p of v1Packs) assert.ok(await storage.head(packKey(p)));
+    assert.equal(result.lockedIndexes.length, 1, 'v1\'s index file is locked and stays');
+    const report = await check(repo, { readData: 1 });
+    assert.ok(report.ok && report.snapshots === 1, JSON.stringify(report.errors));
   });
 
   it('refuses a retention period where storage cannot enforce it', async (t) => {
