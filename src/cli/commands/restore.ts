@@ -28,7 +28,7 @@ export function registerRestore(program: Command): void {
         const ms = Date.now() - started;
         const target = path.resolve(flags.target);
         if (flags.sha256sums) {
-          const lines = result.files.map((f) => `${f.sha256}  ${path.relative(target, f.path)}\n`).join('');
+          const lines = result.files.map((f) => sha256sumLine(f.sha256, path.relative(target, f.path))).join('');
           await fs.writeFile(path.join(target, 'SHA256SUMS'), lines);
         }
         out.result({ ...result, target, durationMs: ms }, () =>
@@ -43,4 +43,14 @@ export function registerRestore(program: Command): void {
         }
       });
     });
+}
+
+/**
+ * One line of sha256sum's format. A name with a newline is escaped as GNU sha256sum does: the
+ * line starts with "\\" and the name's backslashes and newlines are written \\\\ and \\n.
+ */
+export function sha256sumLine(sha256: string, name: string): string {
+  if (!/[\n\r]/.test(name)) return `${sha256}  ${name}\n`;
+  const escaped = name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  return `\\${sha256}  ${escaped}\n`;
 }
