@@ -47,6 +47,7 @@ interface Destination {
   url: string;
   open(): Storage;
   env: Record<string, string>;
+  args: string[];
 }
 
 /**
@@ -85,7 +86,7 @@ async function runCopy(primary: string, dest: Destination, storage: Storage, kil
   const passwordFile = path.join(path.dirname(primary), 'replica-password');
   await fs.writeFile(passwordFile, REPLICA_PASSWORD);
   const start = (await packsOf(storage)).size;
-  const child = spawnCli(['copy', '-r', primary, '--to', dest.url, '--to-password-file', passwordFile, '--all', '--json'], { env: dest.env });
+  const child = spawnCli(['copy', '-r', primary, '--to', dest.url, '--to-password-file', passwordFile, '--all', '--json', ...dest.args], { env: dest.env });
   const done = finished(child, 90_000);
   if (killAfterPacks !== undefined) {
     let exited = false;
@@ -163,7 +164,7 @@ describe('copy resumes after being killed', () => {
 
   resumeSpec('local destination', async (t) => {
     const dir = path.join(await tempDir(t), 'replica');
-    return { url: dir, open: () => openLocalStorage(dir), env: {} };
+    return { url: dir, open: () => openLocalStorage(dir), env: {}, args: [] };
   });
 
   resumeSpec('S3 destination (RGW)', async () => {
@@ -171,7 +172,9 @@ describe('copy resumes after being killed', () => {
     return {
       url,
       open: () => openS3Storage(url, rgwOptions(), {}),
-      env: { AWS_ENDPOINT_URL: RGW.endpoint, AWS_REGION: RGW.region, AWS_ACCESS_KEY_ID: RGW.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: RGW.credentials.secretAccessKey },
+      // The destination's endpoint by flag (a second site's S3 need not be the source's).
+      env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: RGW.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: RGW.credentials.secretAccessKey },
+      args: ['--to-endpoint', RGW.endpoint, '--to-region', RGW.region],
     };
   });
 

@@ -15,6 +15,9 @@ export interface TargetFlags extends RepoFlags {
   to?: string;
   toPasswordFile?: string;
   lockMode?: ObjectLockMode;
+  toEndpoint?: string;
+  toProfile?: string;
+  toRegion?: string;
 }
 
 interface CopyFlags extends TargetFlags {
@@ -36,7 +39,10 @@ export interface OpenPair {
 export function withTargetOptions(cmd: Command): Command {
   return cmd
     .option('--to <url>', 'destination repository: a directory or s3://BUCKET/PREFIX (env LIFEBOAT_TO_REPOSITORY)')
-    .option('--to-password-file <file>', 'destination password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD; default: the source\'s)');
+    .option('--to-password-file <file>', 'destination password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD; default: the source\'s)')
+    .option('--to-endpoint <url>', 'S3 endpoint of the destination when it differs from the source\'s (default: the AWS_* environment)')
+    .option('--to-region <region>', 'S3 region of the destination')
+    .option('--to-profile <name>', 'AWS profile (credentials) for the destination');
 }
 
 /**
@@ -49,7 +55,8 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
   const url = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
   if (!url) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
   const sourceStorage = await openStorage(repoUrl(flags));
-  const targetStorage = await openStorage(url, flags.lockMode ? { s3: { lockMode: flags.lockMode } } : {}).catch(async (err) => {
+  const s3 = { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode };
+  const targetStorage = await openStorage(url, { s3 }).catch(async (err) => {
     await sourceStorage.close();
     throw err;
   });
