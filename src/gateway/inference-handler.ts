@@ -100,6 +100,12 @@ function relay(ctx: GatewayContext, res: ServerResponse, c: Committed, record: {
   const { pool } = ctx;
   const name = c.candidate.upstream.name;
   const up = c.res;
+  if (res.destroyed) {
+    // The client left while the upstream was thinking: free the upstream instead of reading for nobody.
+    c.req.destroy();
+    pool.end(name);
+    return;
+  }
   const isSse = String(up.headers['content-type'] ?? '').includes('text/event-stream');
   res.setHeader('x-lifeboat-route', c.candidate.route); // set on the response object so track() can read it
   res.writeHead(up.statusCode ?? 502, { ...passThroughHeaders(up), 'x-lifeboat-upstream': name });
