@@ -28,6 +28,11 @@ export class NotARepositoryError extends RepoError {
   override readonly code: string = 'NOT_A_REPOSITORY';
 }
 
+/** init found a repository where it was asked to create one. */
+export class RepositoryExistsError extends RepoError {
+  override readonly code: string = 'REPOSITORY_EXISTS';
+}
+
 /** Another process holds a conflicting lock. */
 export class LockedError extends RepoError {
   override readonly code: string = 'LOCKED';

@@ -4,10 +4,10 @@
  * object is authenticated).
  */
 import type { Storage } from '../storage/storage.js';
-import { AlreadyExistsError, NotFoundError } from '../storage/errors.js';
+import { NotFoundError } from '../storage/errors.js';
 import { open, seal, sha256Hex, type SealKind } from './crypto.js';
 import { decodeConfig, newConfig, type RepoConfig } from './config.js';
-import { FormatError, IntegrityError, NotARepositoryError, WrongPasswordError } from './errors.js';
+import { FormatError, IntegrityError, NotARepositoryError, RepositoryExistsError, WrongPasswordError } from './errors.js';
 import { DEFAULT_KDF, newMasterKey, parseKeyFile, unwrapMasterKey, wrapMasterKey, type MasterKey } from './keys.js';
 
 export interface Repository {
@@ -30,7 +30,7 @@ export interface InitOptions {
 }
 
 export async function initRepository(storage: Storage, password: string, options: InitOptions = {}): Promise<Repository> {
-  if (await storage.head('config')) throw new AlreadyExistsError('config', storage.location);
+  if (await storage.head('config')) throw new RepositoryExistsError(`${storage.location} is already a Lifeboat repository: use it as it is, or choose another location for a new one`);
   for await (const _ of storage.list('')) {
     throw new NotARepositoryError(`${storage.location} is not empty and not a Lifeboat repository: choose an empty or new location`);
   }

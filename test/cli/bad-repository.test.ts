@@ -65,7 +65,7 @@ test('init on an existing repository is refused and leaves its keys alone', asyn
   const keys = await listIds(repo.storage, 'key');
   const r = await runCli(['init', '-r', path.join(dir, 'repo')]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /config already exists/);
+  assert.match(r.stderr, /is already a Lifeboat repository/);
   assert.deepEqual(await listIds(repo.storage, 'key'), keys);
 });
 
