@@ -31,7 +31,7 @@ export function registerSnapshots(program: Command): void {
 }
 
 async function show(repo: Repository, out: Output, flags: SnapshotsFlags, replica?: Repository): Promise<void> {
-  const all = (await listSnapshots(repo)).filter((s) => !flags.asset || s.snapshot.asset === flags.asset);
+  const all = (await listSnapshots(repo, (id, err) => out.warn(`snapshot ${id.slice(0, 12)} is unreadable and left out (${err.message}); run "lifeboat check"`))).filter((s) => !flags.asset || s.snapshot.asset === flags.asset);
   const list = all.map(({ id, snapshot }) => ({ id, ...snapshot }));
   const replication = replica ? await replicationLag(repo, replica, { asset: flags.asset }) : undefined;
   out.result(replication ? { snapshots: list, replication } : list, () => {
