@@ -11,7 +11,7 @@
 import type { BlobIndex } from '../repo/blob-index.js';
 import { BlobIndex as Index } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
-import { open, type SealKind } from '../repo/crypto.js';
+import { open } from '../repo/crypto.js';
 import { RepoError } from '../repo/errors.js';
 import { decodeIndex, type IndexedPack } from '../repo/index-file.js';
 import { listIds, loadObject, objectKey, packKey, type Repository } from '../repo/repository.js';
@@ -37,7 +37,7 @@ export interface ProtectReport {
 }
 
 export interface RetentionOptions {
-  /** The retention date of everything written; default now + days. */
+  /** The retention date of everything written (retentionUntil(days) for a period from now). */
   until: Date;
   /** Called after a snapshot's older objects were checked and extended, before the snapshot is written. */
   onProtect?: (report: ProtectReport) => void;
@@ -67,7 +67,7 @@ export function withRetention(repo: Repository, options: RetentionOptions): Repo
 
   async function putSnapshot(key: string, data: Uint8Array, ifAbsent: boolean | undefined): Promise<void> {
     const snapshotId = key.slice('snapshots/'.length);
-    const snapshot = decodeSnapshot(open(repo.key.data, 'snapshot' as SealKind, data, `snapshot ${snapshotId.slice(0, 12)}`), snapshotId);
+    const snapshot = decodeSnapshot(open(repo.key.data, 'snapshot', data, `snapshot ${snapshotId.slice(0, 12)}`), snapshotId);
     const lock = await (state ??= loadLockState(repo));
     const packs = new Set<string>();
     const { data: blobs, trees } = await collectBlobs(makeTreeReader(repo, lock.index, makeCodecSet(repo.config.zstdLevel)), snapshot.tree, new Set(), new Set());
