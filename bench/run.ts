@@ -80,6 +80,7 @@ async function main(): Promise<number> {
     process.once('SIGINT', cleanup);
     process.once('SIGTERM', cleanup);
   }
+  const commitAtStart = await gitCommit(); // the checkout may move while the bench runs
   const results: ToolResult[] = [];
   const sparse: SparseResult[] = [];
   let manifest: SeriesManifest | undefined;
@@ -110,7 +111,7 @@ async function main(): Promise<number> {
     const doc = {
       date: new Date().toISOString(),
       machine: { loadAverageAtEnd: os.loadavg(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version },
-      lifeboatCommit: await gitCommit(),
+      checkoutCommitAtStart: commitAtStart,
       rssMethod: 'GNU time -f %M (ru_maxrss of the tool process, KiB x 1024)',
       options: { ...a, lifeboat: lifeboatCmd },
       series: manifest && { totalBytes: manifest.totalBytes, shape: manifest.shape, versions: manifest.versions, generatorSeconds: manifest.seconds },
