@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GenOptionError } from './gen/options.js';
 import { generateSeries, type SeriesManifest } from './gen/series.js';
 import { HELP, parseBenchArgs, type BenchArgs } from './lib/args.js';
 import { borgTool } from './lib/borg.js';
@@ -134,8 +135,8 @@ main().then(
   (code) => {
     process.exitCode = code;
   },
-  (e: Error) => {
+  (e: Error & { code?: string }) => {
     process.stderr.write(`bench: ${e.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = e instanceof GenOptionError || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
   },
 );
