@@ -110,11 +110,12 @@ describe('gateway failover', () => {
       await waitFor(() => !s.gw.ctx.pool.view(Date.now()).find((v) => v.name === 'p1')!.healthy, 1000, 'p1 marked unhealthy');
       await sleep(150);
       assert.equal((await ask(s.client, 'still down')).route, 'standby');
-      const revivedAt = Date.now();
+      const probesBefore = s.fakes.p1.probes;
       await s.fakes.p1.revive();
       const took = await waitFor(async () => (await ask(s.client, 'back?')).route === 'primary', 2000, 'traffic back on primary');
-      // healthy_threshold 2 at 100 ms intervals: about 200 ms, well before the 2 s ejection would expire.
-      assert.ok(took >= 80 && took < 1000, `primary took traffic again ${Date.now() - revivedAt} ms after reviving`);
+      // Back only after healthy_threshold (2) good probes, and long before the 2 s ejection would expire.
+      assert.ok(s.fakes.p1.probes - probesBefore >= 2, `${s.fakes.p1.probes - probesBefore} probes answered before traffic returned`);
+      assert.ok(took < 1000, `primary took traffic again ${took} ms after reviving`);
     } finally {
       await s.stop();
     }
