@@ -94,6 +94,7 @@ describe('gateway admin API', () => {
       running = false;
       await Promise.all(workers);
       assert.deepEqual(errors, []);
+      assert.deepEqual(s.gw.ctx.pool.view(Date.now()).map((v) => v.inFlight), [0, 0, 0, 0], 'no in-flight count leaked');
       const before = routes.filter((r) => r.sent < switchAt);
       assert.ok(before.length > 5 && before.every((r) => r.route.startsWith('primary:a')), 'site-a was primary at first');
       const later = routes.filter((r) => r.sent > drainedAt);

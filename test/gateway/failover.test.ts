@@ -43,6 +43,7 @@ describe('gateway failover', () => {
       })();
       await Promise.all([...Array.from({ length: 8 }, (_, w) => worker(w)), killer]);
       assert.deepEqual(errors, [], 'every request succeeded, including those in flight on the killed primary');
+      assert.deepEqual(s.gw.ctx.pool.view(Date.now()).map((v) => v.inFlight), [0, 0, 0], 'no in-flight count leaked');
       const before = results.filter((r) => r.at < killedAt);
       const after = results.filter((r) => r.sent > deadAt); // sent when the primary was already gone
       assert.ok(before.length >= 4 && before.every((r) => r.route === 'primary'), `primary served before the kill: ${JSON.stringify(before.map((r) => r.route).filter((r) => r !== 'primary'))} of ${before.length}`);
