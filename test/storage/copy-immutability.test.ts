@@ -169,7 +169,7 @@ describe('immutable backups on an Object Lock bucket', () => {
     for (const p of v1Packs) assert.ok(await storage.head(packKey(p)));
     assert.equal(result.lockedIndexes.length, 1, 'v1\'s index file is locked and stays');
     const report = await check(repo, { readData: 1 });
-    assert.ok(report.ok && report.snapshots === 1, JSON.stringify(report.errors));
+    assert.ok(report.ok && report.snapshots === 1, JSON.stringify({ ...report, blobs: undefined }));
   });
 
   it('refuses a retention period where storage cannot enforce it', async (t) => {
