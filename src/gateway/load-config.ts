@@ -36,6 +36,16 @@ export function parseGatewayConfig(text: string, file: string, env: NodeJS.Proce
     const issues = result.error.issues.map((i) => locate(doc, lineCounter, file, ['gateway', ...i.path], i.message));
     throw new GatewayConfigError(formatIssues(`${file}: the gateway section is invalid`, issues), issues);
   }
+  // A key named in the file but missing from the environment would fail every request with 401: say so now.
+  const missing: ConfigIssue[] = [];
+  result.data.groups.forEach((g, gi) =>
+    g.upstreams.forEach((u, ui) => {
+      if (u.api_key_env && !env[u.api_key_env]) {
+        missing.push(locate(doc, lineCounter, file, ['gateway', 'groups', gi, 'upstreams', ui, 'api_key_env'], `the environment variable ${u.api_key_env} is not set; export it with the upstream's API key`));
+      }
+    }),
+  );
+  if (missing.length > 0) throw new GatewayConfigError(formatIssues(`${file}: the gateway section names secrets that are not set`, missing), missing);
   const config = normaliseGatewayConfig(result.data, env);
   const dir = path.dirname(path.resolve(file));
   if (!config.cache) return config;

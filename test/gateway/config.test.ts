@@ -89,6 +89,14 @@ describe('gateway configuration', () => {
     assert.match(issuesOf('repositories: {}\n').message, /no gateway: section/);
   });
 
+  it('names an api_key_env whose variable is not set', () => {
+    const { issues } = issuesOf(VALID);
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0].key, 'gateway.groups[0].upstreams[0].api_key_env');
+    assert.equal(issues[0].line, 11);
+    assert.match(issues[0].message, /VLLM_KEY is not set/);
+  });
+
   it('says which file it could not read', async () => {
     await assert.rejects(loadGatewayConfig('/nonexistent/lifeboat.yaml'), (e: unknown) => e instanceof GatewayConfigError && /cannot read \/nonexistent\/lifeboat.yaml/.test(e.message));
   });
