@@ -25,6 +25,8 @@ export interface CopyOptions extends Selection {
   workers?: number;
   /** Bytes of blobs moved so far, and the total known so far (it grows as snapshots are planned). */
   onProgress?: (p: CopyProgress) => void;
+  /** Notes for people: snapshots left out because they cannot be read. */
+  onWarning?: (message: string) => void;
   /** After each snapshot is written (or found present) at the destination. */
   onSnapshot?: (s: CopiedSnapshot) => void;
 }
@@ -67,8 +69,9 @@ export async function copy(source: Repository, destination: Repository, options:
   try {
     locks.push(await acquireLock(source, 'shared', 'copy (source)'));
     locks.push(await acquireLock(destination, 'shared', 'copy (destination)'));
-    const selected = selectSnapshots(await listSnapshots(source), options);
-    const { missing, present } = partitionByPresence(selected, await listSnapshots(destination));
+    const warn = (where: string, consequence: string) => (id: string, err: Error) => options.onWarning?.(`${where} snapshot ${id.slice(0, 12)} cannot be read (${err.message}): ${consequence}`);
+    const selected = selectSnapshots(await listSnapshots(source, warn('source', 'not copied')), options);
+    const { missing, present } = partitionByPresence(selected, await listSnapshots(destination, warn('destination', 'treated as absent, so its source is copied again')));
     const [{ index: sourceIndex }, { index: destinationIndex }] = await Promise.all([loadIndex(source), loadIndex(destination)]);
     const trees = makeTreeReader(source, sourceIndex, makeCodecSet(source.config.zstdLevel));
     const packer = makePacker(destination, destinationIndex);

@@ -11,7 +11,7 @@
  */
 import { makeCodecSet } from '../repo/codec/all.js';
 import { CodecId } from '../repo/codec/codec.js';
-import { FormatError } from '../repo/errors.js';
+import { FormatError, IntegrityError } from '../repo/errors.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { saveIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
@@ -127,7 +127,13 @@ async function usedBlobs(repo: Repository, map: IndexMap): Promise<Set<string>> 
   const trees = makeTreeReader(repo, map.index, makeCodecSet(repo.config.zstdLevel));
   const visited = new Set<string>();
   const used = new Set<string>();
-  for (const s of await listSnapshots(repo)) {
+  const damaged: string[] = [];
+  const snapshots = await listSnapshots(repo, (id) => damaged.push(id));
+  if (damaged.length > 0) {
+    // An unreadable snapshot may still need data that nothing else references: never guess.
+    throw new IntegrityError(`snapshot ${damaged[0].slice(0, 12)}${damaged.length > 1 ? ` (and ${damaged.length - 1} more)` : ''} cannot be read, so prune cannot tell which data it needs: nothing was deleted. Run "lifeboat check", then restore the snapshot object or remove it`);
+  }
+  for (const s of snapshots) {
     const blobs = await collectBlobs(trees, s.snapshot.tree, visited, used);
     for (const t of blobs.trees) used.add(t);
   }

@@ -137,6 +137,25 @@ test('a blob that fails verification at the source is not copied, and no snapsho
   assert.equal((await listSnapshots(replica)).length, 0);
 });
 
+test('a snapshot damaged at the destination counts as absent: copy writes it again and warns', async (t) => {
+  const dir = await tempDir(t);
+  const source = await createRepo(path.join(dir, 'primary'));
+  const data = path.join(dir, 'data');
+  await fs.mkdir(data);
+  await fs.writeFile(path.join(data, 'f'), pseudoRandom(300_000, 'f'));
+  await backup(source, { asset: 'm', paths: [data] });
+  const replica = await replicaRepo(path.join(dir, 'replica'));
+  const [first] = (await copy(source, replica, { all: true })).snapshots;
+  const file = path.join(dir, 'replica', 'snapshots', first.destinationId);
+  await fs.writeFile(file, Buffer.from('ransom note'));
+
+  const warnings: string[] = [];
+  const again = await copy(source, replica, { all: true, onWarning: (m) => warnings.push(m) });
+  assert.deepEqual([again.copied, again.blobs], [1, 0], 'the snapshot is written again; its data was there');
+  assert.match(warnings.join('\n'), /destination snapshot .* cannot be read/);
+  assert.equal((await check(replica)).snapshots, 1);
+});
+
 test('the replica sees only ciphertext: no 64-byte window of a test file appears in any object', async (t) => {
   const dir = await tempDir(t);
   const source = await createRepo(path.join(dir, 'primary'));

@@ -104,3 +104,23 @@ test('forget --keep-last then prune deletes exactly the packs nothing needs, and
   const again = await prune(repo);
   assert.deepEqual([again.packsDeleted, again.indexesWritten], [0, 0], 'a second prune finds nothing');
 });
+
+test('prune deletes nothing while a snapshot cannot be read (it may need data nothing else does)', async (t) => {
+  const dir = await tempDir(t);
+  const repo = await createRepo(path.join(dir, 'repo'), { packSize: 512 * 1024 });
+  const data = path.join(dir, 'data');
+  await fs.mkdir(data);
+  await writeRandomFile(path.join(data, 'a.bin'), 1 * MiB, 'a');
+  const first = await backup(repo, { asset: 'm', paths: [data] });
+  await fs.rm(path.join(data, 'a.bin'));
+  await writeRandomFile(path.join(data, 'b.bin'), 1 * MiB, 'b');
+  await backup(repo, { asset: 'm', paths: [data] });
+  const file = path.join(dir, 'repo', 'snapshots', first.snapshotId);
+  const bytes = await fs.readFile(file);
+  bytes[bytes.length - 3] ^= 1;
+  await fs.writeFile(file, bytes);
+
+  const before = await storedPacks(repo);
+  await assert.rejects(prune(repo), /cannot be read.*nothing was deleted/);
+  assert.deepEqual(await storedPacks(repo), before);
+});

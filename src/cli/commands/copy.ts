@@ -122,6 +122,7 @@ export function registerCopy(program: Command): void {
           tier: flags.tier,
           all: flags.all,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
+          onWarning: (m) => pair.out.warn(m),
         }).finally(() => bar.stop());
         pair.out.result({ source: pair.source.storage.location, destination: pair.destination.storage.location, ...result }, () => describe(result, pair.destination.storage.location));
       } finally {
