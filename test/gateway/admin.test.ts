@@ -1,6 +1,7 @@
 /** The admin API (authenticated), planned switches without failed requests, cache warm/purge/persistence, metrics. */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import OpenAI from 'openai';
@@ -143,6 +144,23 @@ describe('gateway admin API', () => {
       await assert.rejects(ask(c2, 'how do I restore?'), /503/);
     } finally {
       await s.stop();
+    }
+  });
+
+  it('warms the cache from warm_file at start', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-warm-'));
+    const file = path.join(dir, 'common.jsonl');
+    await writeFile(file, ['alpha', 'beta', 'gamma'].map((q) => JSON.stringify({ model: 'llama-70b', messages: [{ role: 'user', content: q }] })).join('\n'));
+    const s = await setup(GROUPS, `  cache: { warm_file: ${JSON.stringify(file)} }`);
+    try {
+      await s.gw.warmed;
+      assert.equal(s.gw.ctx.cache!.stats().entries, 3);
+      assert.ok(s.logs.some((l) => /cache warmed from .*common\.jsonl: 3 answers stored, 0 failed/.test(l)));
+      for (const f of Object.values(s.fakes)) await f.kill();
+      assert.equal((await ask(s.client, 'beta')).route, 'cache');
+    } finally {
+      await s.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
