@@ -1,5 +1,6 @@
 /** The gateway: section of lifeboat.yaml: defaults, durations, secrets from the environment, and errors with line and key. */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { GatewayConfigError } from '../../src/gateway/errors.js';
 import { loadGatewayConfig, parseGatewayConfig } from '../../src/gateway/load-config.js';
@@ -95,6 +96,14 @@ describe('gateway configuration', () => {
     assert.equal(issues[0].key, 'gateway.groups[0].upstreams[0].api_key_env');
     assert.equal(issues[0].line, 11);
     assert.match(issues[0].message, /VLLM_KEY is not set/);
+  });
+
+  it('accepts the example of docs/gateway.md as written', async () => {
+    const doc = await readFile('docs/gateway.md', 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1];
+    const c = parseGatewayConfig(yaml, '/etc/lifeboat/lifeboat.yaml', { VLLM_A2_KEY: 'k' });
+    assert.deepEqual(c.groups.map((g) => `${g.name}:${g.role}`), ['gpu-rack-a:primary', 'gpu-rack-b:standby', 'cpu-fallback:degraded']);
+    assert.equal(c.cache?.warmFile, '/etc/lifeboat/common-queries.jsonl');
   });
 
   it('says which file it could not read', async () => {
