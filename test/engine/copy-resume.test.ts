@@ -98,7 +98,7 @@ async function runCopy(primary: string, dest: Destination, storage: Storage, kil
 }
 
 function resumeSpec(name: string, destination: (t: Ctx) => Promise<Destination>) {
-  it(`${name}: killed at ${KILLS} random points, the copy resumes without re-sending indexed blobs and the replica checks clean`, async (t) => {
+  it(`${name}: killed at up to ${KILLS} random points, the copy resumes without re-sending indexed blobs and the replica checks clean`, async (t) => {
     const { primary, source } = await primaryWithSeries(t);
     const dest = await destination(t);
     const storage = dest.open();
@@ -126,13 +126,22 @@ function resumeSpec(name: string, destination: (t: Ctx) => Promise<Destination>)
       else assert.equal(run.code, 0, `round ${round}: ${run.stderr}`);
       if (round === KILLS) finalResult = JSON.parse(run.stdout);
       // Every pack this run wrote holds only blobs that were not indexed at the destination before it.
+      let blobBytesWritten = 0;
       for (const [key] of await packsOf(storage)) {
         if (packsBefore.has(key)) continue;
         const packId = key.slice(key.lastIndexOf('/') + 1);
         for (const e of readPackHeader(replica.key.data, await storage.get(key), packId)) {
           const id = e.id.toString('hex');
+          blobBytesWritten += e.storedLength;
           if (indexedBefore.has(id)) resentViolations.push(`round ${round} re-sent blob ${id.slice(0, 12)} in pack ${packId.slice(0, 12)}`);
         }
+      }
+      if (round === KILLS) {
+        // Byte for byte: the last run wrote exactly the blobs the destination lacked (a re-sealed blob keeps its stored size).
+        let lacking = 0;
+        index.forEach((id, blob) => (lacking += indexedBefore.has(Buffer.from(id).toString('hex')) ? 0 : blob.storedLength));
+        assert.equal(blobBytesWritten, lacking);
+        assert.equal(finalResult!.bytesRead, lacking);
       }
     }
     assert.deepEqual(resentViolations, []);
