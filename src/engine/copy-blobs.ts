@@ -6,10 +6,10 @@
  * travel unchanged (same codec), so nothing is compressed twice.
  */
 import { open, seal } from '../repo/crypto.js';
-import { CodecId } from '../repo/codec/codec.js';
-import { FormatError, IntegrityError } from '../repo/errors.js';
+import { IntegrityError } from '../repo/errors.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import type { BlobType } from '../repo/pack.js';
+import type { BlobLoader } from './blob-loader.js';
 import type { Fetch } from './copy-plan.js';
 import { makeLimit } from './limit.js';
 import type { Packer } from './packer.js';
@@ -21,6 +21,8 @@ export interface TransferContext {
   destination: Repository;
   packer: Packer;
   pool: WorkerPool;
+  /** Opens delta bases in the source. */
+  loader: BlobLoader;
   /** Called with the stored bytes of each fetch once its blobs are in the destination's packer. */
   onBytes?: (bytes: number) => void;
 }
@@ -48,33 +50,31 @@ async function transferOne(ctx: TransferContext, fetch: Fetch): Promise<void> {
   // A blob another fetch (or an earlier snapshot of this run) already brought is skipped.
   const wanted = fetch.blobs.filter((b) => !ctx.packer.knows(b.id));
   if (wanted.length === 0) return;
-  const delta = wanted.find((b) => b.codec === CodecId.xorDelta);
-  if (delta) {
-    // Its base must travel first and verification needs the base's plaintext: not built yet.
-    throw new FormatError(`blob ${Buffer.from(delta.id).toString('hex').slice(0, 12)} is an XOR delta (codec 3), which this version of copy cannot move yet: nothing of it was copied`);
-  }
   for (const b of wanted) ctx.packer.claim(b.id);
   const sealed = await ctx.source.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length });
   const encoded = wanted.map((b) =>
     open(ctx.source.key.data, 'blob', sealed.subarray(b.start, b.start + b.length), `blob ${Buffer.from(b.id).toString('hex').slice(0, 12)} in pack ${fetch.packId.slice(0, 12)}`),
   );
-  await verifyInWorker(ctx.pool, sealed, wanted, fetch.packId);
+  await verifyInWorker(ctx, sealed, wanted, fetch.packId);
   let bytes = 0;
   for (let i = 0; i < wanted.length; i++) {
     const b = wanted[i];
     const resealed = seal(ctx.destination.key.data, 'blob', encoded[i]);
-    await ctx.packer.add(Buffer.from(b.id), b.type as BlobType, b.codec, b.rawLength, resealed);
+    await ctx.packer.add(Buffer.from(b.id), b.type as BlobType, b.codec, b.rawLength, resealed, b.delta);
     bytes += b.length;
   }
   ctx.onBytes?.(bytes);
 }
 
 /** Opens, decodes and checks every blob's SHA-256 in a worker; throws IntegrityError naming the pack. */
-async function verifyInWorker(pool: WorkerPool, sealed: Buffer, blobs: Fetch['blobs'], packId: string): Promise<void> {
+async function verifyInWorker(ctx: TransferContext, sealed: Buffer, blobs: Fetch['blobs'], packId: string): Promise<void> {
   // The worker takes ownership of what it is sent: give it a copy, the main thread still needs `sealed`.
   const own = new Uint8Array(sealed).buffer as ArrayBuffer;
   try {
-    await pool.request<ReplyOf<'opened'>>(pool.pick(), { op: 'open', buffer: own, blobs: blobs.map(({ type: _type, ...span }) => span), verify: true }, [own]);
+    // A delta blob verifies against its base's plaintext, loaded (and verified) from the source.
+    const spans = await Promise.all(blobs.map(async ({ type: _type, delta: _delta, ...span }) => ({ ...span, base: await ctx.loader.baseFor(span.id) })));
+    const bases = spans.flatMap((s) => (s.base ? [s.base] : []));
+    await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: own, blobs: spans, verify: true }, [own, ...bases]);
   } catch (err) {
     if (err instanceof IntegrityError) throw new IntegrityError(`${err.message} (source pack ${packId.slice(0, 12)}): nothing of it was copied; run "lifeboat check --read-data" on the source`);
     throw err;

@@ -4,6 +4,7 @@
  */
 import type { BlobIndex } from '../repo/blob-index.js';
 import { FormatError } from '../repo/errors.js';
+import type { DeltaRef } from '../repo/pack.js';
 import type { BlobSpan } from './pipeline-protocol.js';
 import type { StoredSnapshot } from './snapshots.js';
 import type { TreeReader } from './trees.js';
@@ -85,7 +86,7 @@ export interface Fetch {
   offset: number;
   length: number;
   /** `start` is relative to the fetched range. */
-  blobs: Array<BlobSpan & { type: number }>;
+  blobs: Array<BlobSpan & { type: number; delta?: DeltaRef }>;
 }
 
 export interface FetchPlanOptions {
@@ -102,14 +103,14 @@ export interface FetchPlanOptions {
 export function planFetches(index: BlobIndex, ids: readonly string[], options: FetchPlanOptions = {}): Fetch[] {
   const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   const maxGap = options.maxGap ?? 256 * 1024;
-  const byPack = new Map<string, Array<{ id: Buffer; offset: number; length: number; codec: number; rawLength: number; type: number }>>();
+  const byPack = new Map<string, Array<{ id: Buffer; offset: number; length: number; codec: number; rawLength: number; type: number; delta?: DeltaRef }>>();
   for (const hex of ids) {
     const id = Buffer.from(hex, 'hex');
     const where = index.get(id);
     if (!where) throw new FormatError(`blob ${hex.slice(0, 12)} is not in the source index: the source repository is missing data (run "lifeboat check" on it)`);
     let list = byPack.get(where.packId);
     if (!list) byPack.set(where.packId, (list = []));
-    list.push({ id, offset: where.offset, length: where.storedLength, codec: where.codec, rawLength: where.rawLength, type: where.type });
+    list.push({ id, offset: where.offset, length: where.storedLength, codec: where.codec, rawLength: where.rawLength, type: where.type, delta: where.delta });
   }
   const fetches: Fetch[] = [];
   for (const [packId, blobs] of byPack) {
@@ -122,7 +123,7 @@ export function planFetches(index: BlobIndex, ids: readonly string[], options: F
         current = { packId, offset: b.offset, length: 0, blobs: [] };
         fetches.push(current);
       }
-      current!.blobs.push({ start: b.offset - current!.offset, length: b.length, codec: b.codec, rawLength: b.rawLength, id: b.id, type: b.type });
+      current!.blobs.push({ start: b.offset - current!.offset, length: b.length, codec: b.codec, rawLength: b.rawLength, id: b.id, type: b.type, delta: b.delta });
       current!.length = end - current!.offset;
     }
   }

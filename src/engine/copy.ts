@@ -14,7 +14,9 @@ import { loadIndex } from '../repo/index-store.js';
 import { acquireLock, type HeldLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
+import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { transferBlobs } from './copy-blobs.js';
+import { withDeltaBases } from './delta-bases.js';
 import { collectBlobs, fetchedBlobBytes, partitionByPresence, planFetches, selectSnapshots, type Selection, type SnapshotBlobs } from './copy-plan.js';
 import { makePacker, type Packer } from './packer.js';
 import { listSnapshots, saveSnapshot } from './snapshots.js';
@@ -85,9 +87,10 @@ export async function copy(source: Repository, destination: Repository, options:
       options.onSnapshot?.(done);
     }
     const walked = { trees: new Set<string>(), data: new Set<string>() };
+    const loader = makeBlobLoader(source, sourceIndex, pool);
     for (const s of missing) {
       const blobs = await collectBlobs(trees, s.snapshot.tree, walked.trees, walked.data);
-      const sent = await copyBlobs({ source, destination, packer, pool, sourceIndex, destinationIndex, progress, onProgress: options.onProgress }, blobs);
+      const sent = await copyBlobs({ source, destination, packer, pool, sourceIndex, destinationIndex, loader, progress, onProgress: options.onProgress }, blobs);
       await packer.flush();
       const destinationId = await saveSnapshot(destination, rewriteParent(s.snapshot, idAtDestination));
       idAtDestination.set(s.id, destinationId);
@@ -117,6 +120,8 @@ interface BlobCopyContext {
   pool: ReturnType<typeof startWorkerPool>;
   sourceIndex: BlobIndex;
   destinationIndex: BlobIndex;
+  /** Opens delta bases in the source, to verify delta blobs before they are sent. */
+  loader: BlobLoader;
   progress: CopyProgress;
   onProgress?: (p: CopyProgress) => void;
 }
@@ -125,12 +130,13 @@ interface BlobCopyContext {
 async function copyBlobs(ctx: BlobCopyContext, blobs: SnapshotBlobs): Promise<{ blobs: number; bytes: number }> {
   let count = 0;
   let bytes = 0;
-  for (const ids of [blobs.data, blobs.trees]) {
+  // Delta blobs travel with their bases (bases first), so the copy decodes on its own.
+  for (const ids of [withDeltaBases(ctx.sourceIndex, blobs.data), blobs.trees]) {
     const lacking = ids.filter((id) => !ctx.packer.knows(Buffer.from(id, 'hex')));
     const fetches = planFetches(ctx.sourceIndex, lacking);
     const total = fetchedBlobBytes(fetches);
     ctx.progress.bytesTotal += total;
-    await transferBlobs({ source: ctx.source, destination: ctx.destination, packer: ctx.packer, pool: ctx.pool, onBytes: (n) => {
+    await transferBlobs({ source: ctx.source, destination: ctx.destination, packer: ctx.packer, pool: ctx.pool, loader: ctx.loader, onBytes: (n) => {
       ctx.progress.bytesDone += n;
       ctx.onProgress?.(ctx.progress);
     } }, fetches);

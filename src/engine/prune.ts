@@ -10,13 +10,13 @@
  * backup or copy) are deleted too: the exclusive lock guarantees no writer is adding them now.
  */
 import { makeCodecSet } from '../repo/codec/all.js';
-import { CodecId } from '../repo/codec/codec.js';
-import { FormatError, IntegrityError } from '../repo/errors.js';
+import { IntegrityError } from '../repo/errors.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { saveIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
 import { objectKey, packKey, type Repository } from '../repo/repository.js';
 import { collectBlobs } from './copy-plan.js';
+import { withDeltaBases } from './delta-bases.js';
 import { loadIndexMap, type IndexMap } from './copy-retention.js';
 import { deleteUnlessLocked, lockedUntil } from './forget.js';
 import { makeLimit } from './limit.js';
@@ -50,8 +50,8 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const lock = await acquireLock(repo, 'exclusive', 'prune');
   try {
     const map = await loadIndexMap(repo);
-    refuseDeltaBlobs(map);
-    const used = await usedBlobs(repo, map);
+    // A kept delta keeps its base, and the base's base: they are needed to decode it.
+    const used = new Set(withDeltaBases(map.index, await usedBlobs(repo, map)));
     const stored = await storedPacks(repo);
     const result: PruneResult = { dryRun: !!options.dryRun, packsDeleted: 0, bytesFreed: 0, lockedPacks: [], lockedIndexes: [], partlyUsedPacks: 0, reclaimableBytes: 0, indexesWritten: 0, indexesDeleted: 0 };
 
@@ -138,13 +138,6 @@ async function usedBlobs(repo: Repository, map: IndexMap): Promise<Set<string>> 
     for (const t of blobs.trees) used.add(t);
   }
   return used;
-}
-
-/** Delta blobs need their bases kept, which the format does not record yet: pruning could break them. */
-function refuseDeltaBlobs(map: IndexMap): void {
-  let delta = false;
-  map.index.forEach((_, blob) => (delta ||= blob.codec === CodecId.xorDelta));
-  if (delta) throw new FormatError('this repository holds XOR-delta blobs (codec 3), whose bases this version of prune cannot trace yet: nothing was deleted');
 }
 
 async function storedPacks(repo: Repository): Promise<Map<string, number>> {

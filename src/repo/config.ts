@@ -29,7 +29,7 @@ export const DEFAULT_MAX_DELTA_DEPTH = 8;
 
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 
-export function newConfig(overrides: Partial<Pick<RepoConfig, 'chunker' | 'packSize' | 'zstdLevel'>> = {}): RepoConfig {
+export function newConfig(overrides: Partial<Pick<RepoConfig, 'chunker' | 'packSize' | 'zstdLevel' | 'maxDeltaDepth'>> = {}): RepoConfig {
   return {
     version: REPO_VERSION,
     id: randomBytes(16).toString('hex'),
@@ -37,6 +37,7 @@ export function newConfig(overrides: Partial<Pick<RepoConfig, 'chunker' | 'packS
     chunker: overrides.chunker ?? { ...DEFAULT_CDC, seed: randomBytes(4).readUInt32LE() },
     packSize: overrides.packSize ?? DEFAULT_PACK_SIZE,
     zstdLevel: overrides.zstdLevel ?? 1,
+    ...(overrides.maxDeltaDepth === undefined ? {} : { maxDeltaDepth: overrides.maxDeltaDepth }),
   };
 }
 
