@@ -24,7 +24,7 @@ import { makeBufferPool } from './buffer-pool.js';
 import { makeLimit } from './limit.js';
 import { makePacker } from './packer.js';
 import { PROGRAM } from './program.js';
-import { latestOf, listSnapshots, saveSnapshot } from './snapshots.js';
+import { latestOf, listSnapshots, resolveSnapshot, saveSnapshot, type StoredSnapshot } from './snapshots.js';
 import { makeTreeReader, saveTree, type TreeReader } from './trees.js';
 import { startWorkerPool } from './worker-pool.js';
 
@@ -66,8 +66,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     const { index } = await loadIndex(repo);
     const codecs = makeCodecSet(repo.config.zstdLevel);
     const trees = makeTreeReader(repo, index, codecs);
-    const parent = options.parent === null ? undefined : options.parent ? { id: options.parent } : latestOf(await listSnapshots(repo), options.asset);
-    const parentSnap = parent && 'snapshot' in parent ? parent.snapshot : undefined;
+    const parent = await findParent(repo, options);
+    const parentSnap = parent?.snapshot;
     const packer = makePacker(repo, index);
     const progress: BackupProgress = { files: 0, bytesDone: 0, bytesTotal: await totalBytes(sources.map((s) => s.abs)) };
     const incomplete: Snapshot['incomplete'] = [];
@@ -212,6 +212,13 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     await pool.close();
     await lock.release();
   }
+}
+
+/** The snapshot to compare against: the one named (any spec resolveSnapshot takes), none, or the asset's latest. */
+async function findParent(repo: Repository, options: BackupOptions): Promise<StoredSnapshot | undefined> {
+  if (options.parent === null) return undefined;
+  if (options.parent) return resolveSnapshot(repo, options.parent);
+  return latestOf(await listSnapshots(repo), options.asset);
 }
 
 /** The parent's tensor pieces of a file, by label, for delta encoding. */

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { backup } from '../../src/engine/backup.js';
@@ -106,4 +107,19 @@ test('appending to a big file stores only the new chunks: every earlier chunk bu
   const target = path.join(dir, 'out');
   await restore(repo, { snapshot: second.snapshotId, target });
   assert.equal(await sha256File(path.join(target, 'big.bin')), await sha256File(big));
+});
+
+test('backup --parent names the snapshot to compare against, by id or ASSET@latest, even of another asset', async (t) => {
+  const dir = await tempDir(t);
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  await fs.writeFile(path.join(src, 'weights.bin'), crypto.randomBytes(3 * 1024 * 1024));
+  const first = await backup(repo, { asset: 'base', paths: [src] });
+  const byId = await backup(repo, { asset: 'ft', paths: [src], parent: first.snapshotId });
+  assert.equal(byId.snapshot.parent, first.snapshotId);
+  assert.equal(byId.snapshot.summary.readBytes, 0, 'unchanged files of the named parent are not read again');
+  const bySpec = await backup(repo, { asset: 'ft2', paths: [src], parent: 'base@latest' });
+  assert.equal(bySpec.snapshot.summary.readBytes, 0);
+  await assert.rejects(backup(repo, { asset: 'x', paths: [src], parent: 'nope@latest' }), /no snapshot of asset "nope"/);
 });
