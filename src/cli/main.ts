@@ -5,6 +5,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerCheck } from './commands/check.js';
 import { registerDiff } from './commands/diff.js';
 import { registerForget } from './commands/forget.js';
+import { registerGateway } from './commands/gateway.js';
 import { registerInit } from './commands/init.js';
 import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .version(PROGRAM.split(' ')[1])
     .exitOverride()
     .showSuggestionAfterError();
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerStats, registerKey, registerUnlock, registerForget, registerQuickstart, registerReplication]) {
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerStats, registerKey, registerUnlock, registerForget, registerQuickstart, registerReplication, registerGateway]) {
     register(program);
   }
   return program;

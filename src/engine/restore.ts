@@ -52,12 +52,12 @@ export class RestoreFailedError extends RepoError {
 }
 
 /** A read from a pack covers consecutive blobs up to this size. */
-const FETCH_BYTES = 16 * 1024 * 1024;
+const FETCH_BYTES = 8 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
 /** Filesystem block size: zero blocks inside blobs are not written, so they stay holes. */
 const HOLE_BLOCK = 4096;
 /** Range reads in flight per file, ahead of the one being written. */
-const READ_AHEAD = 4;
+const READ_AHEAD = 3;
 
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   const lock = await acquireLock(repo, 'shared', 'restore');
@@ -70,7 +70,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     const target = path.resolve(options.target);
     const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [] };
     const progress = { files: 0, bytesDone: 0, bytesTotal: await sizeBelow(trees, top) };
-    const ctx: FileContext = { repo, index, pool, loader: makeBlobLoader(repo, index, pool), fetches: makeLimit(pool.size * 2 + 2), onBytes: (n) => {
+    const ctx: FileContext = { repo, index, pool, loader: makeBlobLoader(repo, index, pool), fetches: makeLimit(pool.size + 2), onBytes: (n) => {
       progress.bytesDone += n;
       options.onProgress?.(progress);
     } };
