@@ -81,7 +81,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       maxDeltaDepth: repo.config.maxDeltaDepth ?? DEFAULT_MAX_DELTA_DEPTH,
       gear: makeGear(repo.config.chunker),
       splitters: options.splitters ?? [],
-      batches: makeLimit(pool.size + 1),
+      batches: makeLimit(pool.size),
       buffers: makeBufferPool(pool.size + 1),
       nextBatchId: () => ++batchId,
       onBytes: (n) => {

@@ -36,8 +36,8 @@ async function packCount(repoDir: string): Promise<number> {
 
 /**
  * A random point of one run: either early (startup, opening, locking, reading the first chunks),
- * or after it has stored 1 to 24 more packs (in the middle of packs and index writes); a late
- * point is past the first index write of the run (9 to 24 packs), so some kill leaves reusable data.
+ * or after it has stored 1 to 10 more packs (in the middle of packs and index writes); a late
+ * point is past the first index write of the run (9 to 14 packs), so some kill leaves reusable data.
  * Resolves when that point is reached, or when the run ends by itself first.
  */
 async function randomPoint(repoDir: string, running: () => boolean, late: boolean): Promise<string> {
@@ -46,7 +46,7 @@ async function randomPoint(repoDir: string, running: () => boolean, late: boolea
     await sleep(ms);
     return `${ms} ms`;
   }
-  const packs = late ? 9 + Math.floor(Math.random() * 16) : 1 + Math.floor(Math.random() * 24);
+  const packs = late ? 9 + Math.floor(Math.random() * 6) : 1 + Math.floor(Math.random() * 10);
   const goal = (await packCount(repoDir)) + packs;
   while (running() && (await packCount(repoDir)) < goal) await sleep(10);
   return `+${packs} packs`;
