@@ -36,7 +36,7 @@ export function newConfig(overrides: Partial<Pick<RepoConfig, 'chunker' | 'packS
     created: new Date().toISOString(),
     chunker: overrides.chunker ?? { ...DEFAULT_CDC, seed: randomBytes(4).readUInt32LE() },
     packSize: overrides.packSize ?? DEFAULT_PACK_SIZE,
-    zstdLevel: overrides.zstdLevel ?? 1,
+    zstdLevel: overrides.zstdLevel ?? 3,
     ...(overrides.maxDeltaDepth === undefined ? {} : { maxDeltaDepth: overrides.maxDeltaDepth }),
   };
 }

@@ -8,7 +8,7 @@ import { openRepoStorage, readPassword, repoUrl, storageOptions, withRepoOptions
 export function registerInit(program: Command): void {
   withRepoOptions(program.command('init').description('create a new, empty, encrypted repository'))
     .option('--pack-size <MiB>', 'target pack size in MiB (default 16)', Number)
-    .option('--zstd-level <n>', 'zstd level for general data (default 1)', Number)
+    .option('--zstd-level <n>', 'zstd level for general data (default 3; tensors use byte grouping)', Number)
     .option('--copy-chunker-params-from <url>', 'use the chunker parameters of this repository, so that backups into both deduplicate alike (for copy)')
     .option('--from-password-file <file>', 'password of that repository (env LIFEBOAT_FROM_PASSWORD_FILE or LIFEBOAT_FROM_PASSWORD)')
     .option('--create-bucket', 'S3: create the bucket first')

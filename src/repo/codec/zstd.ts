@@ -1,7 +1,7 @@
 /**
- * Codec 1: a zstd frame (with its content size) of the plaintext.
- * Level 1 by default: on model weights higher levels buy a few percent for several times the
- * CPU, and backup throughput is a promise we make. The level is a repository setting.
+ * Codec 1: a zstd frame (with its content size) of the plaintext, for everything that is not a
+ * float tensor (those are byte-grouped). Level 3 by default (a repository setting): on JSONL
+ * datasets and configs it is as fast as level 1 here and a few percent smaller.
  */
 import { Compressor, decompress } from 'zstd-napi';
 import { CodecId, type Codec } from './codec.js';
