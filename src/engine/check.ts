@@ -11,7 +11,7 @@ import { sha256Hex } from '../repo/crypto.js';
 import { loadIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
 import { readPackHeader } from '../repo/pack.js';
-import { packKey, type Repository } from '../repo/repository.js';
+import { packKey, storedPacks, type Repository } from '../repo/repository.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { makeLimit } from './limit.js';
 import { listSnapshots } from './snapshots.js';
@@ -110,15 +110,6 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
   } finally {
     await lock.release();
   }
-}
-
-async function storedPacks(repo: Repository): Promise<Map<string, number>> {
-  const packs = new Map<string, number>();
-  for await (const info of repo.storage.list('data/')) {
-    const id = info.key.slice(info.key.lastIndexOf('/') + 1);
-    if (/^[0-9a-f]{64}$/.test(id)) packs.set(id, info.size);
-  }
-  return packs;
 }
 
 /** Reads one pack and verifies it; returns the damaged blobs (every indexed blob of it when the pack itself is unreadable). */

@@ -14,7 +14,7 @@ import { IntegrityError } from '../repo/errors.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { saveIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
-import { objectKey, packKey, type Repository } from '../repo/repository.js';
+import { objectKey, packKey, storedPacks, type Repository } from '../repo/repository.js';
 import { collectBlobs } from './copy-plan.js';
 import { withDeltaBases } from './delta-bases.js';
 import { loadIndexMap, type IndexMap } from './copy-retention.js';
@@ -140,11 +140,3 @@ async function usedBlobs(repo: Repository, map: IndexMap): Promise<Set<string>> 
   return used;
 }
 
-async function storedPacks(repo: Repository): Promise<Map<string, number>> {
-  const packs = new Map<string, number>();
-  for await (const info of repo.storage.list('data/')) {
-    const id = info.key.slice(info.key.lastIndexOf('/') + 1);
-    if (/^[0-9a-f]{64}$/.test(id)) packs.set(id, info.size);
-  }
-  return packs;
-}

@@ -72,6 +72,16 @@ export async function listIds(storage: Storage, kind: ObjectKind | 'key'): Promi
   return ids;
 }
 
+/** Every pack on storage, by id, with its size (whether or not an index lists it). */
+export async function storedPacks(repo: Repository): Promise<Map<string, number>> {
+  const packs = new Map<string, number>();
+  for await (const info of repo.storage.list('data/')) {
+    const id = info.key.slice(info.key.lastIndexOf('/') + 1);
+    if (/^[0-9a-f]{64}$/.test(id)) packs.set(id, info.size);
+  }
+  return packs;
+}
+
 /** Seals and stores a small object; returns its id. */
 export async function saveObject(repo: Repository, kind: ObjectKind, plain: Uint8Array): Promise<string> {
   const bytes = seal(repo.key.data, kind as SealKind, plain);
