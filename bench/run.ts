@@ -13,6 +13,9 @@ import { ensureTools } from './lib/install.js';
 import { lifeboatStats, lifeboatTool } from './lib/lifeboat.js';
 import { run } from './lib/measure.js';
 import { resticTool } from './lib/restic.js';
+import { s3ServerFromEnv, s3ToolEnv } from './lib/s3.js';
+import { runS3Suite, type S3SuiteResult } from './lib/s3-suite.js';
+import { renderS3Table, s3Ratios } from './lib/s3-table.js';
 import { runSparse, type SparseResult } from './lib/sparse.js';
 import { runSuite, type ToolResult } from './lib/suite.js';
 import { ratios, renderSeriesTable, renderTable } from './lib/table.js';
@@ -52,6 +55,28 @@ async function seriesFor(a: BenchArgs, workDir: string): Promise<{ dir: string; 
   return { dir, manifest };
 }
 
+/** S3 mode: Lifeboat and restic against the S3 server (borg has no S3 backend). */
+async function runS3(a: BenchArgs, ctx: ToolContext, lifeboatCmd: string[], tools: BackupTool[], seriesDir: string, manifest: SeriesManifest): Promise<S3SuiteResult> {
+  const server = s3ServerFromEnv(process.env);
+  Object.assign(process.env, s3ToolEnv(server)); // the tools' processes inherit it
+  if (tools.some((t) => t.name === 'borg')) log('S3 mode: borg has no S3 backend, so it is left out');
+  const plan = {
+    workDir: ctx.workDir,
+    seriesDir,
+    versions: manifest.versions.map((v) => ({ name: v.name, bytes: v.bytes })),
+    repeats: a.repeats,
+    server,
+    lifeboat: { command: lifeboatCmd, password: ctx.password },
+    log,
+  };
+  const s3 = await runS3Suite(tools.filter((t) => t.name !== 'borg'), plan);
+  process.stdout.write(`
+${a.paramsLabel} ${a.dtype}, base ${((manifest.versions.find((v) => v.name === 'base')?.bytes ?? 0) / 1e9).toFixed(2)} GB, against S3 at ${server.endpoint}; ${os.cpus().length} cores
+`);
+  process.stdout.write(renderS3Table(s3) + '\n');
+  return s3;
+}
+
 async function gitCommit(): Promise<string | undefined> {
   return run(['git', '-C', checkout, 'rev-parse', '--short', 'HEAD']).then((s) => s.trim(), () => undefined);
 }
@@ -85,8 +110,14 @@ async function main(): Promise<number> {
   const results: ToolResult[] = [];
   const sparse: SparseResult[] = [];
   let manifest: SeriesManifest | undefined;
+  let s3: S3SuiteResult | undefined;
   try {
-    if (a.mode !== 'sparse') {
+    if (a.mode === 's3') {
+      const s = await seriesFor(a, workDir);
+      manifest = s.manifest;
+      s3 = await runS3(a, ctx, lifeboatCmd, tools, s.dir, manifest);
+    }
+    if (a.mode === 'all' || a.mode === 'series') {
       const s = await seriesFor(a, workDir);
       manifest = s.manifest;
       const plan = {
@@ -101,7 +132,7 @@ async function main(): Promise<number> {
       process.stdout.write(`\n${a.paramsLabel} ${a.dtype} series: ${(manifest.totalBytes / 1e9).toFixed(2)} GB in ${manifest.versions.length} versions, base ${((manifest.versions.find((v) => v.name === 'base')?.bytes ?? 0) / 1e9).toFixed(2)} GB; ${os.cpus().length} cores\n`);
       process.stdout.write(renderTable(results) + '\n\nrepository growth per version (stored / raw):\n' + renderSeriesTable(results) + '\n');
     }
-    if (a.mode !== 'series') {
+    if (a.mode === 'all' || a.mode === 'sparse') {
       const lb = tools.find((t) => t.name === 'lifeboat');
       if (lb) sparse.push(await runSparse(lb, workDir, a.sparseBytes, 64, log));
       for (const s of sparse) {
@@ -119,6 +150,7 @@ async function main(): Promise<number> {
       tools: results,
       ratios: ratios(results),
       sparse,
+      ...(s3 ? { s3: { ...s3, ratios: s3Ratios(s3.tools) } } : {}),
     };
     await writeFile(resultsFile, JSON.stringify(doc, null, 2) + '\n');
     process.stdout.write(`\nresults: ${resultsFile}\n`);
@@ -127,7 +159,7 @@ async function main(): Promise<number> {
     else if (a.work) for (const sub of OWNED) await rm(path.join(workDir, sub), { recursive: true, force: true });
     else await rm(workDir, { recursive: true, force: true });
   }
-  const failed = results.some((r) => r.error) || sparse.some((s) => s.error);
+  const failed = results.some((r) => r.error) || sparse.some((s) => s.error) || !!s3?.tools.some((r) => r.error) || !!s3?.copy?.error;
   return failed ? 1 : 0;
 }
 

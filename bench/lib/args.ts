@@ -14,7 +14,9 @@ and borg in one run; prints a table with Lifeboat's ratios and writes the result
   --series LIST            series kinds to generate (default all: base,ft-partial,ft-full,lora,merged,dataset)
   --repeats N              base backups/restores per tool, median reported (default 3)
   --tools LIST             lifeboat,restic,borg (default all three)
-  --mode M                 all | series | sparse (default all)
+  --mode M                 all | series | sparse | s3 (default all; s3: base backup/restore to a
+                           Ceph RGW by Lifeboat and restic, and lifeboat copy of the series to a
+                           second bucket; the server from S3_ENDPOINT/S3_ACCESS_KEY/S3_SECRET_KEY)
   --restic-compression C   restic --compression (default auto)
   --borg-compression C     borg --compression (default zstd,3)
   --sparse-size SIZE       sparse mode file size (default 64GB)
@@ -34,7 +36,7 @@ export interface BenchArgs {
   series?: SeriesKind[];
   repeats: number;
   tools: string[];
-  mode: 'all' | 'series' | 'sparse';
+  mode: 'all' | 'series' | 'sparse' | 's3';
   resticCompression: string;
   borgCompression: string;
   sparseBytes: number;
@@ -74,7 +76,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
   const repeats = Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1) throw new GenOptionError(`--repeats "${values.repeats}" is not a positive integer`);
   const mode = values.mode as BenchArgs['mode'];
-  if (!['all', 'series', 'sparse'].includes(mode)) throw new GenOptionError(`--mode "${values.mode}" is not one of all, series, sparse`);
+  if (!['all', 'series', 'sparse', 's3'].includes(mode)) throw new GenOptionError(`--mode "${values.mode}" is not one of all, series, sparse, s3`);
   const tools = values.tools.split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of tools) if (!['lifeboat', 'restic', 'borg'].includes(t)) throw new GenOptionError(`--tools: "${t}" is not one of lifeboat, restic, borg`);
   return {

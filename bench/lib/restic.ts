@@ -21,3 +21,8 @@ export function resticTool(ctx: ToolContext, compression: string): BackupTool {
     },
   };
 }
+
+/** restic's name for a repository under prefix in an S3 bucket (`s3:http://host:port/bucket/prefix`). */
+export function resticS3Repo(endpoint: string, bucket: string, prefix: string): string {
+  return `s3:${endpoint.replace(/\/+$/, '')}/${bucket}/${prefix}`;
+}
