@@ -6,21 +6,19 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { BigIntStats, Stats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import type { FileSplitter } from '../repo/chunker/chunker.js';
 import { makeGear } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
-import type { Repository } from '../repo/repository.js';
 import { DEFAULT_MAX_DELTA_DEPTH } from '../repo/config.js';
+import type { Repository } from '../repo/repository.js';
 import { SNAPSHOT_VERSION, type Snapshot } from '../repo/snapshot.js';
 import type { FileNode, Node, Tree } from '../repo/tree.js';
-
-type NodeBase = Pick<FileNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'>;
-import { readFileContent, type ContentContext } from './file-content.js';
 import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
+import { readFileContent, type ContentContext } from './file-content.js';
 import { makeLimit } from './limit.js';
 import { makePacker } from './packer.js';
 import { PROGRAM } from './program.js';
@@ -53,6 +51,8 @@ export interface BackupResult {
   snapshotId: string;
   snapshot: Snapshot;
 }
+
+type NodeBase = Pick<FileNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'>;
 
 /** How many times a file that changes while read is read again before it is stored as it was read. */
 const CHANGED_RETRIES = 2;
