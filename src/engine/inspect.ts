@@ -94,12 +94,14 @@ export async function stats(repo: Repository, spec?: string): Promise<Stats> {
   const snaps = spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo);
   const { index, trees } = await openTrees(repo);
   const seen = new Set<string>();
+  let dataRawBytes = 0; // dedup compares file bytes with data blobs only, not tree listings
   const s: Stats = { snapshots: snaps.length, logicalBytes: 0, blobs: 0, rawBytes: 0, storedBytes: 0, sparseBytes: 0, dedupRatio: 0, compressionRatio: 0, totalRatio: 0, byCodec: {} };
-  const count = (id: string) => {
+  const count = (id: string, data = false) => {
     if (seen.has(id)) return;
     seen.add(id);
     const blob = index.get(Buffer.from(id, 'hex'));
     if (!blob) return;
+    if (data) dataRawBytes += blob.rawLength;
     const name = CODEC_NAMES[blob.codec] ?? `codec ${blob.codec}`;
     const c = (s.byCodec[name] ??= { blobs: 0, rawBytes: 0, storedBytes: 0 });
     c.blobs++;
@@ -117,11 +119,11 @@ export async function stats(repo: Repository, spec?: string): Promise<Stats> {
       s.logicalBytes += node.size;
       for (const ref of node.content) {
         if (typeof ref === 'number') s.sparseBytes += ref;
-        else count(ref);
+        else count(ref, true);
       }
     }
   }
-  s.dedupRatio = s.rawBytes ? (s.logicalBytes - s.sparseBytes) / s.rawBytes : 0;
+  s.dedupRatio = dataRawBytes ? (s.logicalBytes - s.sparseBytes) / dataRawBytes : 0;
   s.compressionRatio = s.storedBytes ? s.rawBytes / s.storedBytes : 0;
   s.totalRatio = s.storedBytes ? s.logicalBytes / s.storedBytes : 0;
   return s;

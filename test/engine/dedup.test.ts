@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { backup } from '../../src/engine/backup.js';
+import { stats } from '../../src/engine/inspect.js';
 import { restore } from '../../src/engine/restore.js';
 import { loadIndex } from '../../src/repo/index-store.js';
 import { sha256File, writeRandomFile } from '../helpers/files.js';
@@ -122,4 +123,16 @@ test('backup --parent names the snapshot to compare against, by id or ASSET@late
   const bySpec = await backup(repo, { asset: 'ft2', paths: [src], parent: 'base@latest' });
   assert.equal(bySpec.snapshot.summary.readBytes, 0);
   await assert.rejects(backup(repo, { asset: 'x', paths: [src], parent: 'nope@latest' }), /no snapshot of asset "nope"/);
+});
+
+test('stats of a single snapshot of unique data shows a dedup ratio of exactly 1 (tree listings do not count)', async (t) => {
+  const dir = await tempDir(t);
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const src = path.join(dir, 'src');
+  await fs.mkdir(path.join(src, 'sub'), { recursive: true });
+  await fs.writeFile(path.join(src, 'sub', 'a.bin'), crypto.randomBytes(2 * 1024 * 1024));
+  const { snapshotId } = await backup(repo, { asset: 'a', paths: [src] });
+  const s = await stats(repo, snapshotId);
+  assert.equal(s.dedupRatio, 1);
+  assert.ok(s.rawBytes > 2 * 1024 * 1024, 'raw bytes include the tree blobs');
 });
