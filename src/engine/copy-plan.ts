@@ -94,6 +94,8 @@ export interface FetchPlanOptions {
   maxBytes?: number;
   /** Bytes of unneeded blobs a read may span to avoid a second request. */
   maxGap?: number;
+  /** Largest plaintext of the blobs of one read (what decoding them holds in memory). */
+  maxRawBytes?: number;
 }
 
 /**
@@ -102,6 +104,8 @@ export interface FetchPlanOptions {
  */
 export function planFetches(index: BlobIndex, ids: readonly string[], options: FetchPlanOptions = {}): Fetch[] {
   const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+  // Delta blobs are tiny when stored but decode against full-size bases: bound the plaintext too.
+  const maxRawBytes = options.maxRawBytes ?? 16 * 1024 * 1024;
   const maxGap = options.maxGap ?? 256 * 1024;
   const byPack = new Map<string, Array<{ id: Buffer; offset: number; length: number; codec: number; rawLength: number; type: number; delta?: DeltaRef }>>();
   for (const hex of ids) {
@@ -116,13 +120,16 @@ export function planFetches(index: BlobIndex, ids: readonly string[], options: F
   for (const [packId, blobs] of byPack) {
     blobs.sort((a, b) => a.offset - b.offset);
     let current: Fetch | undefined;
+    let currentRaw = 0;
     for (const b of blobs) {
       const end = b.offset + b.length;
-      const joins = current && b.offset - (current.offset + current.length) <= maxGap && end - current.offset <= maxBytes;
+      const joins = current && b.offset - (current.offset + current.length) <= maxGap && end - current.offset <= maxBytes && currentRaw + b.rawLength <= maxRawBytes;
       if (!joins) {
         current = { packId, offset: b.offset, length: 0, blobs: [] };
         fetches.push(current);
+        currentRaw = 0;
       }
+      currentRaw += b.rawLength;
       current!.blobs.push({ start: b.offset - current!.offset, length: b.length, codec: b.codec, rawLength: b.rawLength, id: b.id, type: b.type, delta: b.delta });
       current!.length = end - current!.offset;
     }
