@@ -1,16 +1,23 @@
 // The printed summary: one column per tool, then Lifeboat's ratio to each other tool.
 import type { ToolResult } from './suite.js';
 
-interface Row {
+/** One figure of the comparison table, read from a tool's result. */
+export interface Row<R> {
   label: string;
   /** "higher" when a bigger number is better (throughput) */
   better: 'higher' | 'lower';
-  value: (r: ToolResult) => number | undefined;
+  value: (r: R) => number | undefined;
   format: (x: number) => string;
 }
 
+/** What every tool's result has, whatever the mode. */
+export interface Compared {
+  tool: string;
+  error?: string;
+}
+
 const MB = 1e6;
-const ROWS: Row[] = [
+const ROWS: Row<ToolResult>[] = [
   { label: 'backup base, MB/s (median)', better: 'higher', value: (r) => r.backupMBps, format: (x) => x.toFixed(0) },
   { label: 'restore base, MB/s (median)', better: 'higher', value: (r) => r.restoreMBps, format: (x) => x.toFixed(0) },
   { label: 'peak RSS backup, MB', better: 'lower', value: (r) => r.backupPeakRss && r.backupPeakRss / MB, format: (x) => x.toFixed(0) },
@@ -29,11 +36,16 @@ export interface Ratio {
 }
 
 export function ratios(results: ToolResult[]): Ratio[] {
+  return ratiosOf(ROWS, results);
+}
+
+/** Lifeboat's figure divided by each other tool's, row by row. */
+export function ratiosOf<R extends Compared>(rows: readonly Row<R>[], results: readonly R[]): Ratio[] {
   const lb = results.find((r) => r.tool === 'lifeboat' && !r.error);
   if (!lb) return [];
   const out: Ratio[] = [];
   for (const other of results.filter((r) => r.tool !== 'lifeboat' && !r.error)) {
-    for (const row of ROWS) {
+    for (const row of rows) {
       const a = row.value(lb);
       const b = row.value(other);
       if (a !== undefined && b !== undefined && b > 0) out.push({ metric: row.label, other: other.tool, ratio: a / b, better: row.better });
@@ -43,10 +55,15 @@ export function ratios(results: ToolResult[]): Ratio[] {
 }
 
 export function renderTable(results: ToolResult[]): string {
+  return renderComparison(ROWS, results);
+}
+
+/** One column per tool, then Lifeboat's ratio to each other tool; failures listed below. */
+export function renderComparison<R extends Compared>(rows: readonly Row<R>[], results: readonly R[]): string {
   const others = results.filter((r) => r.tool !== 'lifeboat' && !r.error).map((r) => r.tool);
-  const rs = ratios(results);
+  const rs = ratiosOf(rows, results);
   const head = ['', ...results.map((r) => r.tool), ...others.map((o) => `lifeboat/${o}`)];
-  const lines = ROWS.map((row) => [
+  const lines = rows.map((row) => [
     `${row.label} (${row.better} is better)`,
     ...results.map((r) => {
       const v = r.error ? undefined : row.value(r);
