@@ -9,7 +9,7 @@ import type { ObjectLockMode } from '../../storage/s3-options.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatBytes, formatRate, makeOutput, type Output } from '../output.js';
 import { startProgress } from '../progress.js';
-import { readPassword, repoUrl, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { openRepoStorage, readPassword, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export interface TargetFlags extends RepoFlags {
   to?: string;
@@ -54,7 +54,7 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
   const out = makeOutput(!!flags.json, !!flags.quiet);
   const url = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
   if (!url) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
-  const sourceStorage = await openStorage(repoUrl(flags));
+  const sourceStorage = await openRepoStorage(flags);
   const s3 = { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode };
   const targetStorage = await openStorage(url, { s3 }).catch(async (err) => {
     await sourceStorage.close();
