@@ -69,7 +69,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     const parent = await findParent(repo, options);
     const parentSnap = parent?.snapshot;
     const packer = makePacker(repo, index);
-    const progress: BackupProgress = { files: 0, bytesDone: 0, bytesTotal: await totalBytes(sources.map((s) => s.abs)) };
+    // The pre-walk for a total (progress, ETA) stats every file a second time: only when someone watches.
+    const progress: BackupProgress = { files: 0, bytesDone: 0, bytesTotal: options.onProgress ? await totalBytes(sources.map((s) => s.abs)) : 0 };
     const incomplete: Snapshot['incomplete'] = [];
     const warn = (message: string) => options.onWarning?.(message);
     let batchId = 0;

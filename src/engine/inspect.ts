@@ -87,12 +87,19 @@ export interface Stats {
   byCodec: Record<string, { blobs: number; rawBytes: number; storedBytes: number }>;
 }
 
-const CODEC_NAMES: Record<number, string> = { 0: 'raw', 1: 'zstd', 2: 'byte-grouped', 3: 'xor-delta' };
 
 /** Stats over one snapshot, or over every snapshot of the repository. */
 export async function stats(repo: Repository, spec?: string): Promise<Stats> {
   const snaps = spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo);
   const { index, trees } = await openTrees(repo);
+  const codecs = makeCodecSet(repo.config.zstdLevel);
+  const codecName = (id: number) => {
+    try {
+      return codecs.byId(id).name;
+    } catch {
+      return `codec ${id}`; // stats still counts what a newer version wrote
+    }
+  };
   const seen = new Set<string>();
   let dataRawBytes = 0; // dedup compares file bytes with data blobs only, not tree listings
   const s: Stats = { snapshots: snaps.length, logicalBytes: 0, blobs: 0, rawBytes: 0, storedBytes: 0, sparseBytes: 0, dedupRatio: 0, compressionRatio: 0, totalRatio: 0, byCodec: {} };
@@ -102,7 +109,7 @@ export async function stats(repo: Repository, spec?: string): Promise<Stats> {
     const blob = index.get(Buffer.from(id, 'hex'));
     if (!blob) return;
     if (data) dataRawBytes += blob.rawLength;
-    const name = CODEC_NAMES[blob.codec] ?? `codec ${blob.codec}`;
+    const name = codecName(blob.codec);
     const c = (s.byCodec[name] ??= { blobs: 0, rawBytes: 0, storedBytes: 0 });
     c.blobs++;
     c.rawBytes += blob.rawLength;
