@@ -11,6 +11,7 @@ import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerReplication } from './commands/replicas.js';
+import { registerRepair } from './commands/repair.js';
 import { registerRestore } from './commands/restore.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStats } from './commands/stats.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .version(PROGRAM.split(' ')[1])
     .exitOverride()
     .showSuggestionAfterError();
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerStats, registerKey, registerUnlock, registerForget, registerQuickstart, registerReplication, registerGateway]) {
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerDiff, registerRestore, registerCheck, registerRepair, registerStats, registerKey, registerUnlock, registerForget, registerQuickstart, registerReplication, registerGateway]) {
     register(program);
   }
   return program;

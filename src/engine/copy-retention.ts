@@ -14,7 +14,8 @@ import { makeCodecSet } from '../repo/codec/all.js';
 import { open } from '../repo/crypto.js';
 import { RepoError } from '../repo/errors.js';
 import { decodeIndex, type IndexedPack } from '../repo/index-file.js';
-import { listIds, loadObject, objectKey, packKey, type Repository } from '../repo/repository.js';
+import { loadIndexFile } from '../repo/index-store.js';
+import { listIds, objectKey, packKey, type Repository } from '../repo/repository.js';
 import { decodeSnapshot } from '../repo/snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { collectBlobs } from './copy-plan.js';
@@ -120,7 +121,7 @@ type LockState = IndexMap;
 
 export async function loadIndexMap(repo: Repository): Promise<IndexMap> {
   const map: IndexMap = { index: new Index(), indexesOf: new Map(), entriesOf: new Map(), indexIds: new Set() };
-  for (const id of await listIds(repo.storage, 'index')) addIndex(map, id, decodeIndex(await loadObject(repo, 'index', id), id));
+  for (const id of await listIds(repo.storage, 'index')) addIndex(map, id, await loadIndexFile(repo, id));
   return map;
 }
 const loadLockState = loadIndexMap;

@@ -18,6 +18,17 @@ export class IntegrityError extends RepoError {
   override readonly code: string = 'INTEGRITY';
 }
 
+/**
+ * An index file cannot be used: its bytes do not match its id, fail authentication or do not
+ * decode. The packs still hold everything it said, so `lifeboat repair index` rebuilds it.
+ */
+export class IndexDamagedError extends IntegrityError {
+  override readonly code: string = 'INDEX_DAMAGED';
+  constructor(readonly indexId: string, why: string, options?: { cause?: unknown }) {
+    super(`index file index/${indexId} ${why}: run "lifeboat repair index" to rebuild the index from the packs`, options);
+  }
+}
+
 /** No key of the repository opens with the password given. */
 export class WrongPasswordError extends RepoError {
   override readonly code: string = 'WRONG_PASSWORD';

@@ -8,7 +8,7 @@
  *   per blob:  blob id (32) || type (u8) || codec (u8) || offset (u32) || stored length (u32) || raw length (u32)
  *              and, for a delta blob (codec 3) only: base blob id (32) || chain depth (u8)
  */
-import { FormatError } from './errors.js';
+import { FormatError, IndexDamagedError } from './errors.js';
 import { deltaBytes, readDelta, writeDelta, type BlobType, type PackEntry } from './pack.js';
 
 const MAGIC = Buffer.from('LBIX');
@@ -46,7 +46,7 @@ export function encodeIndex(packs: readonly IndexedPack[]): Buffer {
 }
 
 export function decodeIndex(plain: Buffer, indexId: string): IndexedPack[] {
-  const bad = (why: string) => new FormatError(`index ${indexId.slice(0, 12)} is malformed (${why}): run "lifeboat check"`);
+  const bad = (why: string) => new IndexDamagedError(indexId, `is malformed (${why})`);
   if (plain.length < 12 || !plain.subarray(0, 4).equals(MAGIC)) throw bad('no LBIX magic');
   if (plain[4] > INDEX_VERSION) throw new FormatError(`index ${indexId.slice(0, 12)} has version ${plain[4]}, newer than this lifeboat supports: upgrade lifeboat`);
   const packCount = plain.readUInt32LE(8);

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { repairIndex, type RepairIndexResult } from '../../engine/repair-index.js';
+import { CliError } from '../errors.js';
+import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+
+/** `repair index`: rebuild the index from the pack headers when index files are damaged or missing. */
+export function registerRepair(program: Command): void {
+  const repair = program.command('repair').description('rebuild parts of a damaged repository');
+  withRepoOptions(repair.command('index').description('rebuild the index from the headers of the stored packs, replacing every index file'))
+    .action(async (flags: RepoFlags) =>
+      withRepo(flags, async ({ repo, out }) => {
+        const result = await repairIndex(repo);
+        out.result(result, () => describe(result));
+        if (result.damagedPacks.length) {
+          throw new CliError(`${result.damagedPacks.length} pack(s) have a damaged header and are not indexed (left in place): run "lifeboat check" to see which files they affect`);
+        }
+      }),
+    );
+}
+
+function describe(r: RepairIndexResult): string {
+  return [
+    `indexed ${r.packs} pack(s), ${r.blobs} blob(s): ${r.packsAdded} pack(s) added, ${r.packsDropped} dropped`,
+    `wrote ${r.indexesWritten} index file(s), deleted ${r.indexesDeleted} old one(s)`,
+    ...r.damagedIndexes.map((d) => `replaced damaged index ${d.index.slice(0, 12)}`),
+    ...r.damagedPacks.map((d) => `damaged pack ${d.pack} (left in place, not indexed): ${d.problem}`),
+    ...r.lockedIndexes.map((l) => `old index ${l.index.slice(0, 12)} is locked until ${l.until} and stays`),
+  ].join('\n');
+}
