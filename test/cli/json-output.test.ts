@@ -102,6 +102,10 @@ test('every other command prints one JSON document with the documented fields', 
   assert.equal(report.ok, true);
   assert.equal(report.packsRead, report.packs);
 
+  const repaired = await run<Record<string, unknown>>(['repair', 'index']);
+  hasFields(repaired, { packs: 'number', blobs: 'number', packsAdded: 'number', packsDropped: 'number', damagedPacks: 'array', damagedIndexes: 'array', indexesWritten: 'number', indexesDeleted: 'number', lockedIndexes: 'array' }, 'repair index');
+  assert.deepEqual([repaired.packs, repaired.blobs, repaired.packsAdded, repaired.packsDropped], [report.packs, report.blobs, 0, 0], 'a sound index is rebuilt as it was');
+
   const target = path.join(dir, 'out');
   const restored = await run<Record<string, unknown>>(['restore', 'llama-ft@latest', '--target', target]);
   hasFields(restored, { snapshotId: 'string', files: 'array', bytes: 'number', failed: 'array', target: 'string', durationMs: 'number' }, 'restore');
