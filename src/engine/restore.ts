@@ -6,7 +6,7 @@
  * at its final name is always complete and correct. Names come from trees that were checked to
  * be single path components, and every destination is checked to stay inside the target.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobIndex } from '../repo/blob-index.js';
@@ -21,6 +21,7 @@ import { NotFoundError } from '../storage/errors.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { makeLimit, type Limit } from './limit.js';
 import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
+import { removeStaleTempFiles, tempPathFor } from './restore-temp.js';
 import { resolveSnapshot } from './snapshots.js';
 import { findNode, makeTreeReader, type TreeReader } from './trees.js';
 import { startWorkerPool, type WorkerPool } from './worker-pool.js';
@@ -45,6 +46,8 @@ export interface RestoreResult {
   files: RestoredFile[];
   bytes: number;
   failed: Array<{ path: string; error: string }>;
+  /** Temporary files left by an interrupted restore, found in directories restored into and removed. */
+  removedTempFiles: string[];
 }
 
 export class RestoreFailedError extends RepoError {
@@ -68,7 +71,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
     const top = await findNode(trees, snapshot.tree, options.subpath ?? '');
     const target = path.resolve(options.target);
-    const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [] };
+    const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [], removedTempFiles: [] };
     const progress = { files: 0, bytesDone: 0, bytesTotal: await sizeBelow(trees, top) };
     const ctx: FileContext = { repo, index, pool, loader: makeBlobLoader(repo, index, pool), fetches: makeLimit(pool.size + 2), onBytes: (n) => {
       progress.bytesDone += n;
@@ -76,11 +79,14 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     } };
     const files = makeLimit(4);
     const dirTimes: Array<{ dest: string; node: Node }> = [];
+    // Called on a directory before this restore writes into it, so only earlier runs' files match.
+    const removeStale = async (dir: string) => result.removedTempFiles.push(...(await removeStaleTempFiles(dir)));
 
     async function restoreNode(node: Node, dest: string): Promise<void> {
       if (!isInside(target, dest)) throw new FormatError(`refusing to write ${dest}: outside the target ${target}`);
       if (node.type === 'dir') {
         await makeDir(dest);
+        await removeStale(dest);
         const children = (await trees.load(node.subtree)).nodes;
         await Promise.all(children.map((c) => restoreNode(c, path.join(dest, checkNodeName(c.name, dest)))));
         dirTimes.push({ dest, node });
@@ -106,6 +112,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     }
 
     await fs.mkdir(target, { recursive: true });
+    await removeStale(target);
     if (top.type === 'dir') {
       const children = (await trees.load(top.subtree)).nodes;
       await Promise.all(children.map((c) => restoreNode(c, path.join(target, checkNodeName(c.name, 'snapshot root')))));
@@ -144,7 +151,7 @@ interface Fetch {
 }
 
 async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Promise<RestoredFile> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.lifeboat-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathFor(dest);
   const file = await fs.open(tmp, 'wx', 0o600);
   let renamed = false;
   try {

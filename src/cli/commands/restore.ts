@@ -34,7 +34,8 @@ export function registerRestore(program: Command): void {
         out.result({ ...result, target, durationMs: ms }, () =>
           `restored ${result.files.length} file(s), ${formatBytes(result.bytes)} from ${result.snapshotId.slice(0, 12)} to ${target} ` +
           `in ${(ms / 1000).toFixed(1)} s (${formatRate(result.bytes, ms)}), every file verified by SHA-256` +
-          (flags.sha256sums ? `\nwrote ${path.join(target, 'SHA256SUMS')}` : ''),
+          (flags.sha256sums ? `\nwrote ${path.join(target, 'SHA256SUMS')}` : '') +
+          (result.removedTempFiles.length ? `\nremoved ${result.removedTempFiles.length} temporary file(s) left by an interrupted restore` : ''),
         );
         if (result.failed.length) {
           throw new CliError(
