@@ -10,13 +10,14 @@ import { seal } from '../../src/repo/crypto.js';
 import { listIds, objectKey } from '../../src/repo/repository.js';
 import { runCli } from '../helpers/cli.js';
 import { listAll } from '../helpers/files.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { objectKeys, openTestStorage } from '../helpers/test-backend.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 test('a wrong password is refused with exit 1 and says so', async (t) => {
   const dir = await tempDir(t);
   await createRepo(path.join(dir, 'repo'));
-  const r = await runCli(['snapshots', '-r', path.join(dir, 'repo')], { env: { LIFEBOAT_PASSWORD: 'not the password' } });
+  const r = await runCli(['snapshots', '-r', repoUrl(path.join(dir, 'repo'))], { env: { LIFEBOAT_PASSWORD: 'not the password' } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /wrong password/);
   assert.equal(r.stdout, '');
@@ -25,45 +26,48 @@ test('a wrong password is refused with exit 1 and says so', async (t) => {
 test('no password at all (no TTY to prompt on) is a usage error, exit 2', async (t) => {
   const dir = await tempDir(t);
   await createRepo(path.join(dir, 'repo'));
-  const r = await runCli(['snapshots', '-r', path.join(dir, 'repo')], { env: { LIFEBOAT_PASSWORD: undefined, LIFEBOAT_PASSWORD_FILE: undefined } });
+  const r = await runCli(['snapshots', '-r', repoUrl(path.join(dir, 'repo'))], { env: { LIFEBOAT_PASSWORD: undefined, LIFEBOAT_PASSWORD_FILE: undefined } });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no password given/);
 });
 
-test('a missing directory is not a repository, and is not created by any command', async (t) => {
+test('a missing directory (or empty prefix) is not a repository, and is not created by any command', async (t) => {
   const dir = await tempDir(t);
   const missing = path.join(dir, 'nope', 'repo');
   for (const args of [['snapshots'], ['check'], ['backup', '--asset', 'a', dir]]) {
-    const r = await runCli([...args, '-r', missing]);
+    const r = await runCli([...args, '-r', repoUrl(missing)]);
     assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /is not a Lifeboat repository \(no config\).*lifeboat init/);
   }
   await assert.rejects(fs.stat(path.join(dir, 'nope')), { code: 'ENOENT' });
+  assert.deepEqual(await objectKeys(await openTestStorage(missing)), []);
 });
 
-test('a foreign non-empty directory is refused by init (untouched) and by every other command', async (t) => {
+test('a foreign non-empty directory (or prefix) is refused by init (untouched) and by every other command', async (t) => {
   const dir = await tempDir(t);
   const foreign = path.join(dir, 'home');
-  await fs.mkdir(path.join(foreign, 'docs'), { recursive: true });
-  await fs.writeFile(path.join(foreign, 'docs/thesis.tex'), 'do not touch');
-  const before = await listAll(foreign);
+  const storage = await openTestStorage(foreign);
+  await storage.put('docs/thesis.tex', Buffer.from('do not touch'));
+  // Every file on disk (a local init's temporary files too) and every object (on S3).
+  const state = async () => [await listAll(foreign), await objectKeys(storage)];
+  const before = await state();
 
-  const init = await runCli(['init', '-r', foreign]);
+  const init = await runCli(['init', '-r', repoUrl(foreign)]);
   assert.equal(init.code, 1);
   assert.match(init.stderr, /is not empty and not a Lifeboat repository: choose an empty or new location/);
-  assert.deepEqual(await listAll(foreign), before, 'init wrote nothing into it');
+  assert.deepEqual(await state(), before, 'init wrote nothing into it');
 
-  const open = await runCli(['snapshots', '-r', foreign]);
+  const open = await runCli(['snapshots', '-r', repoUrl(foreign)]);
   assert.equal(open.code, 1);
   assert.match(open.stderr, /not a Lifeboat repository/);
-  assert.equal(await fs.readFile(path.join(foreign, 'docs/thesis.tex'), 'utf8'), 'do not touch');
+  assert.equal((await storage.get('docs/thesis.tex')).toString('utf8'), 'do not touch');
 });
 
 test('init on an existing repository is refused and leaves its keys alone', async (t) => {
   const dir = await tempDir(t);
   const repo = await createRepo(path.join(dir, 'repo'));
   const keys = await listIds(repo.storage, 'key');
-  const r = await runCli(['init', '-r', path.join(dir, 'repo')]);
+  const r = await runCli(['init', '-r', repoUrl(path.join(dir, 'repo'))]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /is already a Lifeboat repository/);
   assert.deepEqual(await listIds(repo.storage, 'key'), keys);
@@ -74,10 +78,10 @@ test('a repository of a newer format version (config) is refused: upgrade lifebo
   const repo = await createRepo(path.join(dir, 'repo'));
   const newer = { ...repo.config, version: repo.config.version + 1 };
   await repo.storage.put('config', seal(repo.key.data, 'config', Buffer.from(JSON.stringify(newer))));
-  const r = await runCli(['snapshots', '-r', path.join(dir, 'repo')]);
+  const r = await runCli(['snapshots', '-r', repoUrl(path.join(dir, 'repo'))]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /format version 2 is newer than this lifeboat supports \(1\): upgrade lifeboat/);
-  const b = await runCli(['backup', '-r', path.join(dir, 'repo'), '--asset', 'a', dir]);
+  const b = await runCli(['backup', '-r', repoUrl(path.join(dir, 'repo')), '--asset', 'a', dir]);
   assert.equal(b.code, 1, 'no backup is written into a format this version does not know');
   assert.deepEqual(await listIds(repo.storage, 'snapshot'), []);
 });
@@ -88,7 +92,7 @@ test('a key file of a newer format version is refused: upgrade lifeboat', async 
   const [keyId] = await listIds(repo.storage, 'key');
   const file = JSON.parse((await repo.storage.get(objectKey('key', keyId))).toString('utf8'));
   await repo.storage.put(objectKey('key', keyId), Buffer.from(JSON.stringify({ ...file, version: 2 })));
-  const r = await runCli(['snapshots', '-r', path.join(dir, 'repo')]);
+  const r = await runCli(['snapshots', '-r', repoUrl(path.join(dir, 'repo'))]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /key .* has format version 2, newer than this lifeboat supports \(1\): upgrade lifeboat/);
 });

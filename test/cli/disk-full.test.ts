@@ -13,7 +13,8 @@ import { check } from '../../src/engine/check.js';
 import { listSnapshots } from '../../src/engine/snapshots.js';
 import { runCli } from '../helpers/cli.js';
 import { listAll, sha256File, writeRandomFile } from '../helpers/files.js';
-import { createRepo, reopenRepo } from '../helpers/test-repo.js';
+import { TEST_BACKEND } from '../helpers/test-backend.js';
+import { createRepo, reopenRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir, type TestContextLike } from '../helpers/tmp-dir.js';
 
 /** A small tmpfs, unmounted and removed after the test; undefined when mounting is not possible here. */
@@ -41,10 +42,11 @@ test('restore into a full filesystem: clear error, exit 1, no partial file and n
   await writeRandomFile(path.join(src, 'big.bin'), 4 * 1024 * 1024, 'big');
   const repoDir = path.join(dir, 'repo');
   await backup(await createRepo(repoDir), { asset: 'a', paths: [src] });
+  const location = repoUrl(repoDir);
 
   const freeBefore = (await fs.statfs(mnt)).bfree;
   const target = path.join(mnt, 'target');
-  const r = await runCli(['restore', '-r', repoDir, 'latest', '--target', target]);
+  const r = await runCli(['restore', '-r', location, 'latest', '--target', target]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /NOT restored/);
   assert.match(r.stderr, new RegExp(`${target}/big\\.bin: .*no space left on device`, 'i'));
@@ -55,7 +57,10 @@ test('restore into a full filesystem: clear error, exit 1, no partial file and n
   assert.ok(freeBefore - freeAfter <= 8, `the space the partial file took was given back (${freeBefore} -> ${freeAfter} free blocks)`);
 });
 
-test('backup into a repository on a full filesystem: clear error, exit 1, no snapshot, the repository stays sound', async (t) => {
+// The repository itself is on the full filesystem, so this one is about local repositories only.
+const localOnly = { skip: TEST_BACKEND !== 'local' && 'the repository is on a full local filesystem' };
+
+test('backup into a repository on a full filesystem: clear error, exit 1, no snapshot, the repository stays sound', localOnly, async (t) => {
   const mnt = await smallFilesystem(t, '3m');
   if (!mnt) return t.skip('cannot mount a tmpfs here (needs root)');
   const dir = await tempDir(t);

@@ -8,9 +8,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runCliJson } from '../helpers/cli.js';
 import { listIds } from '../../src/repo/repository.js';
-import { openLocalStorage } from '../../src/storage/local.js';
 import { writeRandomFile } from '../helpers/files.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { openTestStorage } from '../helpers/test-backend.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -29,13 +29,13 @@ const SNAPSHOT = { id: 'string', version: 'number', time: 'string', asset: 'stri
 test('init --json names the repository, its id, the key and the format version', async (t) => {
   const dir = await tempDir(t);
   const repoDir = path.join(dir, 'repo');
-  const { result, json } = await runCliJson<Record<string, unknown>>(['init', '-r', repoDir]);
+  const { result, json } = await runCliJson<Record<string, unknown>>(['init', '-r', repoUrl(repoDir)]);
   assert.equal(result.code, 0, result.stderr);
   hasFields(json, { repository: 'string', id: 'string', keyId: 'string', version: 'number' }, 'init');
-  assert.equal(json.repository, repoDir);
+  assert.equal(json.repository, repoUrl(repoDir));
   assert.match(json.keyId as string, HEX64);
   assert.equal(json.version, 1);
-  assert.deepEqual(await listIds(openLocalStorage(repoDir), 'key'), [json.keyId]);
+  assert.deepEqual(await listIds(await openTestStorage(repoDir), 'key'), [json.keyId]);
 });
 
 test('every other command prints one JSON document with the documented fields', async (t) => {
@@ -46,7 +46,7 @@ test('every other command prints one JSON document with the documented fields', 
   await writeRandomFile(path.join(src, 'weights.bin'), 1024 * 1024, 'w');
   await fs.writeFile(path.join(src, 'sub/notes.txt'), 'v1\n');
   await fs.symlink('weights.bin', path.join(src, 'current'));
-  const env = { LIFEBOAT_REPOSITORY: repoDir };
+  const env = { LIFEBOAT_REPOSITORY: repoUrl(repoDir) };
   const run = async <T>(args: string[], expectCode = 0) => {
     const { result, json } = await runCliJson<T>(args, { env });
     assert.equal(result.code, expectCode, `${args.join(' ')}: ${result.stderr}`);

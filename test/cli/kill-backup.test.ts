@@ -22,16 +22,15 @@ import type { Repository } from '../../src/repo/repository.js';
 import { finished, runCliJson, spawnCli, type CliResult } from '../helpers/cli.js';
 import { sha256File, writeRandomFile } from '../helpers/files.js';
 import { dataBlobsOf, rawLengthOf } from '../helpers/snapshot-files.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { objectKeys } from '../helpers/test-backend.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 const MiB = 1024 * 1024;
 const KILLS = 9;
 
-async function packCount(repoDir: string): Promise<number> {
-  let n = 0;
-  for (const sub of await fs.readdir(path.join(repoDir, 'data')).catch(() => [])) n += (await fs.readdir(path.join(repoDir, 'data', sub))).length;
-  return n;
+async function packCount(repo: Repository): Promise<number> {
+  return (await objectKeys(repo.storage, 'data/')).length;
 }
 
 /**
@@ -40,15 +39,15 @@ async function packCount(repoDir: string): Promise<number> {
  * point is past the first index write of the run (9 to 14 packs), so some kill leaves reusable data.
  * Resolves when that point is reached, or when the run ends by itself first.
  */
-async function randomPoint(repoDir: string, running: () => boolean, late: boolean): Promise<string> {
+async function randomPoint(repo: Repository, running: () => boolean, late: boolean): Promise<string> {
   if (!late && Math.random() < 0.25) {
     const ms = 100 + Math.floor(Math.random() * 500);
     await sleep(ms);
     return `${ms} ms`;
   }
   const packs = late ? 9 + Math.floor(Math.random() * 6) : 1 + Math.floor(Math.random() * 10);
-  const goal = (await packCount(repoDir)) + packs;
-  while (running() && (await packCount(repoDir)) < goal) await sleep(10);
+  const goal = (await packCount(repo)) + packs;
+  while (running() && (await packCount(repo)) < goal) await sleep(10);
   return `+${packs} packs`;
 }
 
@@ -77,8 +76,8 @@ test('kill -9 during backups: the repository stays sound and the completed backu
   const baseSrc = path.join(dir, 'base');
   await fs.mkdir(baseSrc);
   await writeRandomFile(path.join(baseSrc, 'config.json'), 300 * 1024, 'base');
-  const repoDir = path.join(dir, 'repo');
-  const repo = await createRepo(repoDir, { packSize: 1 * MiB });
+  const repo = await createRepo(path.join(dir, 'repo'), { packSize: 1 * MiB });
+  const location = repoUrl(path.join(dir, 'repo'));
   // A snapshot taken before the kills: it must come through them intact.
   const base = await backup(repo, { asset: 'base', paths: [baseSrc] });
 
@@ -89,10 +88,10 @@ test('kill -9 during backups: the repository stays sound and the completed backu
   let staleLocks = 0;
   for (let i = 0; i < KILLS && !completed; i++) {
     const indexedBefore = await indexedBlobs(repo);
-    const child = spawnCli(['backup', '-r', repoDir, '--asset', 'big', '--json', '-q', src]);
+    const child = spawnCli(['backup', '-r', location, '--asset', 'big', '--json', '-q', src]);
     let exited = false;
     const done = finished(child).finally(() => (exited = true));
-    points.push(await randomPoint(repoDir, () => !exited, i === 1));
+    points.push(await randomPoint(repo, () => !exited, i === 1));
     child.kill('SIGKILL');
     const result = await done;
     if (result.signal !== 'SIGKILL') {
@@ -117,7 +116,7 @@ test('kill -9 during backups: the repository stays sound and the completed backu
 
   if (!completed) {
     const indexedBefore = await indexedBlobs(repo);
-    const result = await finished(spawnCli(['backup', '-r', repoDir, '--asset', 'big', '--json', '-q', src]));
+    const result = await finished(spawnCli(['backup', '-r', location, '--asset', 'big', '--json', '-q', src]));
     assert.equal(result.code, 0, result.stderr);
     completed = { indexedBefore, result };
   }
@@ -145,7 +144,7 @@ test('kill -9 during backups: the repository stays sound and the completed backu
 
   // `unlock` clears what the killed processes left; live locks are none.
   const staleNow = (await listLocks(repo)).length;
-  const { result, json } = await runCliJson<{ removed: number }>(['unlock', '-r', repoDir]);
+  const { result, json } = await runCliJson<{ removed: number }>(['unlock', '-r', location]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(json.removed, staleNow);
   assert.deepEqual(await listLocks(repo), []);

@@ -10,14 +10,10 @@ import { test } from 'node:test';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { writeRandomFile } from '../helpers/files.js';
 import { tempDir } from '../helpers/tmp-dir.js';
-import { createTestBucket, removeTestBucket, requireRgw, RGW } from '../storage/rgw.js';
+import { RGW_CLI_ENV } from '../storage/rgw-endpoint.js';
+import { createTestBucket, removeTestBucket, requireRgw } from '../storage/rgw.js';
 
-const s3Env = {
-  AWS_ENDPOINT_URL: RGW.endpoint,
-  AWS_ACCESS_KEY_ID: RGW.credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: RGW.credentials.secretAccessKey,
-  AWS_REGION: RGW.region,
-};
+const s3Env = RGW_CLI_ENV;
 
 test('init, backup, snapshots, ls, diff, restore, check, stats, key, forget and prune on an s3:// repository', async (t) => {
   await requireRgw();

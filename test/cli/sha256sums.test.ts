@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { writeRandomFile } from '../helpers/files.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 async function backupOf(t: Parameters<typeof tempDir>[0], build: (src: string) => Promise<void>) {
@@ -17,11 +17,11 @@ async function backupOf(t: Parameters<typeof tempDir>[0], build: (src: string) =
   const src = path.join(dir, 'src');
   await fs.mkdir(src);
   await build(src);
-  const repoDir = path.join(dir, 'repo');
-  await createRepo(repoDir);
-  const b = await runCli(['backup', '-r', repoDir, '--asset', 'sums', '-q', src]);
+  await createRepo(path.join(dir, 'repo'));
+  const location = repoUrl(path.join(dir, 'repo'));
+  const b = await runCli(['backup', '-r', location, '--asset', 'sums', '-q', src]);
   assert.equal(b.code, 0, b.stderr);
-  return { dir, repoDir };
+  return { dir, location };
 }
 
 function sha256sumCheck(cwd: string) {
@@ -29,7 +29,7 @@ function sha256sumCheck(cwd: string) {
 }
 
 test('SHA256SUMS from restore --sha256sums passes sha256sum -c, and fails it when a file is altered', async (t) => {
-  const { dir, repoDir } = await backupOf(t, async (src) => {
+  const { dir, location } = await backupOf(t, async (src) => {
     await fs.mkdir(path.join(src, 'models/llama ft'), { recursive: true });
     await fs.mkdir(path.join(src, 'empty-dir'));
     await writeRandomFile(path.join(src, 'models/llama ft/weights.bin'), 2 * 1024 * 1024, 'w');
@@ -40,7 +40,7 @@ test('SHA256SUMS from restore --sha256sums passes sha256sum -c, and fails it whe
     await fs.symlink('empty', path.join(src, 'link-to-empty'));
   });
   const target = path.join(dir, 'out');
-  const r = await runCli(['restore', '-r', repoDir, 'sums@latest', '--target', target, '--sha256sums']);
+  const r = await runCli(['restore', '-r', location, 'sums@latest', '--target', target, '--sha256sums']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /wrote .*SHA256SUMS/);
 
@@ -58,11 +58,11 @@ test('SHA256SUMS from restore --sha256sums passes sha256sum -c, and fails it whe
 });
 
 test('SHA256SUMS escapes a file name with a newline the way sha256sum expects', async (t) => {
-  const { dir, repoDir } = await backupOf(t, async (src) => {
+  const { dir, location } = await backupOf(t, async (src) => {
     await fs.writeFile(path.join(src, 'new\nline'), 'x');
   });
   const target = path.join(dir, 'out');
-  const r = await runCli(['restore', '-r', repoDir, 'latest', '--target', target, '--sha256sums']);
+  const r = await runCli(['restore', '-r', location, 'latest', '--target', target, '--sha256sums']);
   assert.equal(r.code, 0, r.stderr);
   const check = sha256sumCheck(target);
   assert.equal(check.status, 0, check.stdout + check.stderr);

@@ -23,7 +23,7 @@ import { finished, spawnCli } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { writeRandomFile } from '../helpers/files.js';
 import { dataBlobsOf } from '../helpers/snapshot-files.js';
-import { createRepo, FAST_KDF } from '../helpers/test-repo.js';
+import { createRepo, FAST_KDF, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { createTestBucket, freshPrefix, removeTestBucket, requireRgw, RGW, rgwOptions } from '../storage/rgw.js';
 
@@ -86,7 +86,7 @@ async function runCopy(primary: string, dest: Destination, storage: Storage, kil
   const passwordFile = path.join(path.dirname(primary), 'replica-password');
   await fs.writeFile(passwordFile, REPLICA_PASSWORD);
   const start = (await packsOf(storage)).size;
-  const child = spawnCli(['copy', '-r', primary, '--to', dest.url, '--to-password-file', passwordFile, '--all', '--json', ...dest.args], { env: dest.env });
+  const child = spawnCli(['copy', '-r', repoUrl(primary), '--to', dest.url, '--to-password-file', passwordFile, '--all', '--json', ...dest.args], { env: dest.env });
   const done = finished(child, 90_000);
   if (killAfterPacks !== undefined) {
     let exited = false;

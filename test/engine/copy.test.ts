@@ -15,20 +15,20 @@ import { restore } from '../../src/engine/restore.js';
 import { listSnapshots } from '../../src/engine/snapshots.js';
 import { IntegrityError } from '../../src/repo/errors.js';
 import { loadIndex } from '../../src/repo/index-store.js';
-import { initRepository, packKey, type Repository } from '../../src/repo/repository.js';
-import { openLocalStorage } from '../../src/storage/local.js';
+import { objectKey, packKey, type Repository } from '../../src/repo/repository.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { pseudoRandom, sha256File, writeRandomFile } from '../helpers/files.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { dataBlobsOf } from '../helpers/snapshot-files.js';
-import { createRepo, FAST_KDF, reopenRepo, TEST_PASSWORD } from '../helpers/test-repo.js';
+import { flipByte, overwriteObject } from '../helpers/test-backend.js';
+import { createRepo, reopenRepo, repoUrl, TEST_PASSWORD } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 const MiB = 1024 * 1024;
 const REPLICA_PASSWORD = 'a different password for the second site';
 
-async function replicaRepo(dir: string): Promise<Repository> {
-  return initRepository(openLocalStorage(dir), REPLICA_PASSWORD, { kdf: FAST_KDF, config: { packSize: 4 * MiB } });
+function replicaRepo(dir: string): Promise<Repository> {
+  return createRepo(dir, { packSize: 4 * MiB }, REPLICA_PASSWORD);
 }
 
 /** A model directory, then the same with one file changed and one added: two snapshots of asset "llm" (tier 1). */
@@ -127,10 +127,7 @@ test('a blob that fails verification at the source is not copied, and no snapsho
   await backup(source, { asset: 'm', paths: [data] });
   const { index } = await loadIndex(source);
   const [pack] = index.packs();
-  const file = path.join(dir, 'primary', ...packKey(pack).split('/'));
-  const bytes = await fs.readFile(file);
-  bytes[100] ^= 0x40; // inside the first blob
-  await fs.writeFile(file, bytes);
+  await flipByte(source.storage, packKey(pack), 100); // inside the first blob
 
   const replica = await replicaRepo(path.join(dir, 'replica'));
   await assert.rejects(copy(source, replica, { all: true }), (err: unknown) => err instanceof IntegrityError && /source pack|authentication/.test((err as Error).message));
@@ -146,8 +143,7 @@ test('a snapshot damaged at the destination counts as absent: copy writes it aga
   await backup(source, { asset: 'm', paths: [data] });
   const replica = await replicaRepo(path.join(dir, 'replica'));
   const [first] = (await copy(source, replica, { all: true })).snapshots;
-  const file = path.join(dir, 'replica', 'snapshots', first.destinationId);
-  await fs.writeFile(file, Buffer.from('ransom note'));
+  await overwriteObject(replica.storage, objectKey('snapshot', first.destinationId), Buffer.from('ransom note'));
 
   const warnings: string[] = [];
   const again = await copy(source, replica, { all: true, onWarning: (m) => warnings.push(m) });
@@ -211,10 +207,10 @@ test('replication lag per asset: age of the newest snapshot the replica lacks, a
 
 test('CLI: copy --init with its own password, replicas and snapshots --replicas, init --copy-chunker-params-from', async (t) => {
   const dir = await tempDir(t);
-  const primary = path.join(dir, 'primary');
-  const source = await createRepo(primary);
+  const source = await createRepo(path.join(dir, 'primary'));
+  const primary = repoUrl(path.join(dir, 'primary'));
   const { v1 } = await twoVersions(dir, source);
-  const replica = path.join(dir, 'replica');
+  const replica = repoUrl(path.join(dir, 'replica'));
   const toPassword = path.join(dir, 'to-password');
   await fs.writeFile(toPassword, `${REPLICA_PASSWORD}\n`);
 
@@ -225,7 +221,7 @@ test('CLI: copy --init with its own password, replicas and snapshots --replicas,
   const { result, json } = await runCliJson<{ copied: number; snapshots: Array<{ sourceId: string }> }>(['copy', '-r', primary, '--to', replica, '--to-password-file', toPassword, '--init', v1.snapshotId.slice(0, 10)]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual([json.copied, json.snapshots[0].sourceId], [1, v1.snapshotId]);
-  const opened = await reopenRepo(replica, REPLICA_PASSWORD);
+  const opened = await reopenRepo(path.join(dir, 'replica'), REPLICA_PASSWORD);
   assert.deepEqual(opened.config.chunker, source.config.chunker, 'copy --init shares the chunker parameters (seed included)');
 
   const lag = await runCliJson<{ assets: Array<{ asset: string; missing: number; pendingBytes: number }> }>(['replicas', '-r', primary, '--to', replica], { env: { LIFEBOAT_TO_PASSWORD: REPLICA_PASSWORD } });
@@ -236,10 +232,10 @@ test('CLI: copy --init with its own password, replicas and snapshots --replicas,
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /llm\s+1\s+1\/2\s/);
 
-  const third = path.join(dir, 'third');
+  const third = repoUrl(path.join(dir, 'third'));
   const init = await runCliJson<{ id: string }>(['init', '-r', third, '--copy-chunker-params-from', primary], { env: { LIFEBOAT_FROM_PASSWORD: TEST_PASSWORD } });
   assert.equal(init.result.code, 0, init.result.stderr);
-  assert.deepEqual((await reopenRepo(third)).config.chunker, source.config.chunker);
+  assert.deepEqual((await reopenRepo(path.join(dir, 'third'))).config.chunker, source.config.chunker);
 });
 
 async function allObjects(storage: Storage): Promise<Array<{ key: string; bytes: Buffer }>> {

@@ -11,26 +11,19 @@ import { backup } from '../../src/engine/backup.js';
 import { check } from '../../src/engine/check.js';
 import { restore } from '../../src/engine/restore.js';
 import { loadIndex } from '../../src/repo/index-store.js';
-import { packKey } from '../../src/repo/repository.js';
+import { packKey, type Repository } from '../../src/repo/repository.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { listAll, sha256File, writeRandomFile } from '../helpers/files.js';
 import { snapshotNodes } from '../helpers/snapshot-files.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { flipByte } from '../helpers/test-backend.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import type { CheckReport } from '../../src/engine/check.js';
 
 const MiB = 1024 * 1024;
 
-async function flipByte(repoDir: string, packId: string, offset: number): Promise<void> {
-  const file = await fs.open(path.join(repoDir, ...packKey(packId).split('/')), 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await file.read(b, 0, 1, offset);
-    b[0] ^= 0x40;
-    await file.write(b, 0, 1, offset);
-  } finally {
-    await file.close();
-  }
+function damagePack(repo: Repository, packId: string, offset: number): Promise<void> {
+  return flipByte(repo.storage, packKey(packId), offset);
 }
 
 /**
@@ -46,8 +39,8 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   const otherSrc = path.join(dir, 'other');
   await fs.mkdir(otherSrc);
   await writeRandomFile(path.join(otherSrc, 'unrelated.bin'), 1 * MiB, 'unrelated');
-  const repoDir = path.join(dir, 'repo');
-  const repo = await createRepo(repoDir);
+  const location = repoUrl(path.join(dir, 'repo'));
+  const repo = await createRepo(path.join(dir, 'repo'));
   const models = await backup(repo, { asset: 'models', paths: [src] });
   const mirror = await backup(repo, { asset: 'mirror', paths: [src] });
   const other = await backup(repo, { asset: 'other', paths: [otherSrc] });
@@ -57,7 +50,7 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   const blob = victim.content[1] as string;
   const { index } = await loadIndex(repo);
   const where = index.get(Buffer.from(blob, 'hex'))!;
-  return { dir, src, repo, repoDir, blob, where, snapshots: { models: models.snapshotId, mirror: mirror.snapshotId, other: other.snapshotId } };
+  return { dir, src, repo, location, blob, where, snapshots: { models: models.snapshotId, mirror: mirror.snapshotId, other: other.snapshotId } };
 }
 
 function affectedSorted(report: CheckReport) {
@@ -65,9 +58,9 @@ function affectedSorted(report: CheckReport) {
 }
 
 test('check --read-data names the damaged blob, every file that uses it, and their snapshots', async (t) => {
-  const { repo, repoDir, blob, where, snapshots } = await setup(t);
+  const { repo, blob, where, snapshots } = await setup(t);
   assert.equal((await check(repo, { readData: 1 })).ok, true, 'the repository is sound before the damage');
-  await flipByte(repoDir, where.packId, where.offset + Math.floor(where.storedLength / 2));
+  await damagePack(repo, where.packId, where.offset + Math.floor(where.storedLength / 2));
 
   const structural = await check(repo);
   assert.equal(structural.ok, true, 'without reading data, a flipped byte inside a blob cannot be seen');
@@ -82,9 +75,9 @@ test('check --read-data names the damaged blob, every file that uses it, and the
 });
 
 test('a flipped byte outside every blob (in the pack header) is reported; the data still restores', async (t) => {
-  const { dir, src, repo, repoDir, where, snapshots } = await setup(t);
-  const packBytes = (await fs.stat(path.join(repoDir, ...packKey(where.packId).split('/')))).size;
-  await flipByte(repoDir, where.packId, packBytes - 10); // inside the sealed header, before its 4-byte length
+  const { dir, src, repo, where, snapshots } = await setup(t);
+  const packBytes = (await repo.storage.head(packKey(where.packId)))!.size;
+  await damagePack(repo, where.packId, packBytes - 10); // inside the sealed header, before its 4-byte length
   const report = await check(repo, { readData: 1 });
   assert.equal(report.ok, false);
   assert.deepEqual(report.damagedBlobs, []);
@@ -97,10 +90,10 @@ test('a flipped byte outside every blob (in the pack header) is reported; the da
 });
 
 test('restore of a damaged file exits 1 naming it, leaves no file or temporary file for it, and restores the rest', async (t) => {
-  const { dir, src, repoDir, where, snapshots } = await setup(t);
-  await flipByte(repoDir, where.packId, where.offset + Math.floor(where.storedLength / 2));
+  const { dir, src, repo, location, where, snapshots } = await setup(t);
+  await damagePack(repo, where.packId, where.offset + Math.floor(where.storedLength / 2));
   const target = path.join(dir, 'out');
-  const r = await runCli(['restore', '-r', repoDir, snapshots.models, '--target', target]);
+  const r = await runCli(['restore', '-r', location, snapshots.models, '--target', target]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /NOT restored/);
   assert.match(r.stderr, new RegExp(`${target}/sub/victim\\.bin: .*(failed authentication|corrupt|damaged)`));
@@ -108,22 +101,22 @@ test('restore of a damaged file exits 1 naming it, leaves no file or temporary f
   assert.equal(await sha256File(path.join(target, 'bystander.bin')), await sha256File(path.join(src, 'bystander.bin')));
 
   const single = path.join(dir, 'single');
-  const r2 = await runCli(['restore', '-r', repoDir, `${snapshots.mirror.slice(0, 8)}:sub/victim.bin`, '--target', single]);
+  const r2 = await runCli(['restore', '-r', location, `${snapshots.mirror.slice(0, 8)}:sub/victim.bin`, '--target', single]);
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /victim\.bin/);
   assert.deepEqual(await listAll(single), []);
 });
 
 test('the CLI check --read-data exits 1 and its JSON names blob, file and snapshots', async (t) => {
-  const { repoDir, blob, where, snapshots } = await setup(t);
-  await flipByte(repoDir, where.packId, where.offset + 100);
-  const { result, json } = await runCliJson<CheckReport>(['check', '-r', repoDir, '--read-data']);
+  const { repo, location, blob, where, snapshots } = await setup(t);
+  await damagePack(repo, where.packId, where.offset + 100);
+  const { result, json } = await runCliJson<CheckReport>(['check', '-r', location, '--read-data']);
   assert.equal(result.code, 1);
   assert.equal(json.ok, false);
   assert.deepEqual(json.damagedBlobs.map((d) => d.blob), [blob]);
   assert.deepEqual(affectedSorted(json), [`mirror ${snapshots.mirror} sub/victim.bin`, `models ${snapshots.models} sub/victim.bin`]);
 
-  const human = await runCli(['check', '-r', repoDir, '--read-data']);
+  const human = await runCli(['check', '-r', location, '--read-data']);
   assert.equal(human.code, 1);
   assert.match(human.stdout, new RegExp(`damaged blob ${blob.slice(0, 12)}`));
   assert.match(human.stdout, new RegExp(`affected: snapshot ${snapshots.models.slice(0, 12)} \\(models\\) file sub/victim.bin`));

@@ -17,10 +17,8 @@ import { forget } from '../../src/engine/forget.js';
 import { stats } from '../../src/engine/inspect.js';
 import { prune } from '../../src/engine/prune.js';
 import { restore } from '../../src/engine/restore.js';
-import { initRepository } from '../../src/repo/repository.js';
-import { openLocalStorage } from '../../src/storage/local.js';
 import { buildSafetensors, perturb, realisticWeights, rng, type TestTensor } from '../repo/tensor-fixtures.js';
-import { createRepo, FAST_KDF } from '../helpers/test-repo.js';
+import { createRepo } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -42,7 +40,7 @@ function checkpointSeries(n: number): Uint8Array[] {
 }
 
 async function backupSeries(repoDir: string, srcDir: string, files: Uint8Array[], maxDeltaDepth?: number) {
-  const repo = await initRepository(openLocalStorage(repoDir), 'pw', { kdf: FAST_KDF, config: { maxDeltaDepth } });
+  const repo = await createRepo(repoDir, { maxDeltaDepth });
   const results = [];
   for (const file of files) {
     await fs.writeFile(path.join(srcDir, 'model.safetensors'), file);

@@ -18,7 +18,7 @@ import { SNAPSHOT_VERSION } from '../../src/repo/snapshot.js';
 import type { FileNode, Node, Tree } from '../../src/repo/tree.js';
 import { listAll, sha256 } from '../helpers/files.js';
 import { runCli } from '../helpers/cli.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 const NOW_NS = String(BigInt(Date.now()) * 1000000n);
@@ -131,7 +131,7 @@ test('the CLI exits 1 and names the unsafe entry', async (t) => {
   const { dir, repo, target, outsideState } = await setup(t);
   const before = await outsideState();
   const snapshotId = await forge(repo, async (save) => ({ nodes: [dirNode('..', await save({ nodes: [emptyFile('escaped')] }))] }));
-  const r = await runCli(['restore', '-r', path.join(dir, 'repo'), snapshotId.slice(0, 10), '--target', target]);
+  const r = await runCli(['restore', '-r', repoUrl(path.join(dir, 'repo')), snapshotId.slice(0, 10), '--target', target]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /unsafe name "\.\."/);
   assert.deepEqual(await outsideState(), before);

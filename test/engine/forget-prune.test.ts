@@ -18,8 +18,9 @@ import { makeTreeReader } from '../../src/engine/trees.js';
 import { makeCodecSet } from '../../src/repo/codec/all.js';
 import { sha256Hex } from '../../src/repo/crypto.js';
 import { loadIndex } from '../../src/repo/index-store.js';
-import { listIds, packKey, type Repository } from '../../src/repo/repository.js';
+import { listIds, objectKey, packKey, type Repository } from '../../src/repo/repository.js';
 import { pseudoRandom, sha256File, writeRandomFile } from '../helpers/files.js';
+import { flipByte } from '../helpers/test-backend.js';
 import { createRepo } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
@@ -115,10 +116,8 @@ test('prune deletes nothing while a snapshot cannot be read (it may need data no
   await fs.rm(path.join(data, 'a.bin'));
   await writeRandomFile(path.join(data, 'b.bin'), 1 * MiB, 'b');
   await backup(repo, { asset: 'm', paths: [data] });
-  const file = path.join(dir, 'repo', 'snapshots', first.snapshotId);
-  const bytes = await fs.readFile(file);
-  bytes[bytes.length - 3] ^= 1;
-  await fs.writeFile(file, bytes);
+  const key = objectKey('snapshot', first.snapshotId);
+  await flipByte(repo.storage, key, (await repo.storage.head(key))!.size - 3, 1);
 
   const before = await storedPacks(repo);
   await assert.rejects(prune(repo), /cannot be read.*nothing was deleted/);

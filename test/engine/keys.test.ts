@@ -12,7 +12,7 @@ import { addKey, changePassword, listKeys, removeKey } from '../../src/engine/ke
 import { listSnapshots } from '../../src/engine/snapshots.js';
 import { WrongPasswordError } from '../../src/repo/errors.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
-import { createRepo, FAST_KDF, reopenRepo, TEST_PASSWORD } from '../helpers/test-repo.js';
+import { createRepo, FAST_KDF, reopenRepo, repoUrl, TEST_PASSWORD } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 test('a second key opens the same data; the key in use cannot be removed; a removed key opens nothing', async (t) => {
@@ -46,15 +46,15 @@ test('changing the password replaces the key: the old password stops working, th
 
 test('CLI: key add with LIFEBOAT_NEW_PASSWORD, key list marks the key in use, key remove by prefix', async (t) => {
   const dir = await tempDir(t);
-  const repoDir = path.join(dir, 'repo');
-  const repo = await createRepo(repoDir);
-  const added = await runCliJson<{ id: string }>(['key', 'add', '-r', repoDir], { env: { LIFEBOAT_NEW_PASSWORD: 'ops team' } });
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const location = repoUrl(path.join(dir, 'repo'));
+  const added = await runCliJson<{ id: string }>(['key', 'add', '-r', location], { env: { LIFEBOAT_NEW_PASSWORD: 'ops team' } });
   assert.equal(added.result.code, 0, added.result.stderr);
-  const listed = await runCliJson<Array<{ id: string; current: boolean }>>(['key', 'list', '-r', repoDir], { env: { LIFEBOAT_PASSWORD: 'ops team' } });
+  const listed = await runCliJson<Array<{ id: string; current: boolean }>>(['key', 'list', '-r', location], { env: { LIFEBOAT_PASSWORD: 'ops team' } });
   assert.deepEqual(listed.json.map((k) => [k.id, k.current]).sort(), [[added.json.id, true], [repo.keyId, false]].sort());
-  const removed = await runCli(['key', 'remove', '-r', repoDir, repo.keyId.slice(0, 10)], { env: { LIFEBOAT_PASSWORD: 'ops team' } });
+  const removed = await runCli(['key', 'remove', '-r', location, repo.keyId.slice(0, 10)], { env: { LIFEBOAT_PASSWORD: 'ops team' } });
   assert.equal(removed.code, 0, removed.stderr);
-  const old = await runCli(['snapshots', '-r', repoDir]);
+  const old = await runCli(['snapshots', '-r', location]);
   assert.equal(old.code, 1);
   assert.match(old.stderr, /wrong password/);
 });

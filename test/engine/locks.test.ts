@@ -13,7 +13,7 @@ import { LockedError } from '../../src/repo/errors.js';
 import { listLocks, removeLocks, type LockInfo } from '../../src/repo/lock.js';
 import { saveObject, type Repository } from '../../src/repo/repository.js';
 import { runCli } from '../helpers/cli.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 /** Writes a lock as another process would have written it. */
@@ -53,7 +53,7 @@ test('a live exclusive lock stops a backup (engine: LockedError; CLI: exit 1 nam
   t.after(() => void holder.kill('SIGKILL'));
   await plantLock(repo, 'exclusive', holder.pid!);
   await assert.rejects(backup(repo, { asset: 'a', paths: [src] }), LockedError);
-  const r = await runCli(['backup', '-r', path.join(dir, 'repo'), '--asset', 'a', src]);
+  const r = await runCli(['backup', '-r', repoUrl(path.join(dir, 'repo')), '--asset', 'a', src]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`locked exclusively by "prune" \\(pid ${holder.pid} on ${os.hostname()}.*lifeboat unlock`));
   assert.equal(await removeLocks(repo), 0, 'unlock without --all leaves a live lock alone');

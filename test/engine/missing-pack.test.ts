@@ -13,7 +13,7 @@ import { packKey } from '../../src/repo/repository.js';
 import { runCli } from '../helpers/cli.js';
 import { listAll, sha256File, writeRandomFile } from '../helpers/files.js';
 import { snapshotNodes } from '../helpers/snapshot-files.js';
-import { createRepo } from '../helpers/test-repo.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 const MiB = 1024 * 1024;
@@ -25,8 +25,8 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   // Written one after the other, with 1 MiB packs: the two files land in different packs.
   await writeRandomFile(path.join(src, 'lost.bin'), 2 * MiB, 'lost');
   await writeRandomFile(path.join(src, 'safe.bin'), 2 * MiB, 'safe');
-  const repoDir = path.join(dir, 'repo');
-  const repo = await createRepo(repoDir, { packSize: 1 * MiB });
+  const location = repoUrl(path.join(dir, 'repo'));
+  const repo = await createRepo(path.join(dir, 'repo'), { packSize: 1 * MiB });
   const { snapshotId } = await backup(repo, { asset: 'm', paths: [path.join(src, 'lost.bin')] });
   const both = await backup(repo, { asset: 'n', paths: [src] });
   const lost = (await snapshotNodes(repo, snapshotId)).get('lost.bin');
@@ -36,8 +36,8 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   const packOf = (blob: string | number) => index.get(Buffer.from(blob as string, 'hex'))!.packId;
   const packId = packOf(lost.content[0]);
   assert.ok(!safe.content.some((b) => typeof b === 'string' && packOf(b) === packId), 'safe.bin shares no pack with lost.bin');
-  await fs.rm(path.join(repoDir, ...packKey(packId).split('/')));
-  return { dir, src, repo, repoDir, packId, snapshots: [snapshotId, both.snapshotId] };
+  await repo.storage.delete(packKey(packId));
+  return { dir, src, repo, location, packId, snapshots: [snapshotId, both.snapshotId] };
 }
 
 test('check names the missing pack, and every file and snapshot that needs it', async (t) => {
@@ -55,9 +55,9 @@ test('check names the missing pack, and every file and snapshot that needs it', 
 });
 
 test('restore fails the file whose pack is missing, naming it, and restores the others', async (t) => {
-  const { dir, src, repoDir, snapshots } = await setup(t);
+  const { dir, src, location, snapshots } = await setup(t);
   const target = path.join(dir, 'out');
-  const r = await runCli(['restore', '-r', repoDir, snapshots[1], '--target', target]);
+  const r = await runCli(['restore', '-r', location, snapshots[1], '--target', target]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`${target}/lost\\.bin: `));
   assert.deepEqual(await listAll(target), ['safe.bin'], 'no lost.bin, no temporary file');

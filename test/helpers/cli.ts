@@ -1,12 +1,13 @@
 /** Running the real CLI (bin/lifeboat.js, on the compiled dist/) as a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testBackendEnv } from './test-backend.js';
 import { TEST_PASSWORD } from './test-repo.js';
 
 export const BIN = fileURLToPath(new URL('../../../bin/lifeboat.js', import.meta.url));
 
 export interface CliOptions {
-  /** Extra environment; LIFEBOAT_PASSWORD defaults to the test password (set to undefined to remove). */
+  /** Extra environment; LIFEBOAT_PASSWORD defaults to the test password, and the S3 test backend's AWS_* are set (set to undefined to remove). */
   env?: Record<string, string | undefined>;
   uid?: number;
   gid?: number;
@@ -23,7 +24,7 @@ export interface CliResult {
 
 export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
   const env: Record<string, string> = {};
-  const merged = { ...process.env, LIFEBOAT_PASSWORD: TEST_PASSWORD, ...options.env };
+  const merged = { ...process.env, ...testBackendEnv(), LIFEBOAT_PASSWORD: TEST_PASSWORD, ...options.env };
   for (const [k, v] of Object.entries(merged)) if (v !== undefined && !k.startsWith('LIFEBOAT_DEBUG')) env[k] = v;
   return spawn(process.execPath, [BIN, ...args], { env, uid: options.uid, gid: options.gid, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }

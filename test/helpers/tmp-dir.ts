@@ -2,14 +2,15 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { removeTestObjects } from './test-backend.js';
 
 export interface TestContextLike {
   after(fn: () => Promise<void> | void): void;
 }
 
-/** A fresh directory under the system temp dir; removed after the test. */
+/** A fresh directory under the system temp dir; removed after the test, with any S3 repository named by a path in it. */
 export async function tempDir(t: TestContextLike, prefix = 'lifeboat-test-'): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  t.after(() => Promise.all([fs.rm(dir, { recursive: true, force: true }), removeTestObjects(dir)]).then(() => undefined));
   return dir;
 }

@@ -16,15 +16,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { createS3Bucket } from '../../src/storage/s3-bucket.js';
 import type { S3Options } from '../../src/storage/s3-options.js';
+import { RGW } from './rgw-endpoint.js';
 
-export const RGW = {
-  endpoint: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:7480',
-  region: process.env.S3_REGION ?? 'us-east-1',
-  credentials: {
-    accessKeyId: process.env.S3_ACCESS_KEY ?? 's3testaccesskey',
-    secretAccessKey: process.env.S3_SECRET_KEY ?? 's3testsecretkey0123456789',
-  },
-};
+export { RGW } from './rgw-endpoint.js';
 
 /** S3Options for the test RGW; `extra` overrides (e.g. a fault proxy's endpoint, a fast retry policy). */
 export function rgwOptions(extra: S3Options = {}): S3Options {
