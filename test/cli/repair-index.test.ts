@@ -71,3 +71,19 @@ test('a pack with a damaged header: repair index prints what it did, names the p
   assert.equal(json.packs, packs.length - 1);
   assert.ok(await storage.head(packKey(packs[0])), 'the pack is kept');
 });
+
+test('every index file lost: check exits 1 and points to "lifeboat repair index", which brings it back', async (t) => {
+  const { repoDir, storage } = await setup(t);
+  for (const id of await listIds(storage, 'index')) await storage.delete(objectKey('index', id));
+
+  const broken = await runCli(['check', '-r', repoDir]);
+  assert.equal(broken.code, 1, broken.stderr);
+  assert.match(broken.stdout, /pack\(s\) not in any index may hold the missing data: run "lifeboat repair index", then check again/);
+
+  const repaired = await runCli(['repair', 'index', '-r', repoDir]);
+  assert.equal(repaired.code, 0, repaired.stderr);
+  assert.match(repaired.stdout, /indexed \d+ pack\(s\), \d+ blob\(s\): (\d+) pack\(s\) added, 0 dropped/);
+  const checked = await runCli(['check', '--read-data', '-r', repoDir]);
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.doesNotMatch(checked.stdout, /not in any index/);
+});

@@ -18,7 +18,12 @@ export function registerCheck(program: Command): void {
             ...report.damagedBlobs.map((d) => `damaged blob ${d.blob.slice(0, 12)} in pack ${d.pack.slice(0, 12)}: ${d.problem}`),
             ...report.affected.map((a) => `affected: snapshot ${a.snapshot.slice(0, 12)} (${a.asset}) file ${a.path}`),
           ];
-          if (report.unreferencedPacks.length) lines.push(`${report.unreferencedPacks.length} pack(s) not in any index (left by an interrupted backup; harmless)`);
+          if (report.unreferencedPacks.length) {
+            // Data that is missing may be in packs the index lost: rebuilding it finds them.
+            lines.push(report.ok
+              ? `${report.unreferencedPacks.length} pack(s) not in any index (left by an interrupted backup; harmless)`
+              : `${report.unreferencedPacks.length} pack(s) not in any index may hold the missing data: run "lifeboat repair index", then check again`);
+          }
           lines.push(report.ok ? 'no errors found' : 'the repository has errors');
           return lines.join('\n');
         });
