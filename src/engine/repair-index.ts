@@ -38,6 +38,8 @@ export interface RepairIndexResult {
 /** One range read of this many bytes from a pack's end usually holds its whole header. */
 const TAIL_BYTES = 64 * 1024;
 const TRAILER_BYTES = 4;
+/** Packs whose headers are held in memory at once. */
+const PACKS_PER_ROUND = 4096;
 
 export async function repairIndex(repo: Repository): Promise<RepairIndexResult> {
   const lock = await acquireLock(repo, 'exclusive', 'repair index');
@@ -46,34 +48,27 @@ export async function repairIndex(repo: Repository): Promise<RepairIndexResult> 
     const result: RepairIndexResult = { packs: 0, blobs: 0, packsAdded: 0, packsDropped: 0, damagedPacks: [], damagedIndexes: [], indexesWritten: 0, indexesDeleted: 0, lockedIndexes: [] };
     const listedBefore = await readablePacks(repo, oldIds, result.damagedIndexes);
 
+    // A round of packs at a time, its index files written before the next: memory stays bounded
+    // however many packs there are, and nothing is deleted until every round is written.
     const stored = await storedPacks(repo);
-    const packs: IndexedPack[] = [];
-    const limit = makeLimit(8);
-    await Promise.all(
-      [...stored].map(([packId, size]) =>
-        limit.run(async () => {
-          try {
-            packs.push({ packId, entries: await loadPackHeader(repo, packId, size) });
-          } catch (err) {
-            // Storage errors (unreachable, permission denied) stop the repair before it changes
-            // anything: a pack that could not be fetched is not known to be damaged.
-            if (!(err instanceof RepoError)) throw err;
-            result.damagedPacks.push({ pack: packId, problem: err.message });
-          }
-        }),
-      ),
-    );
-    packs.sort((a, b) => a.packId.localeCompare(b.packId));
+    const packIds = [...stored.keys()].sort();
+    const newIds = new Set<string>();
+    let stillListed = 0;
+    for (let i = 0; i < packIds.length; i += PACKS_PER_ROUND) {
+      const packs = await readHeaders(repo, packIds.slice(i, i + PACKS_PER_ROUND), stored, result.damagedPacks);
+      for (const p of packs) {
+        result.blobs += p.entries.length;
+        if (listedBefore.has(p.packId)) stillListed++;
+      }
+      result.packs += packs.length;
+      for (const id of await saveIndexFiles(repo, packs)) newIds.add(id);
+    }
+    result.packsAdded = result.packs - stillListed;
+    result.packsDropped = listedBefore.size - stillListed;
+    result.indexesWritten = newIds.size;
     result.damagedPacks.sort((a, b) => a.pack.localeCompare(b.pack));
-    result.packs = packs.length;
-    result.blobs = packs.reduce((n, p) => n + p.entries.length, 0);
-    const indexed = new Set(packs.map((p) => p.packId));
-    result.packsAdded = packs.filter((p) => !listedBefore.has(p.packId)).length;
-    result.packsDropped = [...listedBefore].filter((p) => !indexed.has(p)).length;
 
     // New index files first, then the old ones go: at no instant is an indexed pack unlisted.
-    const newIds = new Set(await saveIndexFiles(repo, packs));
-    result.indexesWritten = newIds.size;
     for (const id of oldIds.filter((i) => !newIds.has(i))) {
       const refused = await deleteUnlessLocked(repo, objectKey('index', id));
       if (refused) result.lockedIndexes.push({ index: id, until: refused });
@@ -83,6 +78,27 @@ export async function repairIndex(repo: Repository): Promise<RepairIndexResult> 
   } finally {
     await lock.release();
   }
+}
+
+/** The headers of `packIds`, in that order; packs whose header does not read are noted in `damaged`. */
+async function readHeaders(repo: Repository, packIds: string[], sizes: Map<string, number>, damaged: RepairIndexResult['damagedPacks']): Promise<IndexedPack[]> {
+  const limit = makeLimit(8);
+  const read = await Promise.all(
+    packIds.map((packId) =>
+      limit.run(async () => {
+        try {
+          return { packId, entries: await loadPackHeader(repo, packId, sizes.get(packId)!) };
+        } catch (err) {
+          // Storage errors (unreachable, permission denied) stop the repair before it deletes
+          // anything: a pack that could not be fetched is not known to be damaged.
+          if (!(err instanceof RepoError)) throw err;
+          damaged.push({ pack: packId, problem: err.message });
+          return undefined;
+        }
+      }),
+    ),
+  );
+  return read.filter((p): p is IndexedPack => p !== undefined);
 }
 
 /** The packs the readable old index files list; the unreadable ones are noted in `damaged`. */

@@ -151,3 +151,21 @@ test('a pack truncated to less than its header is reported, not indexed, and kep
   assert.match(result.damagedPacks[0].problem, /damaged|truncated|failed authentication/);
   assert.ok(await repo.storage.head(packKey(victim)));
 });
+
+test('a pack whose header is larger than the first range read (thousands of small blobs) is rebuilt too', async (t) => {
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  // 2000 distinct small files: one blob each, so one pack's header holds 2000 × 42 bytes (> 64 KiB).
+  for (let i = 0; i < 2000; i++) await fs.writeFile(path.join(src, `f${i}.txt`), `file number ${i}\n`);
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const { snapshotId } = await backup(repo, { asset: 'many', paths: [src] });
+  const before = await loadIndex(repo);
+  assert.ok(before.index.size > 2000);
+  for (const id of before.indexIds) await repo.storage.delete(objectKey('index', id));
+
+  const result = await repairIndex(repo);
+  assert.deepEqual(result.damagedPacks, []);
+  assert.equal(result.blobs, before.index.size);
+  await assertWhole(repo, src, snapshotId, path.join(dir, 'out'));
+});
