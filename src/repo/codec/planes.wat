@@ -15,7 +15,7 @@
   (func $xstep (param $x i32) (param $bytes i32) (result i32)
     (select (local.get $bytes) (i32.const 0) (local.get $x)))
 
-  ;; planes[b][i] = src[i × width + b] ^ x[…] for elements from..n-1.
+  ;; planes[b][i] = src[i × width + b] ^ x[…] for elements i..n-1.
   (func $split_tail (param $src i32) (param $x i32) (param $planes i32) (param $stride i32)
                     (param $width i32) (param $i i32) (param $n i32)
     (local $b i32) (local $at i32)
@@ -34,7 +34,7 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $element))))
 
-  ;; dst[i × width + b] = planes[b][i] ^ x[…] for elements from..n-1.
+  ;; dst[i × width + b] = planes[b][i] ^ x[…] for elements i..n-1.
   (func $merge_tail (param $planes i32) (param $stride i32) (param $x i32) (param $dst i32)
                     (param $width i32) (param $i i32) (param $n i32)
     (local $b i32) (local $at i32)
