@@ -7,13 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { initRepository, listIds, objectKey, packKey, storedPacks } from '../../src/repo/repository.js';
-import { openLocalStorage } from '../../src/storage/local.js';
-import type { Storage } from '../../src/storage/storage.js';
+import { listIds, objectKey, packKey, storedPacks } from '../../src/repo/repository.js';
 import type { RepairIndexResult } from '../../src/engine/repair-index.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { writeRandomFile } from '../helpers/files.js';
-import { FAST_KDF, TEST_PASSWORD } from '../helpers/test-repo.js';
+import { flipByte } from '../helpers/test-backend.js';
+import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 async function setup(t: Parameters<typeof tempDir>[0]) {
@@ -21,51 +20,45 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   const src = path.join(dir, 'src');
   await fs.mkdir(src);
   await writeRandomFile(path.join(src, 'weights.bin'), 2 * 1024 * 1024, 'w');
-  const repoDir = path.join(dir, 'repo');
-  const repo = await initRepository(openLocalStorage(repoDir), TEST_PASSWORD, { kdf: FAST_KDF, config: { packSize: 1024 * 1024 } });
-  const r = await runCli(['backup', '-r', repoDir, '--asset', 'model', src]);
+  const repo = await createRepo(path.join(dir, 'repo'), { packSize: 1024 * 1024 });
+  const location = repoUrl(path.join(dir, 'repo'));
+  const r = await runCli(['backup', '-r', location, '--asset', 'model', src]);
   assert.equal(r.code, 0, r.stderr);
-  return { dir, repoDir, repo, storage: repo.storage };
-}
-
-async function flipByte(storage: Storage, key: string, fromEnd: number): Promise<void> {
-  const bytes = await storage.get(key);
-  bytes[bytes.length - fromEnd] ^= 0x40;
-  await storage.put(key, bytes);
+  return { dir, location, repo, storage: repo.storage };
 }
 
 test('a damaged index file: commands exit 1 naming it and "lifeboat repair index"; the repair makes check pass', async (t) => {
-  const { dir, repoDir, repo, storage } = await setup(t);
+  const { dir, location, repo, storage } = await setup(t);
   const [victim] = await listIds(storage, 'index');
-  await flipByte(storage, objectKey('index', victim), 5);
+  await flipByte(storage, objectKey('index', victim), 20);
 
   for (const args of [['check'], ['restore', 'model@latest', '--target', path.join(dir, 'out')], ['stats']]) {
-    const r = await runCli([...args, '-r', repoDir]);
+    const r = await runCli([...args, '-r', location]);
     assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, new RegExp(`^lifeboat: index file index/${victim} is damaged .*: run "lifeboat repair index" to rebuild the index from the packs\\n$`));
   }
 
-  const { result, json } = await runCliJson<RepairIndexResult>(['repair', 'index', '-r', repoDir]);
+  const { result, json } = await runCliJson<RepairIndexResult>(['repair', 'index', '-r', location]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(json.damagedIndexes.map((d) => d.index), [victim]);
   assert.equal(json.packs, (await storedPacks(repo)).size);
-  const checked = await runCli(['check', '--read-data', '-r', repoDir]);
+  const checked = await runCli(['check', '--read-data', '-r', location]);
   assert.equal(checked.code, 0, checked.stderr);
   assert.match(checked.stdout, /no errors found/);
 });
 
 test('a pack with a damaged header: repair index prints what it did, names the pack and exits 1', async (t) => {
-  const { repoDir, repo, storage } = await setup(t);
+  const { location, repo, storage } = await setup(t);
   const packs = [...(await storedPacks(repo)).keys()];
-  await flipByte(storage, packKey(packs[0]), 10);
+  await flipByte(storage, packKey(packs[0]), (await storage.head(packKey(packs[0])))!.size - 10); // in the sealed header
 
-  const human = await runCli(['repair', 'index', '-r', repoDir]);
+  const human = await runCli(['repair', 'index', '-r', location]);
   assert.equal(human.code, 1, human.stderr);
   assert.match(human.stdout, new RegExp(`damaged pack ${packs[0]} \\(left in place, not indexed\\): header of pack`));
   assert.match(human.stderr, /1 pack\(s\) have a damaged header.*lifeboat check/);
 
-  const { result, json } = await runCliJson<RepairIndexResult>(['repair', 'index', '-r', repoDir]);
+  const { result, json } = await runCliJson<RepairIndexResult>(['repair', 'index', '-r', location]);
   assert.equal(result.code, 1);
   assert.deepEqual(json.damagedPacks.map((d) => d.pack), [packs[0]]);
   assert.equal(json.packs, packs.length - 1);
@@ -73,17 +66,17 @@ test('a pack with a damaged header: repair index prints what it did, names the p
 });
 
 test('every index file lost: check exits 1 and points to "lifeboat repair index", which brings it back', async (t) => {
-  const { repoDir, storage } = await setup(t);
+  const { location, storage } = await setup(t);
   for (const id of await listIds(storage, 'index')) await storage.delete(objectKey('index', id));
 
-  const broken = await runCli(['check', '-r', repoDir]);
+  const broken = await runCli(['check', '-r', location]);
   assert.equal(broken.code, 1, broken.stderr);
   assert.match(broken.stdout, /pack\(s\) not in any index may hold the missing data: run "lifeboat repair index", then check again/);
 
-  const repaired = await runCli(['repair', 'index', '-r', repoDir]);
+  const repaired = await runCli(['repair', 'index', '-r', location]);
   assert.equal(repaired.code, 0, repaired.stderr);
   assert.match(repaired.stdout, /indexed \d+ pack\(s\), \d+ blob\(s\): (\d+) pack\(s\) added, 0 dropped/);
-  const checked = await runCli(['check', '--read-data', '-r', repoDir]);
+  const checked = await runCli(['check', '--read-data', '-r', location]);
   assert.equal(checked.code, 0, checked.stderr);
   assert.doesNotMatch(checked.stdout, /not in any index/);
 });

@@ -18,6 +18,7 @@ import { loadIndex } from '../../src/repo/index-store.js';
 import { listIds, objectKey, packKey, saveObject, storedPacks, type Repository } from '../../src/repo/repository.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { manifest, writeRandomFile } from '../helpers/files.js';
+import { flipByte, overwriteObject } from '../helpers/test-backend.js';
 import { createRepo } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
@@ -38,11 +39,9 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   return { dir, src, repo, snapshotId };
 }
 
-/** Flips one byte of a stored object, `fromEnd` bytes before its end. */
-async function flipByte(storage: Storage, key: string, fromEnd: number): Promise<void> {
-  const bytes = await storage.get(key);
-  bytes[bytes.length - fromEnd] ^= 0x40;
-  await storage.put(key, bytes);
+/** Flips a byte of a stored object `fromEnd` bytes before its end (in a pack: inside the sealed header). */
+async function flipNearEnd(storage: Storage, key: string, fromEnd: number): Promise<void> {
+  await flipByte(storage, key, (await storage.head(key))!.size - fromEnd);
 }
 
 /** After a repair: check --read-data passes and the snapshot restores to the source's exact bytes. */
@@ -127,7 +126,7 @@ test('a pack with a damaged header is reported by id and left in place; the othe
   const { repo } = await setup(t);
   const stored = await storedPacks(repo);
   const victim = [...stored.keys()][0];
-  await flipByte(repo.storage, packKey(victim), 10); // inside the sealed header, before its 4-byte length
+  await flipNearEnd(repo.storage, packKey(victim), 10);
 
   const result = await repairIndex(repo);
   assert.deepEqual(result.damagedPacks.map((d) => d.pack), [victim]);
@@ -145,7 +144,7 @@ test('a pack truncated to less than its header is reported, not indexed, and kep
   const { repo } = await setup(t);
   const victim = [...(await storedPacks(repo)).keys()][1];
   const bytes = await repo.storage.get(packKey(victim));
-  await repo.storage.put(packKey(victim), bytes.subarray(0, bytes.length - 100));
+  await overwriteObject(repo.storage, packKey(victim), bytes.subarray(0, bytes.length - 100));
   const result = await repairIndex(repo);
   assert.deepEqual(result.damagedPacks.map((d) => d.pack), [victim]);
   assert.match(result.damagedPacks[0].problem, /damaged|truncated|failed authentication/);
