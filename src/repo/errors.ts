@@ -24,8 +24,11 @@ export class IntegrityError extends RepoError {
  */
 export class IndexDamagedError extends IntegrityError {
   override readonly code: string = 'INDEX_DAMAGED';
-  constructor(readonly indexId: string, why: string, options?: { cause?: unknown }) {
-    super(`index file index/${indexId} ${why}: run "lifeboat repair index" to rebuild the index from the packs`, options);
+  /** `location`: the repository's, when known, so that the message names the exact command. */
+  constructor(readonly indexId: string, readonly why: string, location?: string, options?: { cause?: unknown }) {
+    const where = location === undefined ? '' : ` in ${location}`;
+    const repo = location === undefined ? '' : ` -r ${location}`;
+    super(`index file index/${indexId}${where} ${why}: run "lifeboat repair index${repo}" to rebuild the index from the packs`, options);
   }
 }
 

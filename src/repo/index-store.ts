@@ -23,16 +23,15 @@ export async function loadIndex(repo: Repository, concurrency = 8): Promise<Load
   return { index, indexIds };
 }
 
-/** One index file, decoded; damage of any kind is an IndexDamagedError that names the file and the way out. */
+/** One index file, decoded; damage of any kind is an IndexDamagedError that names the file, the repository and the way out. */
 export async function loadIndexFile(repo: Repository, id: string): Promise<IndexedPack[]> {
-  let plain: Buffer;
   try {
-    plain = await loadObject(repo, 'index', id);
+    return decodeIndex(await loadObject(repo, 'index', id), id);
   } catch (err) {
-    if (err instanceof IntegrityError) throw new IndexDamagedError(id, `is damaged (${err.message})`, { cause: err });
-    throw err;
+    const why = err instanceof IndexDamagedError ? err.why : err instanceof IntegrityError ? `is damaged (${err.message})` : undefined;
+    if (why === undefined) throw err;
+    throw new IndexDamagedError(id, why, repo.storage.location, { cause: err });
   }
-  return decodeIndex(plain, id);
 }
 
 export async function saveIndex(repo: Repository, packs: readonly IndexedPack[]): Promise<string> {

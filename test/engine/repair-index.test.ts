@@ -68,8 +68,8 @@ test('a damaged index file stops commands with a message naming it and the repai
     assert.ok(err instanceof IndexDamagedError, String(err));
     assert.equal(err.indexId, victim);
     assert.equal(err.code, 'INDEX_DAMAGED');
-    assert.ok(err.message.includes(`index file index/${victim}`), err.message);
-    assert.match(err.message, /run "lifeboat repair index"/);
+    assert.ok(err.message.startsWith(`index file index/${victim} in ${repo.storage.location} is damaged`), err.message);
+    assert.ok(err.message.endsWith(`: run "lifeboat repair index -r ${repo.storage.location}" to rebuild the index from the packs`), err.message);
     return true;
   };
   await assert.rejects(check(repo), expected);
