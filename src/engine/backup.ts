@@ -84,6 +84,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       splitters: options.splitters ?? [],
       batches: makeLimit(pool.size),
       buffers: makeBufferPool(pool.size + 1),
+      sealedBuffers: makeBufferPool(pool.size + 1),
       nextBatchId: () => ++batchId,
       onBytes: (n) => {
         progress.bytesDone += n;

@@ -93,7 +93,7 @@ export function withRetention(repo: Repository, options: RetentionOptions): Repo
       await putRetained(key, data, putOptions.ifAbsent);
       if (key.startsWith('index/') && state) noteIndex(await state, key.slice('index/'.length), data);
     },
-    get: (key, range) => inner.get(key, range),
+    get: (key, range, into) => inner.get(key, range, into),
     head: (key) => inner.head(key),
     list: (prefix) => inner.list(prefix),
     delete: (key) => inner.delete(key),

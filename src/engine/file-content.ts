@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import type { Gear } from '../repo/chunker/fastcdc.js';
 import type { FileSplitter, Segment } from '../repo/chunker/chunker.js';
 import type { BlobIndex } from '../repo/blob-index.js';
+import { SEAL_OVERHEAD } from '../repo/crypto.js';
 import { BlobType, DELTA_CODEC, type DeltaRef } from '../repo/pack.js';
 import type { ContentRef } from '../repo/tree.js';
 import { fileBatches, type Batch } from './file-batches.js';
@@ -31,6 +32,8 @@ export interface ContentContext {
   /** Bounds the batches in memory at once (each 8 MiB or so). */
   batches: Limit;
   buffers: BufferPool;
+  /** Recycled buffers for the workers' sealed output (the packer copies out of them). */
+  sealedBuffers: BufferPool;
   nextBatchId: () => number;
   onBytes: (n: number) => void;
   warn: (message: string) => void;
@@ -48,6 +51,9 @@ export interface FileContent {
 
 /** Where the same tensor piece was in the parent snapshot's version of the file: label -> blob id. */
 export type ParentPieces = ReadonlyMap<string, string>;
+
+/** Sealed-output buffers are asked for in whole MiB, so that recycled ones fit the next batch. */
+const SEALED_ROUNDING = 1024 * 1024;
 
 interface Piece {
   ref: ContentRef;
@@ -141,21 +147,24 @@ async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: Paren
   } else {
     const deltas = select.map((i) => deltaBase(ctx, batch.chunks[i].label, batch.chunks[i].length, parentPieces));
     const bases = await Promise.all(deltas.map((d) => (d ? ctx.loader.load(d.base).then((b) => new Uint8Array(b).buffer) : null)));
+    const bound = select.reduce((n, i) => n + batch.chunks[i].length + SEAL_OVERHEAD, 0);
+    const out = ctx.sealedBuffers.take(Math.ceil(bound / SEALED_ROUNDING) * SEALED_ROUNDING);
     const sealed = await ctx.pool.request<ReplyOf<'sealed'>>(
       worker,
-      { op: 'seal', batch: batchId, select, bases },
-      bases.filter((b): b is ArrayBuffer => b !== null),
+      { op: 'seal', batch: batchId, select, bases, out },
+      [out, ...bases.filter((b): b is ArrayBuffer => b !== null)],
     );
     ctx.buffers.give(sealed.input);
-    const out = Buffer.from(sealed.buffer);
+    const blobs = Buffer.from(sealed.buffer);
     let at = 0;
     for (let k = 0; k < select.length; k++) {
       const i = select[k];
       const codec = sealed.codecs[k];
       const delta = codec === DELTA_CODEC ? deltas[k] : undefined;
-      await ctx.packer.add(Buffer.from(idOf(i)), BlobType.data, codec, batch.chunks[i].length, out.subarray(at, at + sealed.lengths[k]), delta);
+      await ctx.packer.add(Buffer.from(idOf(i)), BlobType.data, codec, batch.chunks[i].length, blobs.subarray(at, at + sealed.lengths[k]), delta);
       at += sealed.lengths[k];
     }
+    ctx.sealedBuffers.give(sealed.buffer); // the packer copied what it keeps
   }
   ctx.onBytes(bytes);
   return pieces;

@@ -5,8 +5,9 @@
  * after its pack is stored; an index file lists only stored packs; the snapshot is written by
  * the caller after flush(), so it never references data that is not stored and indexed.
  * A crash loses at most the packs not yet listed in an index (about INDEX_EVERY packs).
+ * `add` copies the sealed blob: the caller may reuse its buffer as soon as add returns.
  */
-import { sha256Hex } from '../repo/crypto.js';
+import { createHash } from 'node:crypto';
 import type { BlobIndex } from '../repo/blob-index.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { saveIndex } from '../repo/index-store.js';
@@ -15,6 +16,8 @@ import { packKey, type Repository } from '../repo/repository.js';
 
 const INDEX_EVERY = 8;
 const PUTS_IN_FLIGHT = 1;
+/** Room past the pack size for the blob that crosses it (up to a 4 MiB piece) and the header. */
+const PACK_SLACK = 4 * 1024 * 1024 + 64 * 1024;
 
 export interface PackerStats {
   packs: number;
@@ -36,7 +39,11 @@ export interface Packer {
 
 export function makePacker(repo: Repository, index: BlobIndex): Packer {
   const claimed = new Set<string>();
-  let parts: Buffer[] = [];
+  // A pack is assembled in a reused buffer and hashed as blobs arrive (still in cache): fresh
+  // multi-megabyte buffers cost a page fault per 4 KiB, and a second pass over the pack to hash it.
+  const free: Buffer[] = [];
+  let pack = takeBuffer(repo.config.packSize);
+  let hash = createHash('sha256');
   let entries: PackEntry[] = [];
   let size = 0;
   let unindexed: IndexedPack[] = [];
@@ -44,15 +51,33 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
   let failure: unknown;
   const stats: PackerStats = { packs: 0, blobs: 0, rawBytes: 0, storedBytes: 0 };
 
-  async function storePack(packParts: Buffer[], packEntries: PackEntry[]): Promise<void> {
-    const bytes = Buffer.concat([...packParts, encodePackHeader(repo.key.data, packEntries)]);
-    packParts.length = 0; // the worker buffers the parts point into can go now, not after the upload
-    const packId = sha256Hex(bytes);
-    await repo.storage.put(packKey(packId), bytes);
+  function takeBuffer(capacity: number): Buffer {
+    const i = free.findIndex((b) => b.length >= capacity);
+    return i >= 0 ? free.splice(i, 1)[0] : Buffer.allocUnsafe(Math.max(capacity, repo.config.packSize + PACK_SLACK));
+  }
+
+  /** Appends to the pack being assembled, moving it to a bigger buffer when it does not fit. */
+  function append(bytes: Uint8Array): void {
+    if (size + bytes.length > pack.length) {
+      const bigger = takeBuffer(2 * (size + bytes.length));
+      pack.copy(bigger, 0, 0, size);
+      pack = bigger;
+    }
+    pack.set(bytes, size);
+    hash.update(bytes);
+    size += bytes.length;
+  }
+
+  async function storePack(buffer: Buffer, length: number, packId: string, packEntries: PackEntry[]): Promise<void> {
+    try {
+      await repo.storage.put(packKey(packId), buffer.subarray(0, length));
+    } finally {
+      if (free.length <= PUTS_IN_FLIGHT) free.push(buffer);
+    }
     index.addPack(packId, packEntries);
     for (const e of packEntries) claimed.delete(e.id.toString('hex'));
     stats.packs++;
-    stats.storedBytes += bytes.length;
+    stats.storedBytes += length;
     unindexed.push({ packId, entries: packEntries });
     if (unindexed.length >= INDEX_EVERY) await writeIndex();
   }
@@ -66,10 +91,12 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
 
   async function sealPack(): Promise<void> {
     if (entries.length === 0) return;
-    const job = storePack(parts, entries).catch((err) => {
+    append(encodePackHeader(repo.key.data, entries));
+    const job = storePack(pack, size, hash.digest('hex'), entries).catch((err) => {
       failure ??= err;
     });
-    parts = [];
+    pack = takeBuffer(repo.config.packSize);
+    hash = createHash('sha256');
     entries = [];
     size = 0;
     inFlight.add(job);
@@ -85,8 +112,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
     async add(id, type, codec, rawLength, sealed, delta) {
       if (failure) throw failure;
       entries.push({ id, type, codec, offset: size, storedLength: sealed.length, rawLength, delta });
-      parts.push(sealed);
-      size += sealed.length;
+      append(sealed);
       stats.blobs++;
       stats.rawBytes += rawLength;
       if (size >= repo.config.packSize) await sealPack();

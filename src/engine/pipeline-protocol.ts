@@ -29,19 +29,23 @@ export interface BlobSpan {
 export type WorkerRequest =
   /** Backup phase 1: hash each chunk (zero chunks get no hash); the worker keeps the buffer. */
   | { op: 'hash'; batch: number; buffer: ArrayBuffer; chunks: ChunkSpan[] }
-  /** Backup phase 2: encode and seal the chunks at `select`, then forget the batch. */
-  | { op: 'seal'; batch: number; select: number[]; bases: Array<ArrayBuffer | null> }
+  /** Backup phase 2: encode and seal the chunks at `select` (into `out` when it is big enough), then forget the batch. */
+  | { op: 'seal'; batch: number; select: number[]; bases: Array<ArrayBuffer | null>; out?: ArrayBuffer }
   /** Backup: forget a batch without sealing anything (everything was known). */
   | { op: 'drop'; batch: number }
-  /** Restore / check: open, decode and (optionally) verify blobs of a fetched range. */
-  | { op: 'open'; buffer: ArrayBuffer; blobs: BlobSpan[]; verify: boolean };
+  /**
+   * Restore / check: open, decode and (optionally) verify blobs of a fetched range, writing
+   * their plaintexts one after another into `out` when it is big enough (a new buffer otherwise).
+   */
+  | { op: 'open'; buffer: ArrayBuffer; blobs: BlobSpan[]; verify: boolean; out?: ArrayBuffer };
 
 export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
   /** `input` is the batch's buffer, handed back for reuse. */
   | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[]; input: ArrayBuffer }
   | { op: 'dropped'; input: ArrayBuffer }
-  | { op: 'opened'; buffer: ArrayBuffer; lengths: number[] }
+  /** `buffer` holds the plaintexts; `input` is the request's sealed buffer, handed back for reuse. */
+  | { op: 'opened'; buffer: ArrayBuffer; lengths: number[]; input: ArrayBuffer }
   | { op: 'error'; name: string; code?: string; message: string; index?: number }
 );
 

@@ -10,12 +10,15 @@ import { isZero } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { encodeBlob, openBlob } from '../repo/blob.js';
 import { SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
+import { reusableBuffer } from '../repo/codec/scratch.js';
 import type { ChunkSpan, WorkerInit, WorkerReply, WorkerRequest } from './pipeline-protocol.js';
 
 const init = workerData as WorkerInit;
 const key = Buffer.from(init.key);
 const codecs = makeCodecSet(init.zstdLevel);
 const batches = new Map<number, { data: Buffer; chunks: ChunkSpan[] }>();
+/** Decrypted, still encoded bytes of the blob being opened: reused, never fresh pages per blob. */
+const opened = reusableBuffer();
 const port = parentPort!;
 
 type Reply = WorkerReply extends infer R ? (R extends unknown ? Omit<R, 'requestId'> : never) : never;
@@ -46,22 +49,26 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
     case 'seal': {
       const batch = batches.get(msg.batch)!;
       batches.delete(msg.batch);
-      const encoded = msg.select.map((i, k) => {
+      // Seal each blob as soon as it is encoded (a codec's output is only valid until its next
+      // encode) straight into one transferable buffer, the recycled one when it is big enough.
+      // chooseEncoding never returns more bytes than the plaintext (raw wins ties).
+      const bound = msg.select.reduce((n, i) => n + batch.chunks[i].length + SEAL_OVERHEAD, 0);
+      const out = Buffer.from(msg.out && msg.out.byteLength >= bound ? msg.out : new ArrayBuffer(bound));
+      let at = 0;
+      const lengths: number[] = [];
+      const codecIds: number[] = [];
+      msg.select.forEach((i, k) => {
         const c = batch.chunks[i];
         const base = msg.bases[k];
-        return encodeBlob(codecs, batch.data.subarray(c.start, c.start + c.length), { dtype: c.dtype, base: base ? new Uint8Array(base) : undefined });
-      });
-      // Seal every blob straight into one transferable buffer: no per-blob copies to concatenate.
-      const out = Buffer.from(new ArrayBuffer(encoded.reduce((n, e) => n + e.bytes.length + SEAL_OVERHEAD, 0)));
-      let at = 0;
-      const lengths = encoded.map((e) => {
+        const e = encodeBlob(codecs, batch.data.subarray(c.start, c.start + c.length), { dtype: c.dtype, base: base ? new Uint8Array(base) : undefined });
         const n = sealInto(key, 'blob', e.bytes, out, at);
         at += n;
-        return n;
+        lengths.push(n);
+        codecIds.push(e.codec);
       });
       const input = batch.data.buffer as ArrayBuffer;
       return {
-        reply: { op: 'sealed', buffer: out.buffer as ArrayBuffer, lengths, codecs: encoded.map((e) => e.codec), input },
+        reply: { op: 'sealed', buffer: out.buffer as ArrayBuffer, lengths, codecs: codecIds, input },
         transfer: [out.buffer as ArrayBuffer, input],
       };
     }
@@ -72,23 +79,18 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
     }
     case 'open': {
       const data = Buffer.from(msg.buffer);
-      const plain = msg.blobs.map((b) =>
-        openBlob(key, codecs, data.subarray(b.start, b.start + b.length), b.codec, b.rawLength, b.id, msg.verify, b.base && new Uint8Array(b.base)),
-      );
-      const out = concat(plain);
-      return { reply: { op: 'opened', buffer: out, lengths: plain.map((p) => p.length) }, transfer: [out] };
+      const total = msg.blobs.reduce((n, b) => n + b.rawLength, 0);
+      const out = msg.out && msg.out.byteLength >= total ? msg.out : new ArrayBuffer(total);
+      let at = 0;
+      for (const b of msg.blobs) {
+        const into = new Uint8Array(out, at, b.rawLength);
+        openBlob(key, codecs, data.subarray(b.start, b.start + b.length), b, { verify: msg.verify, base: b.base && new Uint8Array(b.base), out: into, scratch: opened });
+        at += b.rawLength;
+      }
+      return {
+        reply: { op: 'opened', buffer: out, lengths: msg.blobs.map((b) => b.rawLength), input: msg.buffer },
+        transfer: [out, msg.buffer],
+      };
     }
   }
-}
-
-/** One fresh ArrayBuffer holding all parts, so it can be transferred without copying again. */
-function concat(parts: Uint8Array[]): ArrayBuffer {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(new ArrayBuffer(total));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out.buffer;
 }

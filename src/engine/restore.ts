@@ -19,6 +19,7 @@ import { packKey, type Repository } from '../repo/repository.js';
 import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
 import { NotFoundError } from '../storage/errors.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
+import { makeBufferPool, type BufferPool } from './buffer-pool.js';
 import { makeLimit, type Limit } from './limit.js';
 import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
 import { removeStaleTempFiles, tempPathFor } from './restore-temp.js';
@@ -54,8 +55,10 @@ export class RestoreFailedError extends RepoError {
   override readonly code = 'RESTORE_FAILED';
 }
 
-/** A read from a pack covers consecutive blobs up to this size. */
+/** A read from a pack covers consecutive blobs up to this size, stored and decoded (a delta is tiny stored, not decoded). */
 const FETCH_BYTES = 8 * 1024 * 1024;
+/** Read and plaintext buffers are asked for in whole MiB, so that recycled ones fit the next fetch. */
+const BUFFER_ROUNDING = 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
 /** Filesystem block size: zero blocks inside blobs are not written, so they stay holes. */
 const HOLE_BLOCK = 4096;
@@ -73,10 +76,20 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     const target = path.resolve(options.target);
     const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [], removedTempFiles: [] };
     const progress = { files: 0, bytesDone: 0, bytesTotal: await sizeBelow(trees, top) };
-    const ctx: FileContext = { repo, index, pool, loader: makeBlobLoader(repo, index, pool), fetches: makeLimit(pool.size + 2), onBytes: (n) => {
-      progress.bytesDone += n;
-      options.onProgress?.(progress);
-    } };
+    const fetchesInFlight = pool.size + 2;
+    const ctx: FileContext = {
+      repo,
+      index,
+      pool,
+      loader: makeBlobLoader(repo, index, pool),
+      fetches: makeLimit(fetchesInFlight),
+      sealedBuffers: makeBufferPool(fetchesInFlight),
+      plainBuffers: makeBufferPool(fetchesInFlight),
+      onBytes: (n) => {
+        progress.bytesDone += n;
+        options.onProgress?.(progress);
+      },
+    };
     const files = makeLimit(4);
     const dirTimes: Array<{ dest: string; node: Node }> = [];
     // Called on a directory before this restore writes into it, so only earlier runs' files match.
@@ -139,6 +152,9 @@ interface FileContext {
   pool: WorkerPool;
   loader: BlobLoader;
   fetches: Limit;
+  /** Recycled buffers for range reads and for the workers' plaintext output. */
+  sealedBuffers: BufferPool;
+  plainBuffers: BufferPool;
   onBytes: (n: number) => void;
 }
 
@@ -147,6 +163,7 @@ interface Fetch {
   packId: string;
   offset: number;
   length: number;
+  rawLength: number;
   blobs: BlobSpan[];
 }
 
@@ -164,11 +181,13 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
     const started: Array<Promise<{ data: Buffer; release: () => void }> | number> = [];
     const start = (step: number | Fetch) => {
       if (typeof step === 'number') return step;
-      const p = ctx.fetches.acquire().then(async (release) => {
+      const p = ctx.fetches.acquire().then(async (slot) => {
         try {
-          return { data: await fetchAndOpen(ctx, step), release };
+          const data = await fetchAndOpen(ctx, step);
+          // The slot and the plaintext buffer go back together, once the bytes are written.
+          return { data, release: () => (ctx.plainBuffers.give(data.buffer as ArrayBuffer), slot()) };
         } catch (err) {
-          release();
+          slot();
           throw err;
         }
       });
@@ -234,29 +253,38 @@ function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
     const id = Buffer.from(ref, 'hex');
     const where = index.get(id);
     if (!where) throw new IntegrityError(`blob ${ref.slice(0, 12)} of ${node.name} is missing from the repository: not restored (run "lifeboat check")`);
-    const contiguous = current && current.packId === where.packId && current.offset + current.length === where.offset && current.length + where.storedLength <= FETCH_BYTES;
+    const contiguous =
+      current &&
+      current.packId === where.packId &&
+      current.offset + current.length === where.offset &&
+      current.length + where.storedLength <= FETCH_BYTES &&
+      current.rawLength + where.rawLength <= FETCH_BYTES;
     if (!contiguous) {
-      current = { packId: where.packId, offset: where.offset, length: 0, blobs: [] };
+      current = { packId: where.packId, offset: where.offset, length: 0, rawLength: 0, blobs: [] };
       steps.push(current);
     }
     current!.blobs.push({ start: current!.length, length: where.storedLength, codec: where.codec, rawLength: where.rawLength, id });
     current!.length += where.storedLength;
+    current!.rawLength += where.rawLength;
   }
   return steps;
 }
 
+/** The fetch's plaintext, in a buffer of ctx.plainBuffers (give it back once written). */
 async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
-  const sealed = await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length });
-  const own = sealed.byteOffset === 0 && sealed.buffer.byteLength === sealed.length ? sealed.buffer : sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.length);
+  const into = ctx.sealedBuffers.take(roundUp(fetch.length));
+  await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length }, new Uint8Array(into));
   // Delta blobs are decoded against their bases, loaded (and verified) first.
   const blobs = await Promise.all(fetch.blobs.map(async (b) => ({ ...b, base: await ctx.loader.baseFor(b.id) })));
   const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
-  const reply = await ctx.pool.request<ReplyOf<'opened'>>(
-    ctx.pool.pick(),
-    { op: 'open', buffer: own as ArrayBuffer, blobs, verify: false },
-    [own as ArrayBuffer, ...bases],
-  );
-  return Buffer.from(reply.buffer);
+  const out = ctx.plainBuffers.take(roundUp(fetch.rawLength));
+  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out }, [into, out, ...bases]);
+  ctx.sealedBuffers.give(reply.input);
+  return Buffer.from(reply.buffer, 0, fetch.rawLength);
+}
+
+function roundUp(n: number): number {
+  return Math.max(BUFFER_ROUNDING, Math.ceil(n / BUFFER_ROUNDING) * BUFFER_ROUNDING);
 }
 
 /**

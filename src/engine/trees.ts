@@ -19,7 +19,7 @@ export async function readBlob(repo: Repository, index: BlobIndex, codecs: Codec
   const where = index.get(idBytes);
   if (!where) throw new FormatError(`blob ${id.slice(0, 12)} is not in the index: the repository is missing data (run "lifeboat check")`);
   const sealed = await repo.storage.get(packKey(where.packId), { offset: where.offset, length: where.storedLength });
-  return openBlob(repo.key.data, codecs, sealed, where.codec, where.rawLength, idBytes);
+  return openBlob(repo.key.data, codecs, sealed, { codec: where.codec, rawLength: where.rawLength, id: idBytes });
 }
 
 export function makeTreeReader(repo: Repository, index: BlobIndex, codecs: CodecSet): TreeReader {

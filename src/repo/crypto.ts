@@ -40,6 +40,13 @@ export function seal(key: Uint8Array, kind: SealKind, plaintext: Uint8Array): Bu
   return out;
 }
 
+/**
+ * Node's update() returns a fresh buffer per call. Fed in slices of this size, those buffers
+ * come from the allocator's reused heap and stay in cache; a multi-megabyte update would get
+ * fresh pages every time (page faults) and runs at half the speed here.
+ */
+const SLICE = 64 * 1024;
+
 /** Seals `plaintext` into `out` at `at` (to assemble many sealed blobs without extra copies); returns the sealed length. */
 export function sealInto(key: Uint8Array, kind: SealKind, plaintext: Uint8Array, out: Buffer, at: number): number {
   const nonce = randomBytes(NONCE_BYTES);
@@ -47,7 +54,7 @@ export function sealInto(key: Uint8Array, kind: SealKind, plaintext: Uint8Array,
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(AAD[kind]);
   let pos = at + NONCE_BYTES;
-  pos += cipher.update(plaintext).copy(out, pos);
+  for (let i = 0; i < plaintext.length; i += SLICE) pos += cipher.update(plaintext.subarray(i, i + SLICE)).copy(out, pos);
   pos += cipher.final().copy(out, pos);
   pos += cipher.getAuthTag().copy(out, pos);
   return pos - at;
@@ -55,16 +62,33 @@ export function sealInto(key: Uint8Array, kind: SealKind, plaintext: Uint8Array,
 
 /** Decrypts and authenticates; any change to the bytes gives an IntegrityError naming `what`. */
 export function open(key: Uint8Array, kind: SealKind, sealed: Uint8Array, what: string): Buffer {
+  const out = Buffer.allocUnsafe(Math.max(0, sealed.length - SEAL_OVERHEAD));
+  openInto(key, kind, sealed, out, what);
+  return out;
+}
+
+/**
+ * Like open, but writes the plaintext into `out` (at least sealed.length - SEAL_OVERHEAD bytes)
+ * and returns its length. On an IntegrityError, `out` holds unauthenticated bytes: never use them.
+ */
+export function openInto(key: Uint8Array, kind: SealKind, sealed: Uint8Array, out: Uint8Array, what: string): number {
   if (sealed.length < SEAL_OVERHEAD) throw new IntegrityError(`${what} is truncated (${sealed.length} bytes)`);
   const nonce = sealed.subarray(0, NONCE_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(AAD[kind]);
   decipher.setAuthTag(tag);
+  let pos = 0;
   try {
-    const body = decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES));
+    for (let i = 0; i < body.length; i += SLICE) {
+      const part = decipher.update(body.subarray(i, i + SLICE));
+      out.set(part, pos);
+      pos += part.length;
+    }
     const final = decipher.final();
-    return final.length === 0 ? body : Buffer.concat([body, final]);
+    out.set(final, pos);
+    return pos + final.length;
   } catch (err) {
     throw new IntegrityError(`${what} failed authentication: its stored bytes were damaged or altered`, { cause: err });
   }

@@ -11,7 +11,7 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, NoSpaceError, NotFoundError, StorageError } from './errors.js';
-import type { ByteRange, ObjectInfo, PutOptions, Storage } from './storage.js';
+import { destination, type ByteRange, type ObjectInfo, type PutOptions, type Storage } from './storage.js';
 
 const TMP_DIR = 'tmp';
 
@@ -41,12 +41,12 @@ export function openLocalStorage(root: string): Storage {
     }
   }
 
-  async function get(key: string, range?: ByteRange): Promise<Buffer> {
+  async function get(key: string, range?: ByteRange, into?: Uint8Array): Promise<Buffer> {
     let handle: fs.FileHandle | undefined;
     try {
       handle = await fs.open(fileOf(key), 'r');
       if (!range) return await handle.readFile();
-      const buf = Buffer.allocUnsafe(range.length);
+      const buf = destination(range.length, into);
       let done = 0;
       while (done < range.length) {
         const { bytesRead } = await handle.read(buf, done, range.length - done, range.offset + done);

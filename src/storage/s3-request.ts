@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DEFAULT_RETRY_POLICY, TransientError, withRetry, type Attempt, type RetryPolicy } from './retry.js';
 import { translateS3Error } from './s3-errors.js';
 import type { Limiter } from './s3-limit.js';
+import { destination } from './storage.js';
 import type { ResolvedS3Options } from './s3-options.js';
 
 export interface S3Context {
@@ -47,14 +48,15 @@ export async function s3Request<T>(ctx: S3Context, spec: RequestSpec, run: (atte
  * Reads a response body into one Buffer, reporting progress to the watchdog and aborting with it.
  * A body shorter or longer than announced is a broken transfer (retried).
  */
-export async function readBody(body: unknown, expectedLength: number | undefined, attempt: Attempt): Promise<Buffer> {
+/** The body as one Buffer: inside `into` when given and the length is known, else new memory. */
+export async function readBody(body: unknown, expectedLength: number | undefined, attempt: Attempt, into?: Uint8Array): Promise<Buffer> {
   const stream = body as Readable;
   const onAbort = () => stream.destroy(attempt.signal.reason as Error);
   if (attempt.signal.aborted) onAbort();
   attempt.signal.addEventListener('abort', onAbort, { once: true });
   try {
     // Known length: fill one buffer as bytes arrive, instead of holding chunks and copying them again.
-    const whole = expectedLength !== undefined ? Buffer.allocUnsafe(expectedLength) : undefined;
+    const whole = expectedLength !== undefined ? destination(expectedLength, into) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
     for await (const chunk of stream) {

@@ -60,7 +60,7 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     bucket: ctx.bucket,
     prefix: ctx.prefix,
     put: async (key: string, data: Uint8Array, putOptions?: PutOptions) => putObject(ctx, checkKey(key), data, putOptions),
-    get: async (key: string, range?: ByteRange) => getObject(ctx, checkKey(key), range),
+    get: async (key: string, range?: ByteRange, into?: Uint8Array) => getObject(ctx, checkKey(key), range, into),
     head: async (key: string) => {
       const info = await headObject(ctx, checkKey(key));
       // A HEAD answer has no body, so a missing bucket looks like a missing object: tell them apart.
@@ -77,7 +77,7 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
   };
 }
 
-async function getObject(ctx: S3Context, key: string, range?: ByteRange): Promise<Buffer> {
+async function getObject(ctx: S3Context, key: string, range?: ByteRange, into?: Uint8Array): Promise<Buffer> {
   if (range && range.length === 0) {
     if (!(await headObject(ctx, key))) throw new NotFoundError(key, ctx.location);
     return Buffer.alloc(0);
@@ -92,7 +92,7 @@ async function getObject(ctx: S3Context, key: string, range?: ByteRange): Promis
       if ((err as Error).name === 'InvalidRange') throw shorterThanWanted(ctx, key, range, 0);
       throw err;
     }
-    const body = await readBody(response.Body, response.ContentLength, attempt);
+    const body = await readBody(response.Body, response.ContentLength, attempt, range && into);
     if (range) {
       if (body.length !== range.length) throw shorterThanWanted(ctx, key, range, body.length);
     } else {

@@ -44,8 +44,8 @@ export function makeByteGroupedCodec(): Codec {
       // Only when some plane shrank: an all-raw result is the input plus a header.
       return encoded.length < raw.length ? encoded : undefined;
     },
-    decode(encoded, rawLength) {
-      return decodeGrouped(encoded, rawLength, zstd, scratch);
+    decode(encoded, rawLength, _base, out) {
+      return decodeGrouped(encoded, rawLength, zstd, scratch, { out });
     },
   };
 }

@@ -22,10 +22,18 @@ export interface Codec {
   readonly id: number;
   /** Human name for stats and docs. */
   readonly name: string;
-  /** Encoded bytes, or undefined when the codec does not apply to this blob or does not pay. */
+  /**
+   * Encoded bytes, or undefined when the codec does not apply to this blob or does not pay.
+   * The result may live in the codec's own reusable memory (fresh pages cost a page fault per
+   * 4 KiB here): it is valid until this codec instance's next encode call, so seal or copy it first.
+   */
   encode(raw: Uint8Array, hint: EncodeHint): Uint8Array | undefined;
-  /** Exact inverse of encode. `base` is the plaintext of the delta base, for delta codecs. */
-  decode(encoded: Uint8Array, rawLength: number, base?: Uint8Array): Uint8Array;
+  /**
+   * Exact inverse of encode. `base` is the plaintext of the delta base, for delta codecs.
+   * With `out` (exactly rawLength bytes) the plaintext is written there and `out` returned,
+   * so that a restore decodes straight into its reusable output buffer.
+   */
+  decode(encoded: Uint8Array, rawLength: number, base?: Uint8Array, out?: Uint8Array): Uint8Array;
 }
 
 /** Codec ids in use or reserved. A retired id stays here, commented, forever. */

@@ -52,13 +52,15 @@ export interface GroupedOptions {
   base?: Uint8Array;
   /** Aligned room for a copy of an unaligned base. */
   baseCopy?: (length: number) => Uint8Array;
+  /** decodeGrouped writes the plaintext here (exactly rawLength bytes) instead of a new array. */
+  out?: Uint8Array;
 }
 
 /**
  * Encodes `raw` (or raw XOR base) as a byte-grouped payload. Always succeeds (all planes raw at
- * worst); the caller decides whether it pays. The output buffer is at most reserve + header +
- * raw.length long: a plane is compressed straight into its place with no more room than
- * would pay, so nothing larger is ever allocated.
+ * worst); the caller decides whether it pays. The result lives in `scratch.output` (valid until
+ * the next encode with this scratch) and is at most reserve + header + raw.length long: a plane
+ * is compressed straight into its place with no more room than would pay.
  */
 export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdContext, profile: ZstdProfile, scratch: PlaneScratch, options: GroupedOptions = {}): Uint8Array {
   const reserve = options.reserve ?? 0;
@@ -67,8 +69,8 @@ export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdCont
   const tail = raw.length - n * width;
   const planes = scratch.planes(width, n);
   splitPlanes(alignedView(raw, scratch.copy), width, planes, base);
-  // allocUnsafe: every byte of the returned range is written below (the reserve by the caller).
-  const all = Buffer.allocUnsafe(reserve + groupedHeaderLength(width) + raw.length);
+  // Every byte of the returned range is written below (the reserve by the caller).
+  const all = scratch.output(reserve + groupedHeaderLength(width) + raw.length);
   const out = all.subarray(reserve);
   out[0] = GROUPED_VERSION;
   out[1] = width;
@@ -106,7 +108,7 @@ export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: Zstd
   const n = elementCount(rawLength, width);
   const tail = rawLength - n * width;
   // allocUnsafe: merge and tail write every byte, and nothing is returned on error.
-  const out = Buffer.allocUnsafe(rawLength);
+  const out = options.out ?? Buffer.allocUnsafe(rawLength);
   const planes = scratch.planes(width, n);
   let pos = head;
   for (let b = 0; b < width; b++) {

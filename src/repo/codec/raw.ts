@@ -5,5 +5,9 @@ export const rawCodec: Codec = {
   id: CodecId.raw,
   name: 'raw',
   encode: (raw) => raw,
-  decode: (encoded) => encoded,
+  decode(encoded, _rawLength, _base, out) {
+    if (!out) return encoded;
+    out.set(encoded);
+    return out;
+  },
 };

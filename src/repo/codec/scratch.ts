@@ -1,7 +1,8 @@
 /**
  * Scratch memory of one codec instance (one worker thread): reused across calls so that a
- * 4 MiB piece does not allocate its planes and copies anew. Nothing here is ever returned to
- * a caller; codecs return freshly allocated arrays.
+ * 4 MiB piece does not allocate its planes, copies and output anew (fresh pages cost a page
+ * fault per 4 KiB, which here is as much CPU as compressing them). Only `output` is ever
+ * returned to a caller, and only until the instance's next encode (the Codec contract).
  */
 import type { PlaneWidth } from './planes.js';
 
@@ -13,7 +14,7 @@ export function alignedView(a: Uint8Array, scratch: (length: number) => Uint8Arr
   return copy;
 }
 
-/** A growing, reusable, aligned buffer: one per codec instance, never returned to callers. */
+/** A growing, reusable, aligned buffer: one per use per codec instance. */
 export function reusableBuffer(): (length: number) => Uint8Array {
   let buf = new Uint8Array(0);
   return (length) => {
@@ -27,6 +28,8 @@ export interface PlaneScratch {
   planes(width: PlaneWidth, n: number): Uint8Array[];
   /** Room for an aligned copy of an unaligned input. */
   copy(length: number): Uint8Array;
+  /** Room for the encoded result, returned to the caller until the next encode. */
+  output(length: number): Uint8Array;
   /** Output room for compressing one sample. */
   readonly probe: Uint8Array;
 }
@@ -36,6 +39,7 @@ export function makePlaneScratch(probeBytes: number): PlaneScratch {
   let buf = new ArrayBuffer(0);
   return {
     copy: reusableBuffer(),
+    output: reusableBuffer(),
     probe: new Uint8Array(probeBytes),
     planes(width, n) {
       const stride = (n + 7) & ~7; // keeps each plane 8-byte aligned for the word loops

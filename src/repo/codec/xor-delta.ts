@@ -43,7 +43,7 @@ function encodeXor(raw: Uint8Array, base: Uint8Array, hint: EncodeHint, ctx: Con
   const diff = ctx.diff(raw.length);
   xorInto(diff, alignedView(raw, ctx.scratch.copy), alignedView(base, ctx.baseCopy));
   // Room for a frame that makes the blob at least one byte smaller than the piece, no more.
-  const out = Buffer.allocUnsafe(diff.length);
+  const out = ctx.scratch.output(diff.length);
   out[0] = XOR_VERSION;
   out[1] = INNER_ZSTD;
   const size = diff.length > 3 ? ctx.zstd.compressInto(out.subarray(2, diff.length - 1), diff, DELTA_OTHER) : -1;
@@ -69,15 +69,15 @@ export function makeXorDeltaCodec(): Codec {
       if (!base || base.length !== raw.length || raw.length === 0 || raw.length > MAX_GROUPED_LENGTH) return undefined;
       return encodeXor(raw, base, hint, ctx);
     },
-    decode(encoded, rawLength, base) {
+    decode(encoded, rawLength, base, into) {
       if (!base) throw new FormatError('xor-delta blob needs its base blob to decode, and none was given');
       if (base.length !== rawLength) throw new FormatError(`xor-delta blob of ${rawLength} bytes got a base of ${base.length} bytes: wrong base`);
       if (encoded.length < 2) throw new FormatError('xor-delta blob is truncated (no header)');
       if (encoded[0] !== XOR_VERSION) throw new FormatError(`xor-delta blob has format version ${encoded[0]}; this lifeboat reads version ${XOR_VERSION}: upgrade lifeboat`);
       const body = encoded.subarray(2);
-      if (encoded[1] === INNER_GROUPED) return decodeGrouped(body, rawLength, zstd, ctx.scratch, { base, baseCopy: ctx.baseCopy });
+      if (encoded[1] === INNER_GROUPED) return decodeGrouped(body, rawLength, zstd, ctx.scratch, { base, baseCopy: ctx.baseCopy, out: into });
       if (encoded[1] !== INNER_ZSTD) throw new FormatError(`xor-delta blob has unknown inner method ${encoded[1]}: upgrade lifeboat`);
-      const out = view(Buffer.allocUnsafe(rawLength), 0, rawLength);
+      const out = into ?? view(Buffer.allocUnsafe(rawLength), 0, rawLength);
       zstd.decompressExact(out, body, 'xor-delta blob');
       xorInto(out, out, alignedView(base, ctx.baseCopy));
       return out;
