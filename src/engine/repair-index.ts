@@ -2,7 +2,7 @@
  * Repair index: rebuilds the index from the packs alone, under an exclusive lock.
  *
  * Every pack's sealed header repeats what the index says about it (docs/format.md §6), so the
- * header of each stored pack is read (two small range reads, never the blobs) and authenticated,
+ * header of each stored pack is read (a range read of its tail, never the blobs) and authenticated,
  * and new index files are written that list exactly the packs whose header reads. Only then are
  * the old index files deleted (§11: a pack is always listed by some stored index while this
  * runs). A pack whose header cannot be read is reported and left where it is: its blobs may
