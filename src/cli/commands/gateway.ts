@@ -3,10 +3,7 @@
  * SIGINT or SIGTERM, then stops it gracefully (in-flight requests finish, the cache is saved).
  */
 import type { Command } from 'commander';
-import { parseListen } from '../../gateway/config.js';
 import { GatewayConfigError } from '../../gateway/errors.js';
-import { startGateway } from '../../gateway/gateway.js';
-import { loadGatewayConfig } from '../../gateway/load-config.js';
 
 export interface GatewayCommandOptions {
   readonly config: string;
@@ -27,6 +24,14 @@ export async function runGatewayCommand(opts: GatewayCommandOptions): Promise<vo
   if (opts.listen !== undefined && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(opts.listen)) {
     throw new GatewayConfigError(`--listen ${opts.listen} is not host:port; write e.g. --listen 127.0.0.1:8089`);
   }
+  // Loaded here, not at start-up: zod, yaml and prom-client are about 6 MB of heap that every
+  // other command would carry, and a backup's heap above V8's 8 MB threshold gets a major GC
+  // started over and over (about a third of the main thread's time in a restore).
+  const [{ parseListen }, { startGateway }, { loadGatewayConfig }] = await Promise.all([
+    import('../../gateway/config.js'),
+    import('../../gateway/gateway.js'),
+    import('../../gateway/load-config.js'),
+  ]);
   const config = await loadGatewayConfig(opts.config);
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} gateway: ${line}\n`);
   const gw = await startGateway(config, { listen: opts.listen ? parseListen(opts.listen) : undefined, log });
