@@ -12,7 +12,7 @@
  */
 import { FormatError } from '../errors.js';
 import { elementCount, mergePlanes, splitPlanes, type PlaneWidth } from './planes.js';
-import { alignedView, makePlaneScratch, type PlaneScratch } from './scratch.js';
+import { makePlaneScratch, type PlaneScratch } from './scratch.js';
 import type { ZstdContext, ZstdProfile } from './zstd-context.js';
 
 export const GROUPED_VERSION = 1;
@@ -50,8 +50,6 @@ export interface GroupedOptions {
   reserve?: number;
   /** The payload holds `raw XOR base` (same length as raw); XOR is fused into the plane loops. */
   base?: Uint8Array;
-  /** Aligned room for a copy of an unaligned base. */
-  baseCopy?: (length: number) => Uint8Array;
   /** decodeGrouped writes the plaintext here (exactly rawLength bytes) instead of a new array. */
   out?: Uint8Array;
 }
@@ -64,11 +62,11 @@ export interface GroupedOptions {
  */
 export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdContext, profile: ZstdProfile, scratch: PlaneScratch, options: GroupedOptions = {}): Uint8Array {
   const reserve = options.reserve ?? 0;
-  const base = options.base && options.baseCopy ? alignedView(options.base, options.baseCopy) : options.base;
+  const base = options.base;
   const n = elementCount(raw.length, width);
   const tail = raw.length - n * width;
   const planes = scratch.planes(width, n);
-  splitPlanes(alignedView(raw, scratch.copy), width, planes, base);
+  splitPlanes(raw, width, planes, base);
   // Every byte of the returned range is written below (the reserve by the caller).
   const all = scratch.output(reserve + groupedHeaderLength(width) + raw.length);
   const out = all.subarray(reserve);
@@ -97,7 +95,7 @@ export function encodeGrouped(raw: Uint8Array, width: PlaneWidth, zstd: ZstdCont
 
 /** Decodes a byte-grouped payload that must expand to exactly `rawLength` bytes (XORed with `base` when given). */
 export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: ZstdContext, scratch: PlaneScratch, options: GroupedOptions = {}): Uint8Array {
-  const base = options.base && options.baseCopy ? alignedView(options.base, options.baseCopy) : options.base;
+  const base = options.base;
   if (payload.length < 2) throw new FormatError('byte-grouped blob is truncated (no header)');
   const version = payload[0];
   const width = payload[1];

@@ -42,7 +42,7 @@ export function makePlaneScratch(probeBytes: number): PlaneScratch {
     output: reusableBuffer(),
     probe: new Uint8Array(probeBytes),
     planes(width, n) {
-      const stride = (n + 7) & ~7; // keeps each plane 8-byte aligned for the word loops
+      const stride = (n + 7) & ~7; // each plane 8-byte aligned: cheap, and friendly to the copies in and out of WASM memory
       if (buf.byteLength < stride * width) buf = new ArrayBuffer(stride * width);
       return Array.from({ length: width }, (_, b) => new Uint8Array(buf, b * stride, n));
     },

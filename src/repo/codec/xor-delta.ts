@@ -35,7 +35,7 @@ export const DELTA_OTHER: ZstdProfile = { level: 1 };
 function encodeXor(raw: Uint8Array, base: Uint8Array, hint: EncodeHint, ctx: Context): Uint8Array | undefined {
   const width = planeWidth(hint.dtype);
   if (width !== undefined && raw.length >= width) {
-    const out = encodeGrouped(raw, width, ctx.zstd, DELTA_PLANES, ctx.scratch, { reserve: 2, base, baseCopy: ctx.baseCopy });
+    const out = encodeGrouped(raw, width, ctx.zstd, DELTA_PLANES, ctx.scratch, { reserve: 2, base });
     out[0] = XOR_VERSION;
     out[1] = INNER_GROUPED;
     return out.length < raw.length ? out : undefined;
@@ -75,7 +75,7 @@ export function makeXorDeltaCodec(): Codec {
       if (encoded.length < 2) throw new FormatError('xor-delta blob is truncated (no header)');
       if (encoded[0] !== XOR_VERSION) throw new FormatError(`xor-delta blob has format version ${encoded[0]}; this lifeboat reads version ${XOR_VERSION}: upgrade lifeboat`);
       const body = encoded.subarray(2);
-      if (encoded[1] === INNER_GROUPED) return decodeGrouped(body, rawLength, zstd, ctx.scratch, { base, baseCopy: ctx.baseCopy, out: into });
+      if (encoded[1] === INNER_GROUPED) return decodeGrouped(body, rawLength, zstd, ctx.scratch, { base, out: into });
       if (encoded[1] !== INNER_ZSTD) throw new FormatError(`xor-delta blob has unknown inner method ${encoded[1]}: upgrade lifeboat`);
       const out = into ?? view(Buffer.allocUnsafe(rawLength), 0, rawLength);
       zstd.decompressExact(out, body, 'xor-delta blob');
