@@ -18,6 +18,7 @@ import { SNAPSHOT_VERSION, type Snapshot } from '../repo/snapshot.js';
 import type { FileNode, Node, Tree } from '../repo/tree.js';
 import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
+import { startHashThread } from './hash-thread.js';
 import { readFileContent, type ContentContext } from './file-content.js';
 import { makeLimit } from './limit.js';
 import { makePacker } from './packer.js';
@@ -62,6 +63,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const sources = await Promise.all(options.paths.map(async (p) => ({ abs: path.resolve(p), stat: await fs.lstat(p) })));
   const lock = await acquireLock(repo, 'shared', `backup ${options.asset}`);
   const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
+  const hasher = startHashThread();
   try {
     const { index } = await loadIndex(repo);
     const codecs = makeCodecSet(repo.config.zstdLevel);
@@ -82,9 +84,10 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       maxDeltaDepth: repo.config.maxDeltaDepth ?? DEFAULT_MAX_DELTA_DEPTH,
       gear: makeGear(repo.config.chunker),
       splitters: options.splitters ?? [],
-      batches: makeLimit(pool.size),
-      buffers: makeBufferPool(pool.size + 1),
-      sealedBuffers: makeBufferPool(pool.size + 1),
+      batches: makeLimit(pool.size + 2),
+      buffers: makeBufferPool(pool.size + 3, 'shared'),
+      hasher,
+      sealedBuffers: makeBufferPool(pool.size + 3),
       nextBatchId: () => ++batchId,
       onBytes: (n) => {
         progress.bytesDone += n;
@@ -211,7 +214,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     const snapshotId = await saveSnapshot(repo, snapshot);
     return { snapshotId, snapshot };
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), hasher.close()]);
     await lock.release();
   }
 }

@@ -4,22 +4,24 @@
  * last cut of a read are read again at the start of the next one (from the page cache), so cut
  * points depend on content only, never on read sizes.
  */
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Segment } from '../repo/chunker/chunker.js';
 import { nextCut, type Gear } from '../repo/chunker/fastcdc.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { FileHash } from './hash-thread.js';
 import type { ChunkSpan } from './pipeline-protocol.js';
 
 export interface Batch {
-  buffer: ArrayBuffer;
+  buffer: SharedArrayBuffer;
   chunks: ChunkSpan[];
+  /** Resolves when the whole-file hash has taken this batch's bytes: the buffer is free after that. */
+  hashed: Promise<void>;
 }
 
 /** Reads of 8 MiB (at least twice the largest chunk or piece, so every read yields whole chunks): small enough that the few batches in flight stay well under 100 MB. */
 const READ_BYTES = 8 * 1024 * 1024;
 
-export async function* fileBatches(file: FileHandle, size: number, plan: readonly Segment[], gear: Gear, fileHash: Hash, buffers: BufferPool): AsyncGenerator<Batch> {
+export async function* fileBatches(file: FileHandle, size: number, plan: readonly Segment[], gear: Gear, fileHash: FileHash, buffers: BufferPool<SharedArrayBuffer>): AsyncGenerator<Batch> {
   let readBytes = Math.max(READ_BYTES, 2 * gear.params.maxSize);
   for (const s of plan) readBytes = Math.max(readBytes, 2 * (s.pieceSize ?? 0)); // a loop: a huge plan must not overflow the stack
   let pos = 0;
@@ -42,8 +44,9 @@ export async function* fileBatches(file: FileHandle, size: number, plan: readonl
       chunks.push({ start: at, length, dtype: s.dtype, label: s.cut === 'fixed' ? s.label : undefined });
       at += length;
     }
-    fileHash.update(buf.subarray(0, at));
-    yield { buffer: buf.buffer as ArrayBuffer, chunks };
+    const hashed = fileHash.update(buf.subarray(0, at));
+    hashed.catch(() => {}); // awaited by whoever frees the buffer
+    yield { buffer: buf.buffer as SharedArrayBuffer, chunks, hashed };
     pos += at;
   }
 }

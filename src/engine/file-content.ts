@@ -3,7 +3,6 @@
  * sealed and packed. Returns the content list and the whole-file SHA-256. Detects a file that
  * changes while it is read (size, mtime or ctime differ before and after) and reports it.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Gear } from '../repo/chunker/fastcdc.js';
 import type { FileSplitter, Segment } from '../repo/chunker/chunker.js';
@@ -14,6 +13,7 @@ import type { ContentRef } from '../repo/tree.js';
 import { fileBatches, type Batch } from './file-batches.js';
 import type { BlobLoader } from './blob-loader.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { HashThread } from './hash-thread.js';
 import type { Limit } from './limit.js';
 import type { Packer } from './packer.js';
 import type { ReplyOf } from './pipeline-protocol.js';
@@ -31,7 +31,10 @@ export interface ContentContext {
   splitters: readonly FileSplitter[];
   /** Bounds the batches in memory at once (each 8 MiB or so). */
   batches: Limit;
-  buffers: BufferPool;
+  /** Read buffers, shared with the workers and the hash thread. */
+  buffers: BufferPool<SharedArrayBuffer>;
+  /** Whole-file SHA-256s, off the main thread. */
+  hasher: HashThread;
   /** Recycled buffers for the workers' sealed output (the packer copies out of them). */
   sealedBuffers: BufferPool;
   nextBatchId: () => number;
@@ -52,8 +55,8 @@ export interface FileContent {
 /** Where the same tensor piece was in the parent snapshot's version of the file: label -> blob id. */
 export type ParentPieces = ReadonlyMap<string, string>;
 
-/** Sealed-output buffers are asked for in whole MiB, so that recycled ones fit the next batch. */
-const SEALED_ROUNDING = 1024 * 1024;
+/** Sealed-output buffers hold a whole batch's blobs (a read and their seals), so any recycled one fits the next batch. */
+const SEALED_BUFFER = 8 * 1024 * 1024 + 1024 * 1024;
 
 interface Piece {
   ref: ContentRef;
@@ -66,7 +69,7 @@ export async function readFileContent(ctx: ContentContext, path: string, parentP
     const before = await file.stat({ bigint: true });
     const size = Number(before.size);
     const plan = await planFile(ctx, file, size, path);
-    const hash = createHash('sha256');
+    const hash = ctx.hasher.start();
     const pending: Array<Promise<Piece[]>> = [];
     let changed = false;
     const batches = fileBatches(file, size, plan, ctx.gear, hash, ctx.buffers);
@@ -98,7 +101,7 @@ export async function readFileContent(ctx: ContentContext, path: string, parentP
     const labels = pieces.some((p) => p.label !== null) ? pieces.map((p) => p.label) : undefined;
     const after = await file.stat({ bigint: true });
     changed ||= after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs;
-    return { content, labels, sha256: hash.digest('hex'), size, changed };
+    return { content, labels, sha256: await hash.digest(), size, changed };
   } finally {
     await file.close();
   }
@@ -128,7 +131,7 @@ async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: Paren
   const worker = ctx.pool.pick();
   const batchId = ctx.nextBatchId();
   const bytes = batch.chunks.reduce((n, c) => n + c.length, 0);
-  const hashed = await ctx.pool.request<ReplyOf<'hashed'>>(worker, { op: 'hash', batch: batchId, buffer: batch.buffer, chunks: batch.chunks }, [batch.buffer]);
+  const hashed = await ctx.pool.request<ReplyOf<'hashed'>>(worker, { op: 'hash', batch: batchId, buffer: batch.buffer, chunks: batch.chunks });
   const ids = Buffer.from(hashed.ids);
   const idOf = (i: number) => ids.subarray(i * 32, i * 32 + 32);
   const pieces: Piece[] = [];
@@ -142,19 +145,17 @@ async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: Paren
     }
   });
   if (select.length === 0) {
-    const dropped = await ctx.pool.request<ReplyOf<'dropped'>>(worker, { op: 'drop', batch: batchId });
-    ctx.buffers.give(dropped.input);
+    await ctx.pool.request<ReplyOf<'dropped'>>(worker, { op: 'drop', batch: batchId });
   } else {
     const deltas = select.map((i) => deltaBase(ctx, batch.chunks[i].label, batch.chunks[i].length, parentPieces));
     const bases = await Promise.all(deltas.map((d) => (d ? ctx.loader.load(d.base).then((b) => new Uint8Array(b).buffer) : null)));
     const bound = select.reduce((n, i) => n + batch.chunks[i].length + SEAL_OVERHEAD, 0);
-    const out = ctx.sealedBuffers.take(Math.ceil(bound / SEALED_ROUNDING) * SEALED_ROUNDING);
+    const out = ctx.sealedBuffers.take(Math.max(SEALED_BUFFER, bound));
     const sealed = await ctx.pool.request<ReplyOf<'sealed'>>(
       worker,
       { op: 'seal', batch: batchId, select, bases, out },
       [out, ...bases.filter((b): b is ArrayBuffer => b !== null)],
     );
-    ctx.buffers.give(sealed.input);
     const blobs = Buffer.from(sealed.buffer);
     let at = 0;
     for (let k = 0; k < select.length; k++) {
@@ -166,6 +167,8 @@ async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: Paren
     }
     ctx.sealedBuffers.give(sealed.buffer); // the packer copied what it keeps
   }
+  await batch.hashed;
+  ctx.buffers.give(batch.buffer); // the worker and the hash thread are done with it
   ctx.onBytes(bytes);
   return pieces;
 }

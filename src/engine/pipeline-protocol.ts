@@ -27,8 +27,8 @@ export interface BlobSpan {
 }
 
 export type WorkerRequest =
-  /** Backup phase 1: hash each chunk (zero chunks get no hash); the worker keeps the buffer. */
-  | { op: 'hash'; batch: number; buffer: ArrayBuffer; chunks: ChunkSpan[] }
+  /** Backup phase 1: hash each chunk (zero chunks get no hash); the worker keeps the (shared) buffer until seal or drop. */
+  | { op: 'hash'; batch: number; buffer: SharedArrayBuffer; chunks: ChunkSpan[] }
   /** Backup phase 2: encode and seal the chunks at `select` (into `out` when it is big enough), then forget the batch. */
   | { op: 'seal'; batch: number; select: number[]; bases: Array<ArrayBuffer | null>; out?: ArrayBuffer }
   /** Backup: forget a batch without sealing anything (everything was known). */
@@ -37,15 +37,14 @@ export type WorkerRequest =
    * Restore / check: open, decode and (optionally) verify blobs of a fetched range, writing
    * their plaintexts one after another into `out` when it is big enough (a new buffer otherwise).
    */
-  | { op: 'open'; buffer: ArrayBuffer; blobs: BlobSpan[]; verify: boolean; out?: ArrayBuffer };
+  | { op: 'open'; buffer: ArrayBuffer; blobs: BlobSpan[]; verify: boolean; out?: SharedArrayBuffer };
 
 export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
-  /** `input` is the batch's buffer, handed back for reuse. */
-  | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[]; input: ArrayBuffer }
-  | { op: 'dropped'; input: ArrayBuffer }
+  | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[] }
+  | { op: 'dropped' }
   /** `buffer` holds the plaintexts; `input` is the request's sealed buffer, handed back for reuse. */
-  | { op: 'opened'; buffer: ArrayBuffer; lengths: number[]; input: ArrayBuffer }
+  | { op: 'opened'; buffer: ArrayBufferLike; lengths: number[]; input: ArrayBuffer }
   | { op: 'error'; name: string; code?: string; message: string; index?: number }
 );
 

@@ -66,16 +66,11 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
         lengths.push(n);
         codecIds.push(e.codec);
       });
-      const input = batch.data.buffer as ArrayBuffer;
-      return {
-        reply: { op: 'sealed', buffer: out.buffer as ArrayBuffer, lengths, codecs: codecIds, input },
-        transfer: [out.buffer as ArrayBuffer, input],
-      };
+      return { reply: { op: 'sealed', buffer: out.buffer as ArrayBuffer, lengths, codecs: codecIds }, transfer: [out.buffer as ArrayBuffer] };
     }
     case 'drop': {
-      const input = batches.get(msg.batch)!.data.buffer as ArrayBuffer;
       batches.delete(msg.batch);
-      return { reply: { op: 'dropped', input }, transfer: [input] };
+      return { reply: { op: 'dropped' }, transfer: [] };
     }
     case 'open': {
       const data = Buffer.from(msg.buffer);
@@ -89,7 +84,7 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
       }
       return {
         reply: { op: 'opened', buffer: out, lengths: msg.blobs.map((b) => b.rawLength), input: msg.buffer },
-        transfer: [out, msg.buffer],
+        transfer: out instanceof SharedArrayBuffer ? [msg.buffer] : [out, msg.buffer],
       };
     }
   }

@@ -20,6 +20,7 @@ import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
 import { NotFoundError } from '../storage/errors.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { makeBufferPool, type BufferPool } from './buffer-pool.js';
+import { startHashThread, type HashThread } from './hash-thread.js';
 import { makeLimit, type Limit } from './limit.js';
 import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
 import { removeStaleTempFiles, tempPathFor } from './restore-temp.js';
@@ -57,9 +58,8 @@ export class RestoreFailedError extends RepoError {
 
 /** A read from a pack covers consecutive blobs up to this size, stored and decoded (a delta is tiny stored, not decoded). */
 const FETCH_BYTES = 8 * 1024 * 1024;
-/** Read and plaintext buffers are asked for in whole MiB, so that recycled ones fit the next fetch. */
-const BUFFER_ROUNDING = 1024 * 1024;
-const ZEROS = Buffer.alloc(1024 * 1024);
+/** Zero runs are hashed from here: shared, so the hash thread reads it without a copy. */
+const ZEROS = Buffer.from(new SharedArrayBuffer(1024 * 1024));
 /** Filesystem block size: zero blocks inside blobs are not written, so they stay holes. */
 const HOLE_BLOCK = 4096;
 /** Range reads in flight per file, ahead of the one being written. */
@@ -68,6 +68,7 @@ const READ_AHEAD = 3;
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   const lock = await acquireLock(repo, 'shared', 'restore');
   const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
+  const hasher = startHashThread();
   try {
     const { id: snapshotId, snapshot } = await resolveSnapshot(repo, options.snapshot);
     const { index } = await loadIndex(repo);
@@ -84,7 +85,8 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
       loader: makeBlobLoader(repo, index, pool),
       fetches: makeLimit(fetchesInFlight),
       sealedBuffers: makeBufferPool(fetchesInFlight),
-      plainBuffers: makeBufferPool(fetchesInFlight),
+      plainBuffers: makeBufferPool(fetchesInFlight, 'shared'),
+      hasher,
       onBytes: (n) => {
         progress.bytesDone += n;
         options.onProgress?.(progress);
@@ -141,7 +143,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     result.files.sort((a, b) => a.path.localeCompare(b.path));
     return result;
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), hasher.close()]);
     await lock.release();
   }
 }
@@ -152,9 +154,11 @@ interface FileContext {
   pool: WorkerPool;
   loader: BlobLoader;
   fetches: Limit;
-  /** Recycled buffers for range reads and for the workers' plaintext output. */
+  /** Recycled buffers for range reads and for the workers' plaintext output (shared with the hash thread). */
   sealedBuffers: BufferPool;
-  plainBuffers: BufferPool;
+  plainBuffers: BufferPool<SharedArrayBuffer>;
+  /** Whole-file SHA-256s, off the main thread. */
+  hasher: HashThread;
   onBytes: (n: number) => void;
 }
 
@@ -173,7 +177,7 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
   let renamed = false;
   try {
     await file.truncate(node.size); // holes stay holes: zero runs are never written
-    const hash = createHash('sha256');
+    const hash = ctx.hasher.start();
     let position = 0;
     const plan = planFetches(ctx.index, node);
     // Fetch and open a few steps ahead; write and hash strictly in file order. A fetch keeps its
@@ -185,7 +189,11 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
         try {
           const data = await fetchAndOpen(ctx, step);
           // The slot and the plaintext buffer go back together, once the bytes are written.
-          return { data, release: () => (ctx.plainBuffers.give(data.buffer as ArrayBuffer), slot()) };
+          const release = () => {
+            if (data.buffer instanceof SharedArrayBuffer) ctx.plainBuffers.give(data.buffer);
+            slot();
+          };
+          return { data, release };
         } catch (err) {
           slot();
           throw err;
@@ -199,20 +207,19 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
         while (started.length < plan.length && started.length - i < READ_AHEAD) started.push(start(plan[started.length]));
         const step = started[i];
         if (typeof step === 'number') {
-          for (let left = step; left > 0; left -= ZEROS.length) hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
+          for (let left = step; left > 0; left -= ZEROS.length) await hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
           position += step;
           ctx.onBytes(step);
           continue;
         }
         const { data, release } = await step;
         started[i] = 0; // drop the reference: written data must not live until the file is done
-        // Hash while the write runs on the I/O pool: the two overlap instead of taking turns.
-        const written = writeSkippingZeros(file, data, position);
+        // The hash thread and the I/O pool work on the buffer at the same time; it is free once both are done.
+        const done = Promise.all([writeSkippingZeros(file, data, position), hash.update(data)]);
         try {
-          hash.update(data);
-          await written;
+          await done;
         } finally {
-          await written.catch(() => {});
+          await done.catch(() => {});
           release();
         }
         position += data.length;
@@ -222,7 +229,7 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
       // On failure, wait for fetches already started and give their slots back.
       await Promise.all(started.map((s) => (typeof s === 'number' ? undefined : s.then((r) => r.release(), () => {}))));
     }
-    const digest = hash.digest('hex');
+    const digest = await hash.digest();
     if (position !== node.size) throw new IntegrityError(`restored ${position} bytes but the snapshot says ${node.size}: not restored`);
     if (digest !== node.sha256) throw new IntegrityError(`SHA-256 of the restored content is ${digest}, the snapshot recorded ${node.sha256}: not restored`);
     await file.chmod(node.mode);
@@ -272,19 +279,20 @@ function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
 
 /** The fetch's plaintext, in a buffer of ctx.plainBuffers (give it back once written). */
 async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
-  const into = ctx.sealedBuffers.take(roundUp(fetch.length));
+  const into = ctx.sealedBuffers.take(bufferSize(fetch.length));
   await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length }, new Uint8Array(into));
   // Delta blobs are decoded against their bases, loaded (and verified) first.
   const blobs = await Promise.all(fetch.blobs.map(async (b) => ({ ...b, base: await ctx.loader.baseFor(b.id) })));
   const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
-  const out = ctx.plainBuffers.take(roundUp(fetch.rawLength));
-  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out }, [into, out, ...bases]);
+  const out = ctx.plainBuffers.take(bufferSize(fetch.rawLength));
+  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out }, [into, ...bases]);
   ctx.sealedBuffers.give(reply.input);
   return Buffer.from(reply.buffer, 0, fetch.rawLength);
 }
 
-function roundUp(n: number): number {
-  return Math.max(BUFFER_ROUNDING, Math.ceil(n / BUFFER_ROUNDING) * BUFFER_ROUNDING);
+/** Every buffer holds a whole fetch, so any recycled one fits the next (a bigger one only for a blob larger than a fetch). */
+function bufferSize(n: number): number {
+  return Math.max(FETCH_BYTES, n);
 }
 
 /**
