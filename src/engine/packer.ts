@@ -70,7 +70,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
 
   async function storePack(buffer: Buffer, length: number, packId: string, packEntries: PackEntry[]): Promise<void> {
     try {
-      await repo.storage.put(packKey(packId), buffer.subarray(0, length));
+      await repo.storage.put(packKey(packId), buffer.subarray(0, length), { sha256: packId });
     } finally {
       if (free.length <= PUTS_IN_FLIGHT) free.push(buffer);
     }

@@ -31,7 +31,7 @@ export interface PutContext extends S3Context {
 }
 
 export async function putObject(ctx: PutContext, key: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
-  const sha256 = createHash('sha256').update(data).digest('hex');
+  const sha256 = options.sha256 ?? createHash('sha256').update(data).digest('hex');
   const lock = options.retainUntil
     ? { ObjectLockMode: ctx.options.lockMode, ObjectLockRetainUntilDate: options.retainUntil }
     : {};

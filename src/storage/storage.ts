@@ -17,6 +17,8 @@ export interface PutOptions {
   ifAbsent?: boolean;
   /** Object Lock retention (S3 backends with Object Lock enabled; ignored by the local backend). */
   retainUntil?: Date;
+  /** The hex SHA-256 of the data, when the caller has it already (a pack's id): saves a backend that records it a pass. */
+  sha256?: string;
 }
 
 export interface ObjectInfo {
