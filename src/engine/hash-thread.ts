@@ -21,30 +21,36 @@ export interface HashThread {
 }
 
 export function startHashThread(): HashThread {
-  const worker = new Worker(new URL('./hash-worker.js', import.meta.url));
   const pending = new Map<number, { resolve: (r: HashReply) => void; reject: (e: Error) => void }>();
   let nextSeq = 1;
   let nextFile = 1;
   let failure: Error | undefined;
-  worker.on('message', (reply: HashReply) => {
-    const p = pending.get(reply.seq)!;
-    pending.delete(reply.seq);
-    p.resolve(reply);
-  });
   const fail = (err: Error) => {
     failure ??= err;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
-  worker.on('error', fail);
-  worker.on('exit', (code) => code !== 0 && fail(new Error(`the hashing thread exited with code ${code}`)));
+  // The thread starts on first use: a backup with nothing new to read needs none.
+  let thread: Worker | undefined;
+  function worker(): Worker {
+    if (thread) return thread;
+    thread = new Worker(new URL('./hash-worker.js', import.meta.url));
+    thread.on('message', (reply: HashReply) => {
+      const p = pending.get(reply.seq)!;
+      pending.delete(reply.seq);
+      p.resolve(reply);
+    });
+    thread.on('error', fail);
+    thread.on('exit', (code) => code !== 0 && fail(new Error(`the hashing thread exited with code ${code}`)));
+    return thread;
+  }
 
   function send(request: HashRequest extends infer R ? (R extends unknown ? Omit<R, 'seq'> : never) : never): Promise<HashReply> {
     if (failure) return Promise.reject(failure);
     const seq = nextSeq++;
     return new Promise((resolve, reject) => {
       pending.set(seq, { resolve, reject });
-      worker.postMessage({ ...request, seq });
+      worker().postMessage({ ...request, seq });
     });
   }
 
@@ -62,6 +68,8 @@ export function startHashThread(): HashThread {
         },
       };
     },
-    close: () => worker.terminate().then(() => {}),
+    close: async () => {
+      await thread?.terminate();
+    },
   };
 }

@@ -34,7 +34,10 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
   const pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; slot: Slot }>();
   let nextId = 1;
   let failure: Error | undefined;
-  const slots: Slot[] = Array.from({ length: count }, (_, index) => {
+  // Threads start on first use: a backup with nothing new to read (the common re-run) needs none.
+  let started: Slot[] | undefined;
+  const slots = (): Slot[] => (started ??= Array.from({ length: count }, (_, index) => startSlot(index)));
+  function startSlot(index: number): Slot {
     const worker = new Worker(url, { workerData: init });
     const slot: Slot = { index, worker, busy: 0 };
     worker.on('message', (reply: WorkerReply) => {
@@ -50,7 +53,7 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
       if (code !== 0) fail(new Error(`a pipeline worker exited with code ${code}`));
     });
     return slot;
-  });
+  }
 
   function fail(err: Error) {
     failure ??= err;
@@ -63,11 +66,12 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
   return {
     size: count,
     pick() {
-      return slots.reduce((best, s) => (s.busy < best.busy ? s : best), slots[0]);
+      const all = slots();
+      return all.reduce((best, s) => (s.busy < best.busy ? s : best), all[0]);
     },
     request<R extends WorkerReply>(on: PoolWorker, message: WorkerRequest, transfer: TransferListItem[] = []): Promise<R> {
       if (failure) return Promise.reject(failure);
-      const slot = slots[on.index];
+      const slot = slots()[on.index];
       const requestId = nextId++;
       slot.busy++;
       return new Promise<R>((resolve, reject) => {
@@ -76,7 +80,7 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
       });
     },
     async close() {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await Promise.all((started ?? []).map((s) => s.worker.terminate()));
     },
   };
 }
