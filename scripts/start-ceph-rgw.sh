@@ -63,12 +63,20 @@ wait_for() {                                       # wait_for <secs> <desc> <cmd
   die "timeout after ${n}s waiting for $d (logs: $S3_HOME/log)"
 }
 stop_ours() { local d p; for d in client.rgw.a osd.0 mon.a; do
-  if running $d; then p=$(cat "$(pidfile $d)"); kill "$p"; for _ in $(seq 1 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done; fi; done; }
+  if running $d; then p=$(cat "$(pidfile $d)"); kill "$p"; for _ in $(seq 1 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$p" 2>/dev/null || true; fi; done; }   # an RGW stuck on a full OSD ignores SIGTERM
 http_ok() { [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$ENDPOINT/")" = 200 ]; }
 
 # memstore keeps data only in RAM: if anything is down the cluster is unusable -> rebuild it
 if [ "$S3_OBJECTSTORE" = memstore ] && [ -f "$S3_HOME/.initialized" ] && ! { running mon.a && running osd.0; }; then
   log "memstore cluster not fully running -> wiping $S3_HOME and recreating"
+  stop_ours; rm -rf "$S3_HOME"
+fi
+
+# a full OSD blocks every write (tests and benches fill the 20 GB block file over time); the
+# cluster holds only test data, so start over rather than hand CI a server that hangs
+if [ -f "$S3_HOME/.initialized" ] && running mon.a && timeout 20 ceph -c "$CONF" health 2>/dev/null | grep -q 'full osd'; then
+  log "the test cluster's OSD is full -> wiping $S3_HOME and recreating"
   stop_ours; rm -rf "$S3_HOME"
 fi
 
