@@ -79,7 +79,8 @@ describe('gateway admin API', () => {
         }
       };
       const workers = Array.from({ length: 6 }, (_, w) => worker(w));
-      await sleep(300);
+      // Traffic first (by count, not by time: a loaded CI machine answers fewer requests in 300 ms).
+      for (const until = Date.now() + 30_000; routes.length < 12 && Date.now() < until; ) await sleep(20);
       // A runbook's planned switch: site-b becomes primary, then site-a is drained and shut down.
       const switchAt = Date.now();
       const sw = await admin(s.gw, 'POST', '/admin/switch', { group: 'site-b' });
