@@ -207,7 +207,8 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
         while (started.length < plan.length && started.length - i < READ_AHEAD) started.push(start(plan[started.length]));
         const step = started[i];
         if (typeof step === 'number') {
-          for (let left = step; left > 0; left -= ZEROS.length) await hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
+          // ZEROS never changes, so these are queued without waiting (a failure shows at digest).
+          for (let left = step; left > 0; left -= ZEROS.length) hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length))).catch(() => {});
           position += step;
           ctx.onBytes(step);
           continue;
@@ -215,13 +216,10 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
         const { data, release } = await step;
         started[i] = 0; // drop the reference: written data must not live until the file is done
         // The hash thread and the I/O pool work on the buffer at the same time; it is free once both are done.
-        const done = Promise.all([writeSkippingZeros(file, data, position), hash.update(data)]);
-        try {
-          await done;
-        } finally {
-          await done.catch(() => {});
-          release();
-        }
+        const [written, hashed] = await Promise.allSettled([writeSkippingZeros(file, data, position), hash.update(data)]);
+        release();
+        if (written.status === 'rejected') throw written.reason;
+        if (hashed.status === 'rejected') throw hashed.reason;
         position += data.length;
         ctx.onBytes(data.length);
       }
