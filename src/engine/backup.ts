@@ -19,7 +19,7 @@ import type { FileNode, Node, Tree } from '../repo/tree.js';
 import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { startHashThread } from './hash-thread.js';
-import { readFileContent, type ContentContext } from './file-content.js';
+import { readFileContent, SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
 import { makeLimit } from './limit.js';
 import { makePacker } from './packer.js';
 import { PROGRAM } from './program.js';
@@ -85,9 +85,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       gear: makeGear(repo.config.chunker),
       splitters: options.splitters ?? [],
       batches: makeLimit(pool.size + 2),
-      buffers: makeBufferPool(pool.size + 3, 'shared'),
+      buffers: makeBufferPool(pool.size + 3, { shared: true }),
       hasher,
-      sealedBuffers: makeBufferPool(pool.size + 3),
+      sealedBuffers: makeBufferPool(pool.size + 3, { size: SEALED_BUFFER_BYTES }),
       nextBatchId: () => ++batchId,
       onBytes: (n) => {
         progress.bytesDone += n;

@@ -11,15 +11,26 @@ export interface BufferPool<B extends ArrayBufferLike = ArrayBuffer> {
   give(buffer: B): void;
 }
 
-export function makeBufferPool(keep: number): BufferPool<ArrayBuffer>;
-export function makeBufferPool(keep: number, kind: 'shared'): BufferPool<SharedArrayBuffer>;
-export function makeBufferPool(keep: number, kind?: 'shared'): BufferPool<ArrayBufferLike> {
+export interface BufferPoolOptions {
+  /**
+   * A new buffer has at least this many bytes: when every buffer is as big as the largest usual
+   * request, any recycled one fits the next request, and the pool never keeps one too small.
+   */
+  size?: number;
+  /** SharedArrayBuffers rather than ArrayBuffers. */
+  shared?: boolean;
+}
+
+export function makeBufferPool(keep: number, options?: BufferPoolOptions & { shared?: false }): BufferPool<ArrayBuffer>;
+export function makeBufferPool(keep: number, options: BufferPoolOptions & { shared: true }): BufferPool<SharedArrayBuffer>;
+export function makeBufferPool(keep: number, options: BufferPoolOptions = {}): BufferPool<ArrayBufferLike> {
   const free: ArrayBufferLike[] = [];
   return {
     take(size) {
       const i = free.findIndex((b) => b.byteLength >= size);
       if (i >= 0) return free.splice(i, 1)[0];
-      return kind === 'shared' ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+      const bytes = Math.max(size, options.size ?? 0);
+      return options.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     },
     give(buffer) {
       if (free.length < keep && buffer.byteLength > 0) free.push(buffer);

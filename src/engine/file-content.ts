@@ -55,8 +55,8 @@ export interface FileContent {
 /** Where the same tensor piece was in the parent snapshot's version of the file: label -> blob id. */
 export type ParentPieces = ReadonlyMap<string, string>;
 
-/** Sealed-output buffers hold a whole batch's blobs (a read and their seals), so any recycled one fits the next batch. */
-const SEALED_BUFFER = 8 * 1024 * 1024 + 1024 * 1024;
+/** Size of the sealed-output buffers: a whole batch's blobs (a read and their seals), so any recycled one fits the next batch. */
+export const SEALED_BUFFER_BYTES = 8 * 1024 * 1024 + 1024 * 1024;
 
 interface Piece {
   ref: ContentRef;
@@ -150,7 +150,7 @@ async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: Paren
     const deltas = select.map((i) => deltaBase(ctx, batch.chunks[i].label, batch.chunks[i].length, parentPieces));
     const bases = await Promise.all(deltas.map((d) => (d ? ctx.loader.load(d.base).then((b) => new Uint8Array(b).buffer) : null)));
     const bound = select.reduce((n, i) => n + batch.chunks[i].length + SEAL_OVERHEAD, 0);
-    const out = ctx.sealedBuffers.take(Math.max(SEALED_BUFFER, bound));
+    const out = ctx.sealedBuffers.take(bound);
     const sealed = await ctx.pool.request<ReplyOf<'sealed'>>(
       worker,
       { op: 'seal', batch: batchId, select, bases, out },

@@ -13,6 +13,7 @@ import type { IndexedPack } from '../repo/index-file.js';
 import { saveIndex } from '../repo/index-store.js';
 import { encodePackHeader, type BlobType, type DeltaRef, type PackEntry } from '../repo/pack.js';
 import { packKey, type Repository } from '../repo/repository.js';
+import { makeBufferPool } from './buffer-pool.js';
 
 const INDEX_EVERY = 8;
 const PUTS_IN_FLIGHT = 1;
@@ -41,7 +42,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
   const claimed = new Set<string>();
   // A pack is assembled in a reused buffer and hashed as blobs arrive (still in cache): fresh
   // multi-megabyte buffers cost a page fault per 4 KiB, and a second pass over the pack to hash it.
-  const free: Buffer[] = [];
+  const buffers = makeBufferPool(PUTS_IN_FLIGHT + 1, { size: repo.config.packSize + PACK_SLACK });
   let pack = takeBuffer(repo.config.packSize);
   let hash = createHash('sha256');
   let entries: PackEntry[] = [];
@@ -52,8 +53,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
   const stats: PackerStats = { packs: 0, blobs: 0, rawBytes: 0, storedBytes: 0 };
 
   function takeBuffer(capacity: number): Buffer {
-    const i = free.findIndex((b) => b.length >= capacity);
-    return i >= 0 ? free.splice(i, 1)[0] : Buffer.allocUnsafe(Math.max(capacity, repo.config.packSize + PACK_SLACK));
+    return Buffer.from(buffers.take(capacity));
   }
 
   /** Appends to the pack being assembled, moving it to a bigger buffer when it does not fit. */
@@ -72,7 +72,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
     try {
       await repo.storage.put(packKey(packId), buffer.subarray(0, length), { sha256: packId });
     } finally {
-      if (free.length <= PUTS_IN_FLIGHT) free.push(buffer);
+      buffers.give(buffer.buffer as ArrayBuffer);
     }
     index.addPack(packId, packEntries);
     for (const e of packEntries) claimed.delete(e.id.toString('hex'));

@@ -84,8 +84,9 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
       pool,
       loader: makeBlobLoader(repo, index, pool),
       fetches: makeLimit(fetchesInFlight),
-      sealedBuffers: makeBufferPool(fetchesInFlight),
-      plainBuffers: makeBufferPool(fetchesInFlight, 'shared'),
+      // Every buffer holds a whole fetch, so any recycled one fits the next (a bigger one only for a blob larger than a fetch).
+      sealedBuffers: makeBufferPool(fetchesInFlight, { size: FETCH_BYTES }),
+      plainBuffers: makeBufferPool(fetchesInFlight, { size: FETCH_BYTES, shared: true }),
       hasher,
       onBytes: (n) => {
         progress.bytesDone += n;
@@ -277,21 +278,17 @@ function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
 
 /** The fetch's plaintext, in a buffer of ctx.plainBuffers (give it back once written). */
 async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
-  const into = ctx.sealedBuffers.take(bufferSize(fetch.length));
+  const into = ctx.sealedBuffers.take(fetch.length);
   await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length }, new Uint8Array(into));
   // Delta blobs are decoded against their bases, loaded (and verified) first.
   const blobs = await Promise.all(fetch.blobs.map(async (b) => ({ ...b, base: await ctx.loader.baseFor(b.id) })));
   const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
-  const out = ctx.plainBuffers.take(bufferSize(fetch.rawLength));
+  const out = ctx.plainBuffers.take(fetch.rawLength);
   const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out }, [into, ...bases]);
   ctx.sealedBuffers.give(reply.input);
   return Buffer.from(reply.buffer, 0, fetch.rawLength);
 }
 
-/** Every buffer holds a whole fetch, so any recycled one fits the next (a bigger one only for a blob larger than a fetch). */
-function bufferSize(n: number): number {
-  return Math.max(FETCH_BYTES, n);
-}
 
 /**
  * Writes `data` at `position` except its block-aligned runs of zeros. The file was created at its
