@@ -14,24 +14,13 @@ import { compareTrees, treeBytes, warmCache } from './fsutil.js';
 import { measured, median } from './measure.js';
 import { resticS3Repo } from './restic.js';
 import { bucketBytes, createBenchBucket, removeBucket, removePrefix, requireS3, type S3Server } from './s3.js';
+import type { BaseResult } from './suite.js';
 import type { BackupTool } from './tool.js';
 
-export interface S3ToolResult {
-  tool: string;
-  version?: string;
-  settings: string;
-  error?: string;
-  baseBytes: number;
-  backupSeconds: number[];
-  restoreSeconds: number[];
+export interface S3ToolResult extends BaseResult {
   loadBefore: number[];
   /** bytes of the repository's objects in the bucket after each base backup */
   storedBytes: number[];
-  backupMBps?: number;
-  restoreMBps?: number;
-  backupPeakRss?: number;
-  restorePeakRss?: number;
-  restoreVerified?: boolean;
 }
 
 export interface S3CopyResult {

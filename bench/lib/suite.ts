@@ -19,7 +19,8 @@ export interface SeriesStep {
   detail?: unknown;
 }
 
-export interface ToolResult {
+/** A tool's base backups and restores: what the series bench and the S3 bench both measure. */
+export interface BaseResult {
   tool: string;
   version?: string;
   settings: string;
@@ -34,6 +35,9 @@ export interface ToolResult {
   backupPeakRss?: number;
   restorePeakRss?: number;
   restoreVerified?: boolean;
+}
+
+export interface ToolResult extends BaseResult {
   series: SeriesStep[];
   seriesRepoBytes?: number;
   seriesBackupSeconds?: number;
