@@ -35,16 +35,17 @@ export type WorkerRequest =
   | { op: 'drop'; batch: number }
   /**
    * Restore / check: open, decode and (optionally) verify blobs of a fetched range, writing
-   * their plaintexts one after another into `out` when it is big enough (a new buffer otherwise).
+   * their plaintexts one after another into `out` from `outOffset` (default 0) when it is big
+   * enough (into a new buffer from 0 otherwise).
    */
-  | { op: 'open'; buffer: ArrayBuffer; blobs: BlobSpan[]; verify: boolean; out?: SharedArrayBuffer };
+  | { op: 'open'; buffer: ArrayBuffer; blobs: BlobSpan[]; verify: boolean; out?: SharedArrayBuffer; outOffset?: number };
 
 export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
   | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[] }
   | { op: 'dropped' }
-  /** `buffer` holds the plaintexts; `input` is the request's sealed buffer, handed back for reuse. */
-  | { op: 'opened'; buffer: ArrayBufferLike; lengths: number[]; input: ArrayBuffer }
+  /** `buffer` holds the plaintexts from `offset`; `input` is the request's sealed buffer, handed back for reuse. */
+  | { op: 'opened'; buffer: ArrayBufferLike; offset: number; lengths: number[]; input: ArrayBuffer }
   | { op: 'error'; name: string; code?: string; message: string; index?: number }
 );
 

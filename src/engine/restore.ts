@@ -3,14 +3,13 @@
  *
  * Each file is written to a temporary name beside its destination, its holes left as holes,
  * and renamed into place only after its size and whole-file SHA-256 match the snapshot: a file
- * at its final name is always complete and correct. Names come from trees that were checked to
+ * at its final name is always complete and correct. Large files are written around the page
+ * cache (block-writer.ts), from page-aligned buffers the workers decode into. Names come from trees that were checked to
  * be single path components, and every destination is checked to stay inside the target.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobIndex } from '../repo/blob-index.js';
-import { isZero } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { FormatError, IntegrityError, RepoError } from '../repo/errors.js';
 import { loadIndex } from '../repo/index-store.js';
@@ -19,6 +18,7 @@ import { packKey, type Repository } from '../repo/repository.js';
 import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
 import { NotFoundError } from '../storage/errors.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
+import { BLOCK, createBlockWriter } from './block-writer.js';
 import { makeBufferPool, type BufferPool } from './buffer-pool.js';
 import { startHashThread, type HashThread } from './hash-thread.js';
 import { makeLimit, type Limit } from './limit.js';
@@ -60,8 +60,8 @@ export class RestoreFailedError extends RepoError {
 const FETCH_BYTES = 8 * 1024 * 1024;
 /** Zero runs are hashed from here: shared, so the hash thread reads it without a copy. */
 const ZEROS = Buffer.from(new SharedArrayBuffer(1024 * 1024));
-/** Filesystem block size: zero blocks inside blobs are not written, so they stay holes. */
-const HOLE_BLOCK = 4096;
+/** A plaintext buffer holds a fetch after up to a block of the bytes before it, and is padded to a block after it. */
+const PLAIN_BYTES = FETCH_BYTES + 2 * BLOCK;
 /** Range reads in flight per file, ahead of the one being written. */
 const READ_AHEAD = 3;
 
@@ -86,7 +86,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
       fetches: makeLimit(fetchesInFlight),
       // Every buffer holds a whole fetch, so any recycled one fits the next (a bigger one only for a blob larger than a fetch).
       sealedBuffers: makeBufferPool(fetchesInFlight, { size: FETCH_BYTES }),
-      plainBuffers: makeBufferPool(fetchesInFlight, { size: FETCH_BYTES, shared: true }),
+      plainBuffers: makeBufferPool(fetchesInFlight, { size: PLAIN_BYTES, aligned: true }),
       hasher,
       onBytes: (n) => {
         progress.bytesDone += n;
@@ -165,6 +165,8 @@ interface FileContext {
 
 /** A run of consecutive blobs in one pack, fetched with one range read. */
 interface Fetch {
+  /** where its plaintext starts in the file */
+  position: number;
   packId: string;
   offset: number;
   length: number;
@@ -174,12 +176,10 @@ interface Fetch {
 
 async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Promise<RestoredFile> {
   const tmp = tempPathFor(dest);
-  const file = await fs.open(tmp, 'wx', 0o600);
+  const file = await createBlockWriter(tmp, node.size);
   let renamed = false;
   try {
-    await file.truncate(node.size); // holes stay holes: zero runs are never written
     const hash = ctx.hasher.start();
-    let position = 0;
     const plan = planFetches(ctx.index, node);
     // Fetch and open a few steps ahead; write and hash strictly in file order. A fetch keeps its
     // slot of the shared limit until its bytes are written, which bounds memory across files.
@@ -210,18 +210,19 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
         if (typeof step === 'number') {
           // ZEROS never changes, so these are queued without waiting (a failure shows at digest).
           for (let left = step; left > 0; left -= ZEROS.length) hash.update(ZEROS.subarray(0, Math.min(left, ZEROS.length))).catch(() => {});
-          position += step;
+          file.appendZeros(step);
           ctx.onBytes(step);
           continue;
         }
         const { data, release } = await step;
         started[i] = 0; // drop the reference: written data must not live until the file is done
         // The hash thread and the I/O pool work on the buffer at the same time; it is free once both are done.
-        const [written, hashed] = await Promise.allSettled([writeSkippingZeros(file, data, position), hash.update(data)]);
+        const lead = file.position % BLOCK;
+        const whole = Buffer.from(data.buffer, data.byteOffset - lead, data.buffer.byteLength - data.byteOffset + lead);
+        const [written, hashed] = await Promise.allSettled([file.append(whole, data.length), hash.update(data)]);
         release();
         if (written.status === 'rejected') throw written.reason;
         if (hashed.status === 'rejected') throw hashed.reason;
-        position += data.length;
         ctx.onBytes(data.length);
       }
     } finally {
@@ -229,18 +230,15 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
       await Promise.all(started.map((s) => (typeof s === 'number' ? undefined : s.then((r) => r.release(), () => {}))));
     }
     const digest = await hash.digest();
-    if (position !== node.size) throw new IntegrityError(`restored ${position} bytes but the snapshot says ${node.size}: not restored`);
+    if (file.position !== node.size) throw new IntegrityError(`restored ${file.position} bytes but the snapshot says ${node.size}: not restored`);
     if (digest !== node.sha256) throw new IntegrityError(`SHA-256 of the restored content is ${digest}, the snapshot recorded ${node.sha256}: not restored`);
-    await file.chmod(node.mode);
-    const t = nsToDate(node.mtimeNs);
-    await file.utimes(t, t);
-    await file.close();
+    await file.finish(node.mode, nsToDate(node.mtimeNs));
     await fs.rename(tmp, dest);
     renamed = true;
     return { path: dest, size: node.size, sha256: digest };
   } finally {
     if (!renamed) {
-      await file.close().catch(() => {});
+      await file.abort();
       await fs.rm(tmp, { force: true });
     }
   }
@@ -250,9 +248,11 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
 function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
   const steps: Array<number | Fetch> = [];
   let current: Fetch | undefined;
+  let position = 0;
   for (const ref of node.content) {
     if (typeof ref === 'number') {
       steps.push(ref);
+      position += ref;
       current = undefined;
       continue;
     }
@@ -266,59 +266,34 @@ function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
       current.length + where.storedLength <= FETCH_BYTES &&
       current.rawLength + where.rawLength <= FETCH_BYTES;
     if (!contiguous) {
-      current = { packId: where.packId, offset: where.offset, length: 0, rawLength: 0, blobs: [] };
+      current = { position, packId: where.packId, offset: where.offset, length: 0, rawLength: 0, blobs: [] };
       steps.push(current);
     }
     current!.blobs.push({ start: current!.length, length: where.storedLength, codec: where.codec, rawLength: where.rawLength, id });
     current!.length += where.storedLength;
     current!.rawLength += where.rawLength;
+    position += where.rawLength;
   }
   return steps;
 }
 
-/** The fetch's plaintext, in a buffer of ctx.plainBuffers (give it back once written). */
+/**
+ * The fetch's plaintext, in a buffer of ctx.plainBuffers (give it back once written), at the
+ * offset the block writer wants it: its position in the file modulo a block.
+ */
 async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
   const into = ctx.sealedBuffers.take(fetch.length);
   await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length }, new Uint8Array(into));
   // Delta blobs are decoded against their bases, loaded (and verified) first.
   const blobs = await Promise.all(fetch.blobs.map(async (b) => ({ ...b, base: await ctx.loader.baseFor(b.id) })));
   const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
-  const out = ctx.plainBuffers.take(fetch.rawLength);
-  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out }, [into, ...bases]);
+  const lead = fetch.position % BLOCK;
+  const out = ctx.plainBuffers.take(fetch.rawLength + 2 * BLOCK);
+  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out, outOffset: lead }, [into, ...bases]);
   ctx.sealedBuffers.give(reply.input);
-  return Buffer.from(reply.buffer, 0, fetch.rawLength);
+  return Buffer.from(reply.buffer, reply.offset, fetch.rawLength);
 }
 
-
-/**
- * Writes `data` at `position` except its block-aligned runs of zeros. The file was created at its
- * full size, so skipped blocks read back as zeros and stay holes. Needed because content-defined
- * cuts cannot fall inside zeros: a blob that straddles data and a hole carries up to a max chunk
- * of zeros, which written out would fill the hole.
- */
-async function writeSkippingZeros(file: fs.FileHandle, data: Buffer, position: number): Promise<void> {
-  let run = -1; // start of the pending non-zero run
-  for (let at = 0; at < data.length; ) {
-    const end = Math.min(data.length, at + HOLE_BLOCK - ((position + at) % HOLE_BLOCK));
-    // Most blocks of real data fail on the first or last byte, without a full compare.
-    const zero = data[at] === 0 && data[end - 1] === 0 && isZero(data, at, end);
-    if (!zero && run < 0) run = at;
-    if (zero && run >= 0) {
-      await writeAll(file, data.subarray(run, at), position + run);
-      run = -1;
-    }
-    at = end;
-  }
-  if (run >= 0) await writeAll(file, data.subarray(run), position + run);
-}
-
-async function writeAll(file: fs.FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await file.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
 
 /**
  * Creates a directory, or accepts one that exists; never a symlink or anything else in its place:
