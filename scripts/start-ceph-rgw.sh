@@ -134,7 +134,9 @@ bluestore fsck on mount = false
 memstore device bytes = $((S3_DISK_GB * 1024 * 1024 * 1024))
 [client.rgw.a]
 rgw data = $S3_HOME/rgw/\$cluster-\$id
-rgw frontends = beast endpoint=127.0.0.1:$S3_PORT
+# Nagle off, as production gateways set it: with it on, a response's body waits for the ACK of
+# its headers, which the client delays 40 ms; every request on a kept-alive connection took 48 ms
+rgw frontends = beast endpoint=127.0.0.1:$S3_PORT tcp_nodelay=1
 rgw enable usage log = false
 # single gateway: no metadata cache => no watch/notify; avoids 10-30 s stalls of the first
 # bucket/metadata write after a restart (stale watchers of the previous radosgw)
@@ -153,6 +155,14 @@ EOF
     || { cat "$S3_HOME/log/osd-mkfs.out" >&2; die "ceph-osd --mkfs failed"; }
   touch "$S3_HOME/.initialized"
   log "bootstrap took $(( $(date +%s) - t0 ))s"
+fi
+
+# a cluster made before tcp_nodelay was set gets it now; radosgw reads it when it starts
+if ! grep -q 'tcp_nodelay=1' "$CONF"; then
+  log "setting tcp_nodelay=1 on the beast frontend"
+  sed -i 's|^rgw frontends = beast endpoint=[^ ]*$|& tcp_nodelay=1|' "$CONF"
+  if running client.rgw.a; then p=$(cat "$(pidfile client.rgw.a)"); kill "$p"
+    for _ in $(seq 1 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done; kill -9 "$p" 2>/dev/null || true; fi
 fi
 
 # ---------------------------------------------------------------- 3. start daemons

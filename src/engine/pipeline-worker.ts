@@ -11,7 +11,7 @@ import { makeCodecSet } from '../repo/codec/all.js';
 import { encodeBlob, openBlob } from '../repo/blob.js';
 import { SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { reusableBuffer } from '../repo/codec/scratch.js';
-import type { ChunkSpan, WorkerInit, WorkerReply, WorkerRequest } from './pipeline-protocol.js';
+import { transferable, type ChunkSpan, type WorkerInit, type WorkerReply, type WorkerRequest } from './pipeline-protocol.js';
 
 const init = workerData as WorkerInit;
 const key = Buffer.from(init.key);
@@ -86,7 +86,7 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
       }
       return {
         reply: { op: 'opened', buffer: out, offset, lengths: msg.blobs.map((b) => b.rawLength), input: msg.buffer },
-        transfer: out instanceof SharedArrayBuffer ? [msg.buffer] : [out, msg.buffer],
+        transfer: transferable(out, msg.buffer),
       };
     }
   }

@@ -85,7 +85,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
       loader: makeBlobLoader(repo, index, pool),
       fetches: makeLimit(fetchesInFlight),
       // Every buffer holds a whole fetch, so any recycled one fits the next (a bigger one only for a blob larger than a fetch).
-      sealedBuffers: makeBufferPool(fetchesInFlight, { size: FETCH_BYTES }),
+      sealedBuffers: makeBufferPool(fetchesInFlight, { size: FETCH_BYTES, shared: true }),
       plainBuffers: makeBufferPool(fetchesInFlight, { size: PLAIN_BYTES, aligned: true }),
       hasher,
       onBytes: (n) => {
@@ -156,7 +156,7 @@ interface FileContext {
   loader: BlobLoader;
   fetches: Limit;
   /** Recycled buffers for range reads and for the workers' plaintext output (shared with the hash thread). */
-  sealedBuffers: BufferPool;
+  sealedBuffers: BufferPool<SharedArrayBuffer>;
   plainBuffers: BufferPool<SharedArrayBuffer>;
   /** Whole-file SHA-256s, off the main thread. */
   hasher: HashThread;
@@ -289,8 +289,8 @@ async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
   const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
   const lead = fetch.position % BLOCK;
   const out = ctx.plainBuffers.take(fetch.rawLength + 2 * BLOCK);
-  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out, outOffset: lead }, [into, ...bases]);
-  ctx.sealedBuffers.give(reply.input);
+  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out, outOffset: lead }, bases);
+  ctx.sealedBuffers.give(into);
   return Buffer.from(reply.buffer, reply.offset, fetch.rawLength);
 }
 
