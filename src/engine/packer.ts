@@ -49,6 +49,8 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
   let size = 0;
   let unindexed: IndexedPack[] = [];
   const inFlight = new Set<Promise<void>>();
+  /** Set while a full pack waits for the put before it: adds wait too, so at most two pack buffers exist. */
+  let sealing: Promise<void> | undefined;
   let failure: unknown;
   const stats: PackerStats = { packs: 0, blobs: 0, rawBytes: 0, storedBytes: 0 };
 
@@ -89,7 +91,15 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
     await saveIndex(repo, packs);
   }
 
-  async function sealPack(): Promise<void> {
+  /** Starts storing the pack being assembled once fewer than PUTS_IN_FLIGHT are being stored. */
+  function sealPack(): Promise<void> {
+    sealing ??= startPut().finally(() => (sealing = undefined));
+    return sealing;
+  }
+
+  async function startPut(): Promise<void> {
+    while (inFlight.size >= PUTS_IN_FLIGHT) await Promise.race(inFlight);
+    if (failure) throw failure;
     if (entries.length === 0) return;
     append(encodePackHeader(repo.key.data, entries));
     const job = storePack(pack, size, hash.digest('hex'), entries).catch((err) => {
@@ -101,8 +111,6 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
     size = 0;
     inFlight.add(job);
     void job.finally(() => inFlight.delete(job));
-    while (inFlight.size >= PUTS_IN_FLIGHT) await Promise.race(inFlight);
-    if (failure) throw failure;
   }
 
   return {
@@ -110,6 +118,8 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
     knows: (id) => index.has(id) || claimed.has(Buffer.from(id).toString('hex')),
     claim: (id) => void claimed.add(Buffer.from(id).toString('hex')),
     async add(id, type, codec, rawLength, sealed, delta) {
+      // While a full pack waits for the put before it, nothing is added (back-pressure on the workers).
+      while (sealing) await sealing;
       if (failure) throw failure;
       entries.push({ id, type, codec, offset: size, storedLength: sealed.length, rawLength, delta });
       append(sealed);
