@@ -42,7 +42,8 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
   const claimed = new Set<string>();
   // A pack is assembled in a reused buffer and hashed as blobs arrive (still in cache): fresh
   // multi-megabyte buffers cost a page fault per 4 KiB, and a second pass over the pack to hash it.
-  const buffers = makeBufferPool(PUTS_IN_FLIGHT + 1, { size: repo.config.packSize + PACK_SLACK });
+  // Page-aligned, so that a local repository writes packs from them with O_DIRECT.
+  const buffers = makeBufferPool(PUTS_IN_FLIGHT + 1, { size: repo.config.packSize + PACK_SLACK, aligned: true });
   let pack = takeBuffer(repo.config.packSize);
   let hash = createHash('sha256');
   let entries: PackEntry[] = [];
@@ -74,7 +75,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
     try {
       await repo.storage.put(packKey(packId), buffer.subarray(0, length), { sha256: packId });
     } finally {
-      buffers.give(buffer.buffer as ArrayBuffer);
+      buffers.give(buffer.buffer as SharedArrayBuffer);
     }
     index.addPack(packId, packEntries);
     for (const e of packEntries) claimed.delete(e.id.toString('hex'));

@@ -44,8 +44,8 @@ export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
   | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[] }
   | { op: 'dropped' }
-  /** `buffer` holds the plaintexts from `offset`; `input` is the request's sealed buffer, handed back for reuse. */
-  | { op: 'opened'; buffer: ArrayBufferLike; offset: number; lengths: number[]; input: ArrayBuffer | SharedArrayBuffer }
+  /** `buffer` holds the plaintexts (in `out` from `outOffset`, or from 0); `input` is the request's sealed buffer, handed back for reuse. */
+  | { op: 'opened'; buffer: ArrayBufferLike; lengths: number[]; input: ArrayBuffer | SharedArrayBuffer }
   | { op: 'error'; name: string; code?: string; message: string; index?: number }
 );
 

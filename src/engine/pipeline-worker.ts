@@ -77,15 +77,14 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
       const total = msg.blobs.reduce((n, b) => n + b.rawLength, 0);
       const fits = msg.out && msg.out.byteLength >= (msg.outOffset ?? 0) + total;
       const out = fits ? msg.out! : new ArrayBuffer(total);
-      const offset = fits ? (msg.outOffset ?? 0) : 0;
-      let at = offset;
+      let at = fits ? (msg.outOffset ?? 0) : 0;
       for (const b of msg.blobs) {
         const into = new Uint8Array(out, at, b.rawLength);
         openBlob(key, codecs, data.subarray(b.start, b.start + b.length), b, { verify: msg.verify, base: b.base && new Uint8Array(b.base), out: into, scratch: opened });
         at += b.rawLength;
       }
       return {
-        reply: { op: 'opened', buffer: out, offset, lengths: msg.blobs.map((b) => b.rawLength), input: msg.buffer },
+        reply: { op: 'opened', buffer: out, lengths: msg.blobs.map((b) => b.rawLength), input: msg.buffer },
         transfer: transferable(out, msg.buffer),
       };
     }

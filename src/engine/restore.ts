@@ -191,7 +191,7 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
           const data = await fetchAndOpen(ctx, step);
           // The slot and the plaintext buffer go back together, once the bytes are written.
           const release = () => {
-            if (data.buffer instanceof SharedArrayBuffer) ctx.plainBuffers.give(data.buffer);
+            ctx.plainBuffers.give(data.buffer as SharedArrayBuffer);
             slot();
           };
           return { data, release };
@@ -288,12 +288,12 @@ async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
   const blobs = await Promise.all(fetch.blobs.map(async (b) => ({ ...b, base: await ctx.loader.baseFor(b.id) })));
   const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
   const lead = fetch.position % BLOCK;
+  // Room for the lead and the padding after the data, so the worker always writes into `out`.
   const out = ctx.plainBuffers.take(fetch.rawLength + 2 * BLOCK);
-  const reply = await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out, outOffset: lead }, bases);
+  await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out, outOffset: lead }, bases);
   ctx.sealedBuffers.give(into);
-  return Buffer.from(reply.buffer, reply.offset, fetch.rawLength);
+  return Buffer.from(out, lead, fetch.rawLength);
 }
-
 
 /**
  * Creates a directory, or accepts one that exists; never a symlink or anything else in its place:

@@ -14,6 +14,9 @@ import { AlreadyExistsError, NoSpaceError, NotFoundError, StorageError } from '.
 import { destination, type ByteRange, type ObjectInfo, type PutOptions, type Storage } from './storage.js';
 
 const TMP_DIR = 'tmp';
+/** Objects this big (packs) are written around the page cache when their memory allows it. */
+const DIRECT_MIN_BYTES = 1024 * 1024;
+const BLOCK = 4096;
 
 export function openLocalStorage(root: string): Storage {
   const base = path.resolve(root);
@@ -117,6 +120,7 @@ export function openLocalStorage(root: string): Storage {
 
 async function writeDurably(file: string, data: Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
+  if (data.length >= DIRECT_MIN_BYTES && fsc.O_DIRECT && (await writeDirect(file, data))) return;
   const handle = await fs.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   try {
     await handle.writeFile(data);
@@ -124,6 +128,53 @@ async function writeDurably(file: string, data: Uint8Array): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Writes `data` with O_DIRECT: a pack is written once and read rarely, and through the page cache
+ * each of its bytes is first copied into fresh pages (in backup, as much kernel time as reading
+ * the source) only to be written back by the fsync anyway. O_DIRECT needs page-aligned memory,
+ * which the packer's buffers are; the last partial block goes through a second, buffered
+ * descriptor. Returns false, with nothing left at `file`, where the filesystem or the memory
+ * does not allow it (EINVAL): the caller then writes through the page cache.
+ */
+async function writeDirect(file: string, data: Uint8Array): Promise<boolean> {
+  const whole = data.length - (data.length % BLOCK);
+  let direct: fs.FileHandle;
+  try {
+    direct = await fs.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_DIRECT, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
+    throw err;
+  }
+  try {
+    try {
+      await writeAll(direct, data.subarray(0, whole), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      await direct.close();
+      await fs.rm(file, { force: true });
+      return false;
+    }
+    if (whole < data.length) {
+      const tail = await fs.open(file, 'r+');
+      try {
+        await writeAll(tail, data.subarray(whole), whole);
+      } finally {
+        await tail.close();
+      }
+    }
+    await direct.sync(); // the inode's: the tail's dirty pages and the size too
+    await direct.close();
+    return true;
+  } catch (err) {
+    await direct.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function writeAll(file: fs.FileHandle, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.length; ) done += (await file.write(data, done, data.length - done, position + done)).bytesWritten;
 }
 
 async function fsyncDir(dir: string): Promise<void> {
