@@ -4,8 +4,9 @@
  * Each file is written to a temporary name beside its destination, its holes left as holes,
  * and renamed into place only after its size and whole-file SHA-256 match the snapshot: a file
  * at its final name is always complete and correct. Large files are written around the page
- * cache (block-writer.ts), from page-aligned buffers the workers decode into. Names come from trees that were checked to
- * be single path components, and every destination is checked to stay inside the target.
+ * cache (block-writer.ts), from page-aligned buffers the workers decode into. Names come from
+ * trees that were checked to be single path components, and every destination is checked to
+ * stay inside the target.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -217,9 +218,9 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
         const { data, release } = await step;
         started[i] = 0; // drop the reference: written data must not live until the file is done
         // The hash thread and the I/O pool work on the buffer at the same time; it is free once both are done.
-        const lead = file.position % BLOCK;
-        const whole = Buffer.from(data.buffer, data.byteOffset - lead, data.buffer.byteLength - data.byteOffset + lead);
-        const [written, hashed] = await Promise.allSettled([file.append(whole, data.length), hash.update(data)]);
+        // The writer takes the buffer from the start of the data's block (fetchAndOpen left room there).
+        const fromBlock = Buffer.from(data.buffer, data.byteOffset - (file.position % BLOCK));
+        const [written, hashed] = await Promise.allSettled([file.append(fromBlock, data.length), hash.update(data)]);
         release();
         if (written.status === 'rejected') throw written.reason;
         if (hashed.status === 'rejected') throw hashed.reason;
