@@ -73,6 +73,9 @@ export async function readFileContent(ctx: ContentContext, path: string, parentP
     const pending: Array<Promise<Piece[]>> = [];
     let changed = false;
     const batches = fileBatches(file, size, plan, ctx.gear, hash, ctx.buffers);
+    // Batches are sealed in parallel but add their blobs to the packer in file order, so that a
+    // file's blobs lie in order in its packs and restore reads them with few, long range reads.
+    let added: Promise<void> = Promise.resolve();
     try {
       // Read ahead while earlier batches are in the workers, but only as far as the batch limit allows.
       for (;;) {
@@ -85,7 +88,9 @@ export async function readFileContent(ctx: ContentContext, path: string, parentP
           release();
           break;
         }
-        const stored = storeBatch(ctx, next.value, parentPieces).finally(release);
+        const turn = inFileOrder(added);
+        added = turn.done;
+        const stored = storeBatch(ctx, next.value, parentPieces, turn).finally(release);
         stored.catch(() => {}); // awaited below; this only keeps it from being reported as unhandled meanwhile
         pending.push(stored);
       }
@@ -126,8 +131,29 @@ async function planFile(ctx: ContentContext, file: fs.FileHandle, size: number, 
   return [{ offset: 0, length: size, cut: 'cdc' }];
 }
 
+/** A batch's turn to add its blobs: after `before` (the batch before it), and `done` for the batch after it. */
+interface AddTurn {
+  before: Promise<void>;
+  done: Promise<void>;
+  finish(): void;
+}
+
+function inFileOrder(before: Promise<void>): AddTurn {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return { before, done, finish };
+}
+
 /** Phase 1 in a worker (hash), dedup here, phase 2 in the same worker (seal) for new chunks only. */
-async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: ParentPieces): Promise<Piece[]> {
+async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: ParentPieces, turn: AddTurn): Promise<Piece[]> {
+  try {
+    return await hashAndSeal(ctx, batch, parentPieces, turn);
+  } finally {
+    turn.finish(); // (again) when it added nothing or failed: the batches after it must not wait forever
+  }
+}
+
+async function hashAndSeal(ctx: ContentContext, batch: Batch, parentPieces: ParentPieces, turn: AddTurn): Promise<Piece[]> {
   const worker = ctx.pool.pick();
   const batchId = ctx.nextBatchId();
   const bytes = batch.chunks.reduce((n, c) => n + c.length, 0);
@@ -157,6 +183,7 @@ async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: Paren
       [out, ...bases.filter((b): b is ArrayBuffer => b !== null)],
     );
     const blobs = Buffer.from(sealed.buffer);
+    await turn.before;
     let at = 0;
     for (let k = 0; k < select.length; k++) {
       const i = select[k];
@@ -165,6 +192,7 @@ async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: Paren
       await ctx.packer.add(Buffer.from(idOf(i)), BlobType.data, codec, batch.chunks[i].length, blobs.subarray(at, at + sealed.lengths[k]), delta);
       at += sealed.lengths[k];
     }
+    turn.finish();
     ctx.sealedBuffers.give(sealed.buffer); // the packer copied what it keeps
   }
   await batch.hashed;
