@@ -16,7 +16,7 @@ import type { BufferPool } from './buffer-pool.js';
 import type { HashThread } from './hash-thread.js';
 import type { Limit } from './limit.js';
 import type { Packer } from './packer.js';
-import type { ReplyOf } from './pipeline-protocol.js';
+import { transferable, type ReplyOf } from './pipeline-protocol.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export interface ContentContext {
@@ -180,7 +180,7 @@ async function hashAndSeal(ctx: ContentContext, batch: Batch, parentPieces: Pare
     const sealed = await ctx.pool.request<ReplyOf<'sealed'>>(
       worker,
       { op: 'seal', batch: batchId, select, bases, out },
-      [out, ...bases.filter((b): b is ArrayBuffer => b !== null)],
+      transferable(out, ...bases),
     );
     const blobs = Buffer.from(sealed.buffer);
     await turn.before;

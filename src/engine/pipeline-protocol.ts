@@ -44,8 +44,8 @@ export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
   | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[] }
   | { op: 'dropped' }
-  /** `buffer` holds the plaintexts (in `out` from `outOffset`, or from 0); `input` is the request's sealed buffer, handed back for reuse. */
-  | { op: 'opened'; buffer: ArrayBufferLike; lengths: number[]; input: ArrayBuffer | SharedArrayBuffer }
+  /** `buffer` holds the plaintexts (in `out` from `outOffset`, or from 0). */
+  | { op: 'opened'; buffer: ArrayBufferLike; lengths: number[] }
   | { op: 'error'; name: string; code?: string; message: string; index?: number }
 );
 
@@ -57,6 +57,6 @@ export type ReplyOf<K extends WorkerReply['op']> = Extract<WorkerReply, { op: K 
  * transfer, and unlike a transferred ArrayBuffer it is not counted again as new external memory
  * by the isolate that receives it: 8 MiB arriving per request made V8 collect garbage every few.
  */
-export function transferable(...buffers: Array<ArrayBufferLike | undefined>): ArrayBuffer[] {
+export function transferable(...buffers: Array<ArrayBufferLike | null | undefined>): ArrayBuffer[] {
   return buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }

@@ -84,8 +84,8 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
         at += b.rawLength;
       }
       return {
-        reply: { op: 'opened', buffer: out, lengths: msg.blobs.map((b) => b.rawLength), input: msg.buffer },
-        transfer: transferable(out, msg.buffer),
+        reply: { op: 'opened', buffer: out, lengths: msg.blobs.map((b) => b.rawLength) },
+        transfer: transferable(out),
       };
     }
   }

@@ -134,30 +134,26 @@ async function writeDurably(file: string, data: Uint8Array): Promise<void> {
  * Writes `data` with O_DIRECT: a pack is written once and read rarely, and through the page cache
  * each of its bytes is first copied into fresh pages (in a 2 GB backup on our test VM, up to 3 s
  * of system time when those pages had to be taken back from the host) only to be written back
- * by the fsync anyway. O_DIRECT needs page-aligned memory,
- * which the packer's buffers are; the last partial block goes through a second, buffered
- * descriptor. Returns false, with nothing left at `file`, where the filesystem or the memory
- * does not allow it (EINVAL): the caller then writes through the page cache.
+ * by the fsync anyway. O_DIRECT needs page-aligned memory, which the packer's buffers are; the
+ * last partial block goes through a second, buffered descriptor. Returns false, with nothing left
+ * at `file`, where the filesystem or the memory does not allow it (EINVAL): the caller then
+ * writes through the page cache.
  */
 async function writeDirect(file: string, data: Uint8Array): Promise<boolean> {
-  const whole = data.length - (data.length % BLOCK);
-  let direct: fs.FileHandle;
-  try {
-    direct = await fs.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_DIRECT, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
+  const refused = (err: unknown) => (err as NodeJS.ErrnoException).code === 'EINVAL';
+  const direct = await fs.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_DIRECT, 0o600).catch((err) => {
+    if (refused(err)) return undefined;
     throw err;
-  }
+  });
+  if (!direct) return false;
+  const whole = data.length - (data.length % BLOCK);
+  let written = true;
   try {
-    try {
-      await writeAll(direct, data.subarray(0, whole), 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      await direct.close();
-      await fs.rm(file, { force: true });
-      return false;
-    }
-    if (whole < data.length) {
+    await writeAll(direct, data.subarray(0, whole), 0).catch((err) => {
+      if (!refused(err)) throw err;
+      written = false;
+    });
+    if (written && whole < data.length) {
       const tail = await fs.open(file, 'r+');
       try {
         await writeAll(tail, data.subarray(whole), whole);
@@ -165,13 +161,12 @@ async function writeDirect(file: string, data: Uint8Array): Promise<boolean> {
         await tail.close();
       }
     }
-    await direct.sync(); // the inode's: the tail's dirty pages and the size too
+    if (written) await direct.sync(); // the inode's: the tail's dirty pages and the size too
+  } finally {
     await direct.close();
-    return true;
-  } catch (err) {
-    await direct.close().catch(() => {});
-    throw err;
   }
+  if (!written) await fs.rm(file, { force: true });
+  return written;
 }
 
 async function writeAll(file: fs.FileHandle, data: Uint8Array, position: number): Promise<void> {
