@@ -17,6 +17,8 @@ export interface FileHash {
 
 export interface HashThread {
   start(): FileHash;
+  /** Starts the thread now rather than on first use, so that its start-up overlaps the work before it. */
+  warmUp(): void;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export function startHashThread(): HashThread {
   }
 
   return {
+    warmUp: () => void worker(),
     start() {
       const file = nextFile++;
       return {

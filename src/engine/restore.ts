@@ -14,10 +14,11 @@ import type { BlobIndex } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { FormatError, IntegrityError, RepoError } from '../repo/errors.js';
 import { loadIndex } from '../repo/index-store.js';
-import { acquireLock } from '../repo/lock.js';
+import { acquireLock, type HeldLock } from '../repo/lock.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
 import { NotFoundError } from '../storage/errors.js';
+import { openRangeReader, type RangeReader } from '../storage/storage.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { BLOCK, createBlockWriter } from './block-writer.js';
 import { makeBufferPool, type BufferPool } from './buffer-pool.js';
@@ -57,20 +58,30 @@ export class RestoreFailedError extends RepoError {
   override readonly code = 'RESTORE_FAILED';
 }
 
-/** A read from a pack covers consecutive blobs up to this size, stored and decoded (a delta is tiny stored, not decoded). */
+/** A fetch (one part of a pack read) covers consecutive blobs up to this size, stored and decoded (a delta is tiny stored, not decoded). */
 const FETCH_BYTES = 8 * 1024 * 1024;
 /** Zero runs are hashed from here: shared, so the hash thread reads it without a copy. */
 const ZEROS = Buffer.from(new SharedArrayBuffer(1024 * 1024));
 /** A plaintext buffer holds a fetch after up to a block of the bytes before it, and is padded to a block after it. */
 const PLAIN_BYTES = FETCH_BYTES + 2 * BLOCK;
-/** Range reads in flight per file, ahead of the one being written. */
-const READ_AHEAD = 3;
+/**
+ * Fetches started per file, ahead of the one being written, and in all (FETCHES): enough for
+ * two or three packs to be read at once (a pack's parts are read one after the other, and one
+ * stream from an S3 server runs at a fraction of what several do). A fetch waiting for its turn
+ * in a pack read holds no buffer, so memory stays at the fetches being read, decoded or written.
+ */
+const READ_AHEAD = 8;
+const FETCHES = 8;
 
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
-  const lock = await acquireLock(repo, 'shared', 'restore');
   const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
   const hasher = startHashThread();
+  // Threads take ~0.1 s to start: let that overlap the lock and reading the snapshot, the index and the trees.
+  pool.warmUp();
+  hasher.warmUp();
+  let lock: HeldLock | undefined;
   try {
+    lock = await acquireLock(repo, 'shared', 'restore');
     const { id: snapshotId, snapshot } = await resolveSnapshot(repo, options.snapshot);
     const { index } = await loadIndex(repo);
     const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
@@ -78,16 +89,15 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     const target = path.resolve(options.target);
     const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [], removedTempFiles: [] };
     const progress = { files: 0, bytesDone: 0, bytesTotal: await sizeBelow(trees, top) };
-    const fetchesInFlight = pool.size + 2;
     const ctx: FileContext = {
       repo,
       index,
       pool,
       loader: makeBlobLoader(repo, index, pool),
-      fetches: makeLimit(fetchesInFlight),
+      fetches: makeLimit(FETCHES),
       // Every buffer holds a whole fetch, so any recycled one fits the next (a bigger one only for a blob larger than a fetch).
-      sealedBuffers: makeBufferPool(fetchesInFlight, { size: FETCH_BYTES, shared: true }),
-      plainBuffers: makeBufferPool(fetchesInFlight, { size: PLAIN_BYTES, aligned: true }),
+      sealedBuffers: makeBufferPool(FETCHES, { size: FETCH_BYTES, shared: true }),
+      plainBuffers: makeBufferPool(FETCHES, { size: PLAIN_BYTES, aligned: true }),
       hasher,
       onBytes: (n) => {
         progress.bytesDone += n;
@@ -146,7 +156,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     return result;
   } finally {
     await Promise.all([pool.close(), hasher.close()]);
-    await lock.release();
+    await lock?.release();
   }
 }
 
@@ -164,7 +174,7 @@ interface FileContext {
   onBytes: (n: number) => void;
 }
 
-/** A run of consecutive blobs in one pack, fetched with one range read. */
+/** A run of consecutive blobs in one pack, decoded in one piece: one part of a pack read. */
 interface Fetch {
   /** where its plaintext starts in the file */
   position: number;
@@ -173,6 +183,20 @@ interface Fetch {
   length: number;
   rawLength: number;
   blobs: BlobSpan[];
+  read: PackRead;
+}
+
+/**
+ * Consecutive fetches of one pack, read with one request part by part (storage.ts,
+ * openRangeReader): the server handles a few large reads, not many small ones.
+ */
+interface PackRead {
+  key: string;
+  offset: number;
+  length: number;
+  reader?: RangeReader;
+  /** The part read last: parts are read in order. */
+  tail: Promise<unknown>;
 }
 
 async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Promise<RestoredFile> {
@@ -229,6 +253,7 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
     } finally {
       // On failure, wait for fetches already started and give their slots back.
       await Promise.all(started.map((s) => (typeof s === 'number' ? undefined : s.then((r) => r.release(), () => {}))));
+      for (const step of plan) if (typeof step !== 'number') step.read.reader?.close();
     }
     const digest = await hash.digest();
     if (file.position !== node.size) throw new IntegrityError(`restored ${file.position} bytes but the snapshot says ${node.size}: not restored`);
@@ -267,12 +292,18 @@ function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
       current.length + where.storedLength <= FETCH_BYTES &&
       current.rawLength + where.rawLength <= FETCH_BYTES;
     if (!contiguous) {
-      current = { position, packId: where.packId, offset: where.offset, length: 0, rawLength: 0, blobs: [] };
+      const previous = steps[steps.length - 1];
+      const read =
+        typeof previous !== 'number' && previous?.packId === where.packId && previous.offset + previous.length === where.offset
+          ? previous.read
+          : { key: packKey(where.packId), offset: where.offset, length: 0, tail: Promise.resolve() };
+      current = { position, packId: where.packId, offset: where.offset, length: 0, rawLength: 0, blobs: [], read };
       steps.push(current);
     }
     current!.blobs.push({ start: current!.length, length: where.storedLength, codec: where.codec, rawLength: where.rawLength, id });
     current!.length += where.storedLength;
     current!.rawLength += where.rawLength;
+    current!.read.length += where.storedLength;
     position += where.rawLength;
   }
   return steps;
@@ -283,8 +314,7 @@ function planFetches(index: BlobIndex, node: FileNode): Array<number | Fetch> {
  * offset the block writer wants it: its position in the file modulo a block.
  */
 async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
-  const into = ctx.sealedBuffers.take(fetch.length);
-  await ctx.repo.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length }, new Uint8Array(into));
+  const into = await readPart(ctx, fetch);
   // Delta blobs are decoded against their bases, loaded (and verified) first.
   const blobs = await Promise.all(fetch.blobs.map(async (b) => ({ ...b, base: await ctx.loader.baseFor(b.id) })));
   const bases = blobs.flatMap((b) => (b.base ? [b.base] : []));
@@ -294,6 +324,20 @@ async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
   await ctx.pool.request<ReplyOf<'opened'>>(ctx.pool.pick(), { op: 'open', buffer: into, blobs, verify: false, out, outOffset: lead }, bases);
   ctx.sealedBuffers.give(into);
   return Buffer.from(out, lead, fetch.rawLength);
+}
+
+/** The fetch's stored bytes, in a buffer of ctx.sealedBuffers taken when its turn in the pack's read comes. */
+function readPart(ctx: FileContext, fetch: Fetch): Promise<SharedArrayBuffer> {
+  const { read } = fetch;
+  read.reader ??= openRangeReader(ctx.repo.storage, read.key, { offset: read.offset, length: read.length });
+  const part = read.tail.then(async () => {
+    const into = ctx.sealedBuffers.take(fetch.length);
+    await read.reader!.readInto(new Uint8Array(into, 0, fetch.length));
+    return into;
+  });
+  // A failed part fails the ones after it: the reader's position is lost.
+  read.tail = part;
+  return part;
 }
 
 /**

@@ -19,6 +19,8 @@ interface Slot extends PoolWorker {
 
 export interface WorkerPool {
   size: number;
+  /** Starts the threads now rather than on first use, so that their start-up overlaps the work before it. */
+  warmUp(): void;
   pick(): PoolWorker;
   request<R extends WorkerReply>(on: PoolWorker, message: WorkerRequest, transfer?: TransferListItem[]): Promise<R>;
   close(): Promise<void>;
@@ -65,6 +67,7 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
 
   return {
     size: count,
+    warmUp: () => void slots(),
     pick() {
       const all = slots();
       return all.reduce((best, s) => (s.busy < best.busy ? s : best), all[0]);

@@ -8,7 +8,7 @@ import { NotFoundError } from '../storage/errors.js';
 import { open, seal, sha256Hex, type SealKind } from './crypto.js';
 import { decodeConfig, newConfig, type RepoConfig } from './config.js';
 import { FormatError, IntegrityError, NotARepositoryError, RepositoryExistsError, WrongPasswordError } from './errors.js';
-import { DEFAULT_KDF, newMasterKey, parseKeyFile, unwrapMasterKey, wrapMasterKey, type MasterKey } from './keys.js';
+import { newMasterKey, parseKeyFile, unwrapMasterKey, wrapMasterKey, type KdfWork, type MasterKey } from './keys.js';
 
 export interface Repository {
   storage: Storage;
@@ -25,7 +25,7 @@ export const objectKey = (kind: ObjectKind | 'key', id: string) => `${DIR[kind]}
 export const packKey = (id: string) => `data/${id.slice(0, 2)}/${id}`;
 
 export interface InitOptions {
-  kdf?: typeof DEFAULT_KDF;
+  kdf?: KdfWork;
   config?: Parameters<typeof newConfig>[0];
 }
 

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
+import { createS3RequestHandler } from './s3-direct-get.js';
 import type { ResolvedS3Options } from './s3-options.js';
 
 /** Connecting to the endpoint takes at most this long; a down host fails fast and is retried. */
@@ -24,11 +25,12 @@ export function createS3Client(options: ResolvedS3Options): S3Client {
     // verify x-amz-checksum-*; Lifeboat sends Content-MD5 instead, which RGW does verify.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: {
+    // Range reads over plain HTTP go straight into the caller's buffer; the rest through node:http.
+    requestHandler: createS3RequestHandler({
       connectionTimeout: CONNECT_TIMEOUT_MS,
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent(agentOptions),
-    },
+    }),
   });
   // A request whose body carries Content-MD5 (every upload of ours) is signed with UNSIGNED-PAYLOAD
   // instead of the body's SHA-256: the signed Content-MD5 header already binds the body, the server

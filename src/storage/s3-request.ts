@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { isDirectBody } from './s3-direct-get.js';
 import { DEFAULT_RETRY_POLICY, TransientError, withRetry, type Attempt, type RetryPolicy } from './retry.js';
 import { translateS3Error } from './s3-errors.js';
 import type { Limiter } from './s3-limit.js';
@@ -57,6 +58,11 @@ export async function readBody(body: unknown, expectedLength: number | undefined
   try {
     // Known length: fill one buffer as bytes arrive, instead of holding chunks and copying them again.
     const whole = expectedLength !== undefined ? destination(expectedLength, into) : undefined;
+    // Our transport's bodies go straight into the buffer (s3-direct-get.ts).
+    if (whole && into && isDirectBody(stream)) {
+      await stream.readInto(whole, attempt.progress);
+      return whole;
+    }
     const chunks: Buffer[] = [];
     let received = 0;
     for await (const chunk of stream) {

@@ -9,8 +9,9 @@
 import { createHash } from 'node:crypto';
 import { GetBucketVersioningCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NotFoundError, StorageError } from './errors.js';
-import { TransientError } from './retry.js';
+import { TransientError, type Attempt } from './retry.js';
 import { createS3Client } from './s3-client.js';
+import { isDirectBody } from './s3-direct-get.js';
 import { AccessDeniedError } from './s3-errors.js';
 import { deleteObject } from './s3-delete.js';
 import { createLimiter } from './s3-limit.js';
@@ -18,7 +19,7 @@ import { formatS3Url, parseS3Url, resolveS3Options, type S3Options } from './s3-
 import { httpStatus, putObject, SHA256_METADATA, type PutContext } from './s3-put.js';
 import { makeContext, readBody, s3Request, type S3Context } from './s3-request.js';
 import { extendRetention } from './s3-retention.js';
-import type { ByteRange, ObjectInfo, PutOptions, Storage } from './storage.js';
+import type { ByteRange, ObjectInfo, PutOptions, RangeReader, Storage } from './storage.js';
 
 export type { S3Options } from './s3-options.js';
 
@@ -61,6 +62,8 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     prefix: ctx.prefix,
     put: async (key: string, data: Uint8Array, putOptions?: PutOptions) => putObject(ctx, checkKey(key), data, putOptions),
     get: async (key: string, range?: ByteRange, into?: Uint8Array) => getObject(ctx, checkKey(key), range, into),
+    // Our transport pauses a body between parts over plain HTTP (s3-direct-get.ts); over HTTPS each part is a GET.
+    ...(resolved.endpoint?.startsWith('http:') ? { readRange: (key: string, range: ByteRange) => readRange(ctx, checkKey(key), range) } : {}),
     head: async (key: string) => {
       const info = await headObject(ctx, checkKey(key));
       // A HEAD answer has no body, so a missing bucket looks like a missing object: tell them apart.
@@ -82,16 +85,9 @@ async function getObject(ctx: S3Context, key: string, range?: ByteRange, into?: 
     if (!(await headObject(ctx, key))) throw new NotFoundError(key, ctx.location);
     return Buffer.alloc(0);
   }
-  const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
   const operation = range ? `GET bytes ${range.offset}-${range.offset + range.length - 1} of` : 'GET';
   return s3Request(ctx, { operation, key }, async (attempt) => {
-    let response;
-    try {
-      response = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, Range }), { abortSignal: attempt.signal });
-    } catch (err) {
-      if ((err as Error).name === 'InvalidRange') throw shorterThanWanted(ctx, key, range, 0);
-      throw err;
-    }
+    const response = await sendGet(ctx, key, range, attempt);
     const body = await readBody(response.Body, response.ContentLength, attempt, range && into);
     if (range) {
       if (body.length !== range.length) throw shorterThanWanted(ctx, key, range, body.length);
@@ -100,6 +96,66 @@ async function getObject(ctx: S3Context, key: string, range?: ByteRange, into?: 
     }
     return body;
   });
+}
+
+async function sendGet(ctx: S3Context, key: string, range: ByteRange | undefined, attempt: Attempt) {
+  const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
+  try {
+    return await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, Range }), { abortSignal: attempt.signal });
+  } catch (err) {
+    if ((err as Error).name === 'InvalidRange') throw shorterThanWanted(ctx, key, range, 0);
+    throw err;
+  }
+}
+
+/** What a range reader reads its parts from: the response body, or (a body our transport could not pause) its bytes. */
+interface PartSource {
+  readInto(dest: Uint8Array, onProgress: () => void): Promise<void>;
+  destroy(): void;
+}
+
+/**
+ * A range read in parts from one GET, each part straight into its buffer; the body waits, paused,
+ * between parts. A request that fails is retried, and a body that breaks off is resumed with a GET
+ * of what is left.
+ */
+function readRange(ctx: S3Context, key: string, range: ByteRange): RangeReader {
+  let consumed = 0;
+  let source: PartSource | undefined;
+  const end = range.offset + range.length - 1;
+  const open = async (attempt: Attempt): Promise<PartSource> => {
+    const rest = { offset: range.offset + consumed, length: range.length - consumed };
+    const response = await sendGet(ctx, key, rest, attempt);
+    if (isDirectBody(response.Body) && response.ContentLength === rest.length) return response.Body;
+    const bytes = await readBody(response.Body, response.ContentLength, attempt);
+    if (bytes.length !== rest.length) throw shorterThanWanted(ctx, key, rest, bytes.length);
+    let at = 0;
+    return { readInto: async (dest) => void dest.set(bytes.subarray(at, (at += dest.length))), destroy() {} };
+  };
+  return {
+    async readInto(dest) {
+      if (consumed + dest.length > range.length) throw new RangeError(`a part of ${dest.length} bytes goes past the end of the range`);
+      await s3Request(ctx, { operation: `GET bytes ${range.offset + consumed}-${end} of`, key }, async (attempt) => {
+        const onAbort = () => source?.destroy();
+        attempt.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          source ??= await open(attempt);
+          await source.readInto(dest, attempt.progress);
+        } catch (err) {
+          source?.destroy();
+          source = undefined;
+          throw err;
+        } finally {
+          attempt.signal.removeEventListener('abort', onAbort);
+        }
+      });
+      consumed += dest.length;
+    },
+    close() {
+      source?.destroy();
+      source = undefined;
+    },
+  };
 }
 
 function shorterThanWanted(ctx: S3Context, key: string, range: ByteRange | undefined, got: number): StorageError {

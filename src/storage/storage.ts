@@ -39,6 +39,11 @@ export interface Storage {
    * of it: restore recycles its read buffers, because fresh ones cost a page fault per 4 KiB.
    */
   get(key: string, range?: ByteRange, into?: Uint8Array): Promise<Buffer>;
+  /**
+   * Optional: reads a range in consecutive parts with one request (S3 over HTTP), each part into
+   * its caller's buffer. Use openRangeReader, which falls back to a get per part.
+   */
+  readRange?(key: string, range: ByteRange): RangeReader;
   /** Size of an object, or undefined when it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix` (e.g. `snapshots/`), in no particular order. */
@@ -52,6 +57,31 @@ export interface Storage {
    * `until`; never shortens it. Backends without immutability do not have this method.
    */
   extendRetention?(key: string, until: Date): Promise<void>;
+}
+
+/** A byte range read in consecutive parts, in order. */
+export interface RangeReader {
+  /** Reads the range's next `dest.length` bytes into `dest`. Calls must not overlap. */
+  readInto(dest: Uint8Array): Promise<void>;
+  /** Gives up what is left of the range (and the connection reading it). */
+  close(): void;
+}
+
+/**
+ * A reader of `range` in parts. Restore reads a pack's run of blobs this way: on S3 one request
+ * instead of one per part saves the server ~4 ms of CPU per request (docs/s3.md).
+ */
+export function openRangeReader(storage: Storage, key: string, range: ByteRange): RangeReader {
+  if (storage.readRange) return storage.readRange(key, range);
+  let consumed = 0;
+  return {
+    async readInto(dest) {
+      const offset = range.offset + consumed;
+      consumed += dest.length;
+      await storage.get(key, { offset, length: dest.length }, dest);
+    },
+    close() {},
+  };
 }
 
 /** `length` bytes to read into: a view of `into` when given (it must be long enough), else new memory. */

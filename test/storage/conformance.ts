@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { AlreadyExistsError, NotFoundError, StorageError } from '../../src/storage/errors.js';
-import type { Storage } from '../../src/storage/storage.js';
+import { openRangeReader, type Storage } from '../../src/storage/storage.js';
 
 export interface ConformanceTarget {
   open(): Promise<Storage>;
@@ -71,7 +71,23 @@ export function storageConformance(target: ConformanceTarget): void {
       await s.put('index/r', data);
       for (const [offset, length] of [[0, 1], [9_999, 1], [1234, 5000], [0, 10_000], [500, 0]]) {
         assert.deepEqual(await s.get('index/r', { offset, length }), data.subarray(offset, offset + length), `range ${offset}+${length}`);
+        const into = new Uint8Array(length + 7).fill(0xee);
+        const read = await s.get('index/r', { offset, length }, into);
+        assert.deepEqual(read, data.subarray(offset, offset + length), `range ${offset}+${length} into a buffer`);
+        if (length > 0) assert.equal(read.buffer, into.buffer, 'the result is a view of the given buffer');
+        assert.ok(into.subarray(length).every((b) => b === 0xee), 'nothing written past the range');
       }
+    }));
+
+  it('reads a range in consecutive parts, each into its own buffer', () =>
+    withStorage(async (s) => {
+      const data = randomBytes(300_000);
+      await s.put('data/0a/parts', data);
+      const reader = openRangeReader(s, 'data/0a/parts', { offset: 7, length: 250_000 });
+      const parts = [1, 100_000, 70_000, 79_999].map((n) => new Uint8Array(n));
+      for (const part of parts) await reader.readInto(part);
+      reader.close();
+      assert.ok(Buffer.concat(parts).equals(data.subarray(7, 250_007)));
     }));
 
   it('refuses a range past the end with a StorageError that is not NotFoundError', () =>
@@ -79,6 +95,7 @@ export function storageConformance(target: ConformanceTarget): void {
       await s.put('index/short', Buffer.from('0123456789'));
       for (const range of [{ offset: 5, length: 10 }, { offset: 20, length: 5 }]) {
         await assert.rejects(s.get('index/short', range), (err: unknown) => err instanceof StorageError && !(err instanceof NotFoundError) && /shorter than expected/.test(err.message));
+        await assert.rejects(s.get('index/short', range, new Uint8Array(range.length)), (err: unknown) => err instanceof StorageError && /shorter than expected/.test(err.message));
       }
     }));
 
