@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openRepository, type Repository } from '../repo/repository.js';
 import { openStorage, type OpenStorageOptions } from '../storage/open.js';
+import { prefetching } from '../storage/prefetch.js';
 import type { Storage } from '../storage/storage.js';
 import { CliError, ExitCode } from './errors.js';
 import { makeOutput, type Output } from './output.js';
@@ -98,16 +99,25 @@ export interface RepoContext {
   close(): Promise<void>;
 }
 
-export async function openRepo(flags: RepoFlags): Promise<RepoContext> {
-  const storage = await openRepoStorage(flags);
+export interface OpenRepoOptions {
+  /** Key prefixes of immutable objects the command reads first, read ahead while the key is derived (storage/prefetch.ts). */
+  prefetch?: string[];
+}
+
+/** What restore, backup, ls and diff read first: every snapshot and index object. */
+export const SNAPSHOTS_AND_INDEX = ['snapshots/', 'index/'];
+
+export async function openRepo(flags: RepoFlags, options: OpenRepoOptions = {}): Promise<RepoContext> {
+  const opened = await openRepoStorage(flags);
   const password = await readPassword(flags);
+  const storage = options.prefetch ? prefetching(opened, options.prefetch) : opened;
   const repo = await openRepository(storage, password);
   return { repo, out: makeOutput(!!flags.json, !!flags.quiet), close: () => storage.close() };
 }
 
 /** Runs a command body with an open repository and always closes the storage. */
-export async function withRepo<T>(flags: RepoFlags, body: (ctx: RepoContext) => Promise<T>): Promise<T> {
-  const ctx = await openRepo(flags);
+export async function withRepo<T>(flags: RepoFlags, body: (ctx: RepoContext) => Promise<T>, options: OpenRepoOptions = {}): Promise<T> {
+  const ctx = await openRepo(flags, options);
   try {
     return await body(ctx);
   } finally {

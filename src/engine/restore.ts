@@ -155,8 +155,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     result.files.sort((a, b) => a.path.localeCompare(b.path));
     return result;
   } finally {
-    await Promise.all([pool.close(), hasher.close()]);
-    await lock?.release();
+    await Promise.all([pool.close(), hasher.close(), lock?.release()]);
   }
 }
 

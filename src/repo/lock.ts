@@ -42,9 +42,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-export async function listLocks(repo: Repository): Promise<Array<{ id: string; lock: LockInfo }>> {
+/** The repository's locks, but for `except` (a lock of ours, which need not be read back). */
+export async function listLocks(repo: Repository, except?: string): Promise<Array<{ id: string; lock: LockInfo }>> {
   const out: Array<{ id: string; lock: LockInfo }> = [];
   for (const id of await listIds(repo.storage, 'lock')) {
+    if (id === except) continue;
     try {
       out.push({ id, lock: parseJson<LockInfo>(await loadObject(repo, 'lock', id), `lock ${id.slice(0, 8)}`) });
     } catch {
@@ -58,9 +60,7 @@ export async function acquireLock(repo: Repository, kind: LockInfo['kind'], oper
   const now = new Date().toISOString();
   const info: LockInfo = { kind, operation, hostname: os.hostname(), pid: process.pid, created: now, refreshed: now };
   let id = await saveObject(repo, 'lock', Buffer.from(JSON.stringify(info)));
-  const conflicts = (await listLocks(repo)).filter(
-    (other) => other.id !== id && !isStale(other.lock) && (kind === 'exclusive' || other.lock.kind === 'exclusive'),
-  );
+  const conflicts = (await listLocks(repo, id)).filter((other) => !isStale(other.lock) && (kind === 'exclusive' || other.lock.kind === 'exclusive'));
   if (conflicts.length > 0) {
     await repo.storage.delete(objectKey('lock', id));
     const c = conflicts[0].lock;

@@ -2,7 +2,7 @@
  * Creating the bucket of a new S3 repository, optionally with Object Lock (which S3 can only turn on
  * when the bucket is created, and which implies versioning).
  */
-import { CreateBucketCommand, GetObjectLockConfigurationCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { sdk } from './s3-sdk.js';
 import { StorageError } from './errors.js';
 import { createS3Client } from './s3-client.js';
 import { parseS3Url, resolveS3Options, type S3Options } from './s3-options.js';
@@ -23,10 +23,10 @@ export async function createS3Bucket(url: string, options: S3Options = {}, creat
   const endpoint = resolved.endpoint ?? 'AWS S3';
   try {
     try {
-      await client.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: create.objectLock === true }));
+      await client.send(new sdk.CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: create.objectLock === true }));
     } catch (err) {
       if ((err as Error).name !== 'BucketAlreadyOwnedByYou' && (err as Error).name !== 'BucketAlreadyExists') throw err;
-      await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
     }
     // Ceph answers 200 to creating a bucket its caller already owns, whatever it was created with.
     if (create.objectLock && !(await hasObjectLock(client, bucket))) {
@@ -42,7 +42,7 @@ export async function createS3Bucket(url: string, options: S3Options = {}, creat
 
 async function hasObjectLock(client: ReturnType<typeof createS3Client>, bucket: string): Promise<boolean> {
   try {
-    const answer = await client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+    const answer = await client.send(new sdk.GetObjectLockConfigurationCommand({ Bucket: bucket }));
     return answer.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
   } catch {
     return false;

@@ -1,8 +1,9 @@
 /** Builds the AWS SDK v3 client with the settings Ceph RGW (and MinIO) need. */
 import http from 'node:http';
 import https from 'node:https';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3RequestHandler } from './s3-direct-get.js';
+import { sdk } from './s3-sdk.js';
 import type { ResolvedS3Options } from './s3-options.js';
 
 /** Connecting to the endpoint takes at most this long; a down host fails fast and is retried. */
@@ -13,7 +14,7 @@ export function createS3Client(options: ResolvedS3Options): S3Client {
   // users cannot act on it, so it would only clutter the CLI's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const agentOptions = { keepAlive: true, maxSockets: options.maxInFlight };
-  const client = new S3Client({
+  const client = new sdk.S3Client({
     endpoint: options.endpoint,
     region: options.region,
     forcePathStyle: options.forcePathStyle,

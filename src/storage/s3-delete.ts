@@ -4,14 +4,14 @@
  * nothing, so every version of the key is deleted by id; a version under retention refuses (403),
  * and delete() then fails with ObjectLockedError saying until when.
  */
-import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { sdk } from './s3-sdk.js';
 import { AccessDeniedError, ObjectLockedError } from './s3-errors.js';
 import { s3Request, type S3Context } from './s3-request.js';
 
 export async function deleteObject(ctx: S3Context, key: string, versioned: boolean): Promise<void> {
   if (!versioned) {
     await s3Request(ctx, { operation: 'DELETE', key }, (attempt) =>
-      ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }),
+      ctx.client.send(new sdk.DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }),
     );
     return;
   }
@@ -19,7 +19,7 @@ export async function deleteObject(ctx: S3Context, key: string, versioned: boole
   for (const { versionId } of await versionsOf(ctx, key)) {
     try {
       await s3Request(ctx, { operation: `DELETE version ${versionId} of`, key }, (attempt) =>
-        ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: versionId }), { abortSignal: attempt.signal }),
+        ctx.client.send(new sdk.DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: versionId }), { abortSignal: attempt.signal }),
       );
     } catch (err) {
       if (!(err instanceof AccessDeniedError)) throw err;
@@ -43,7 +43,7 @@ export async function versionsOf(ctx: S3Context, key: string): Promise<VersionEn
   let VersionIdMarker: string | undefined;
   do {
     const page = await s3Request(ctx, { operation: 'list versions of', key }, (attempt) =>
-      ctx.client.send(new ListObjectVersionsCommand({ Bucket: ctx.bucket, Prefix: fullKey, KeyMarker, VersionIdMarker }), { abortSignal: attempt.signal }),
+      ctx.client.send(new sdk.ListObjectVersionsCommand({ Bucket: ctx.bucket, Prefix: fullKey, KeyMarker, VersionIdMarker }), { abortSignal: attempt.signal }),
     );
     for (const [entries, deleteMarker] of [[page.Versions ?? [], false], [page.DeleteMarkers ?? [], true]] as const) {
       for (const entry of entries) {
@@ -61,7 +61,7 @@ async function latestRetention(ctx: S3Context, key: string, versionIds: string[]
   let latest: Date | undefined;
   for (const VersionId of versionIds) {
     const head = await s3Request(ctx, { operation: `HEAD version ${VersionId} of`, key }, (attempt) =>
-      ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId }), { abortSignal: attempt.signal }),
+      ctx.client.send(new sdk.HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId }), { abortSignal: attempt.signal }),
     ).catch(() => undefined);
     const until = head?.ObjectLockRetainUntilDate;
     if (until && (!latest || until > latest)) latest = until;

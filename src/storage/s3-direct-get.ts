@@ -17,10 +17,11 @@
  */
 import net from 'node:net';
 import { Readable } from 'node:stream';
-import { buildQueryString, HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/core/protocols';
-import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
+import type { HttpHandler, HttpRequest } from '@smithy/core/protocols';
+import type { NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { HttpHandlerOptions } from '@smithy/types';
 import { TransientError } from './retry.js';
+import { smithyNodeHttp, smithyProtocols } from './s3-sdk.js';
 
 /** A response body that can be read straight into a buffer of exactly its length. */
 export interface DirectBody extends Readable {
@@ -47,7 +48,7 @@ export interface RequestHandlerOptions extends NodeHttpHandlerOptions {
 }
 
 export function createS3RequestHandler(options: RequestHandlerOptions): HttpHandler<NodeHttpHandlerOptions> {
-  const fallback = new NodeHttpHandler(options);
+  const fallback = new smithyNodeHttp.NodeHttpHandler(options);
   const idle = new Map<string, Connection[]>();
   const release = (conn: Connection, reusable: boolean) => {
     const pool = idle.get(conn.endpoint) ?? [];
@@ -79,7 +80,7 @@ export function createS3RequestHandler(options: RequestHandlerOptions): HttpHand
         return fallback.handle(request, handlerOptions);
       }
       const body = new Body(conn, length, head.leftover, (reusable) => release(conn, reusable && head.keepAlive));
-      return { response: new HttpResponse({ statusCode: head.statusCode, reason: head.reason, headers: head.headers, body }) };
+      return { response: new smithyProtocols.HttpResponse({ statusCode: head.statusCode, reason: head.reason, headers: head.headers, body }) };
     },
     updateHttpClientConfig: (key, value) => fallback.updateHttpClientConfig(key, value),
     httpHandlerConfigs: () => fallback.httpHandlerConfigs(),
@@ -217,7 +218,7 @@ function exchange(conn: Connection, request: HttpRequest, signal: AbortSignal | 
 }
 
 function requestHead(request: HttpRequest): string {
-  const query = buildQueryString(request.query ?? {});
+  const query = smithyProtocols.buildQueryString(request.query ?? {});
   const lines = [`GET ${request.path}${query ? `?${query}` : ''} HTTP/1.1`];
   const headers = Object.entries(request.headers);
   if (!headers.some(([name]) => name.toLowerCase() === 'host')) lines.push(`host: ${request.hostname}${request.port ? `:${request.port}` : ''}`);

@@ -4,16 +4,8 @@
  * and every object the SHA-256 of its bytes as metadata, which get() checks on whole reads.
  */
 import { createHash } from 'node:crypto';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { sdk } from './s3-sdk.js';
 import { AlreadyExistsError } from './errors.js';
 import type { Attempt } from './retry.js';
 import { versionsOf } from './s3-delete.js';
@@ -54,7 +46,7 @@ async function putSingle(ctx: S3Context, key: string, data: Uint8Array, object: 
   return s3Request(ctx, { operation: 'PUT', key, bytes: data.length }, async (attempt) => {
     try {
       const answer = await ctx.client.send(
-        new PutObjectCommand({ ...object, Body: data, ContentLength: data.length, ContentMD5: md5(data), IfNoneMatch: conditional ? '*' : undefined }),
+        new sdk.PutObjectCommand({ ...object, Body: data, ContentLength: data.length, ContentMD5: md5(data), IfNoneMatch: conditional ? '*' : undefined }),
         { abortSignal: attempt.signal },
       );
       return answer.VersionId;
@@ -79,14 +71,14 @@ async function settleVersionRace(ctx: S3Context, key: string, ours: string | und
   const winner = live[live.length - 1];
   if (winner === undefined || winner.versionId === ours) return;
   await s3Request(ctx, { operation: `DELETE version ${ours} of`, key }, (attempt) =>
-    ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: ours }), { abortSignal: attempt.signal }),
+    ctx.client.send(new sdk.DeleteObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: ours }), { abortSignal: attempt.signal }),
   ).catch(() => undefined); // locked (retainUntil): it stays, as a newer version of the same key
   throw new AlreadyExistsError(key, ctx.location);
 }
 
 async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, object: PutObjectCommandInput, sha256: string): Promise<string | undefined> {
   const { UploadId } = await s3Request(ctx, { operation: 'start multipart upload of', key }, (attempt) =>
-    ctx.client.send(new CreateMultipartUploadCommand(object), { abortSignal: attempt.signal }),
+    ctx.client.send(new sdk.CreateMultipartUploadCommand(object), { abortSignal: attempt.signal }),
   );
   const upload = { Bucket: object.Bucket, Key: object.Key as string, UploadId };
   try {
@@ -100,7 +92,7 @@ async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, objec
         const { ETag } = await s3Request(ctx, { operation: `upload part ${i + 1} of ${count} of`, key, bytes: body.length }, (attempt) => {
           digest ??= md5(body);
           return ctx.client.send(
-            new UploadPartCommand({ ...upload, PartNumber: i + 1, Body: body, ContentLength: body.length, ContentMD5: digest }),
+            new sdk.UploadPartCommand({ ...upload, PartNumber: i + 1, Body: body, ContentLength: body.length, ContentMD5: digest }),
             { abortSignal: attempt.signal },
           );
         });
@@ -109,7 +101,7 @@ async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, objec
     );
     return await s3Request(ctx, { operation: 'complete multipart upload of', key }, async (attempt) => {
       try {
-        const answer = await ctx.client.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts } }), { abortSignal: attempt.signal });
+        const answer = await ctx.client.send(new sdk.CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts } }), { abortSignal: attempt.signal });
         return answer.VersionId;
       } catch (err) {
         // An earlier attempt completed it and only the answer was lost: the upload is gone, the object there.
@@ -119,7 +111,7 @@ async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, objec
     });
   } catch (err) {
     // Best effort, once: leftover parts cost space but never show up as objects.
-    await ctx.client.send(new AbortMultipartUploadCommand(upload)).catch(() => undefined);
+    await ctx.client.send(new sdk.AbortMultipartUploadCommand(upload)).catch(() => undefined);
     throw err;
   }
 }
@@ -127,7 +119,7 @@ async function putMultipart(ctx: S3Context, key: string, data: Uint8Array, objec
 async function exists(ctx: S3Context, key: string): Promise<boolean> {
   return s3Request(ctx, { operation: 'HEAD', key }, async (attempt) => {
     try {
-      await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal });
+      await ctx.client.send(new sdk.HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal });
       return true;
     } catch (err) {
       if (httpStatus(err) === 404) return false;
@@ -138,7 +130,7 @@ async function exists(ctx: S3Context, key: string): Promise<boolean> {
 
 /** The stored object's SHA-256 metadata, read within the current attempt (no extra slot, no retry). */
 async function storedSha256(ctx: S3Context, key: string, attempt: Attempt): Promise<string | undefined> {
-  const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }).catch(() => undefined);
+  const head = await ctx.client.send(new sdk.HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }).catch(() => undefined);
   return head?.Metadata?.[SHA256_METADATA];
 }
 

@@ -1,12 +1,13 @@
 /** Object Lock retention of single objects: set after a multipart upload, and extended later. */
-import { HeadObjectCommand, PutObjectRetentionCommand, type ObjectLockMode } from '@aws-sdk/client-s3';
+import type { ObjectLockMode } from '@aws-sdk/client-s3';
+import { sdk } from './s3-sdk.js';
 import { StorageError } from './errors.js';
 import { s3Request, type S3Context } from './s3-request.js';
 
 /** Make an existing object's retention last at least until `until`; an earlier date changes nothing. */
 export async function extendRetention(ctx: S3Context, key: string, until: Date): Promise<void> {
   const head = await s3Request(ctx, { operation: 'HEAD', key }, (attempt) =>
-    ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }),
+    ctx.client.send(new sdk.HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal }),
   );
   if (head.ObjectLockRetainUntilDate && head.ObjectLockRetainUntilDate >= until) return;
   // Keep a stricter mode already set (COMPLIANCE cannot be turned into GOVERNANCE).
@@ -17,7 +18,7 @@ export async function setRetention(ctx: S3Context, key: string, versionId: strin
   await withLockHint(ctx, key, () =>
     s3Request(ctx, { operation: 'set retention of', key }, (attempt) =>
       ctx.client.send(
-        new PutObjectRetentionCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: versionId, Retention: { Mode: mode, RetainUntilDate: until } }),
+        new sdk.PutObjectRetentionCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, VersionId: versionId, Retention: { Mode: mode, RetainUntilDate: until } }),
         { abortSignal: attempt.signal },
       ),
     ),

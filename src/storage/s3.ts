@@ -7,7 +7,7 @@
  * are checked by the caller, whose object ids are SHA-256 sums). See docs/s3.md.
  */
 import { createHash } from 'node:crypto';
-import { GetBucketVersioningCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { sdk } from './s3-sdk.js';
 import { NotFoundError, StorageError } from './errors.js';
 import { TransientError, type Attempt } from './retry.js';
 import { createS3Client } from './s3-client.js';
@@ -101,7 +101,7 @@ async function getObject(ctx: S3Context, key: string, range?: ByteRange, into?: 
 async function sendGet(ctx: S3Context, key: string, range: ByteRange | undefined, attempt: Attempt) {
   const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
   try {
-    return await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, Range }), { abortSignal: attempt.signal });
+    return await ctx.client.send(new sdk.GetObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key, Range }), { abortSignal: attempt.signal });
   } catch (err) {
     if ((err as Error).name === 'InvalidRange') throw shorterThanWanted(ctx, key, range, 0);
     throw err;
@@ -182,7 +182,7 @@ function verifyWhole(ctx: S3Context, key: string, body: Buffer, sha256: string |
 async function headObject(ctx: S3Context, key: string): Promise<ObjectInfo | undefined> {
   return s3Request(ctx, { operation: 'HEAD', key }, async (attempt) => {
     try {
-      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal });
+      const head = await ctx.client.send(new sdk.HeadObjectCommand({ Bucket: ctx.bucket, Key: ctx.prefix + key }), { abortSignal: attempt.signal });
       const info: ObjectInfo = { key, size: head.ContentLength ?? 0 };
       if (head.ObjectLockRetainUntilDate) info.retainUntil = head.ObjectLockRetainUntilDate;
       return info;
@@ -197,7 +197,7 @@ async function* listObjects(ctx: S3Context, prefix: string): AsyncIterable<Objec
   let ContinuationToken: string | undefined;
   do {
     const page = await s3Request(ctx, { operation: 'LIST', key: `${prefix}*` }, (attempt) =>
-      ctx.client.send(new ListObjectsV2Command({ Bucket: ctx.bucket, Prefix: ctx.prefix + prefix, ContinuationToken }), { abortSignal: attempt.signal }),
+      ctx.client.send(new sdk.ListObjectsV2Command({ Bucket: ctx.bucket, Prefix: ctx.prefix + prefix, ContinuationToken }), { abortSignal: attempt.signal }),
     );
     for (const object of page.Contents ?? []) {
       const key = (object.Key ?? '').slice(ctx.prefix.length);
@@ -212,7 +212,7 @@ async function* listObjects(ctx: S3Context, prefix: string): AsyncIterable<Objec
 async function checkBucket(ctx: S3Context): Promise<void> {
   await s3Request(ctx, { operation: 'HEAD bucket of', key: ctx.bucket }, async (attempt) => {
     try {
-      await ctx.client.send(new HeadBucketCommand({ Bucket: ctx.bucket }), { abortSignal: attempt.signal });
+      await ctx.client.send(new sdk.HeadBucketCommand({ Bucket: ctx.bucket }), { abortSignal: attempt.signal });
     } catch (err) {
       if (httpStatus(err) === 404) Object.assign(err as Error, { name: 'NoSuchBucket' });
       throw err;
@@ -222,7 +222,7 @@ async function checkBucket(ctx: S3Context): Promise<void> {
 
 async function bucketVersioned(ctx: S3Context): Promise<boolean> {
   const answer = await s3Request(ctx, { operation: 'read versioning of bucket', key: ctx.bucket }, (attempt) =>
-    ctx.client.send(new GetBucketVersioningCommand({ Bucket: ctx.bucket }), { abortSignal: attempt.signal }),
+    ctx.client.send(new sdk.GetBucketVersioningCommand({ Bucket: ctx.bucket }), { abortSignal: attempt.signal }),
   );
   // Suspended versioning still keeps the versions written before.
   return answer.Status === 'Enabled' || answer.Status === 'Suspended';

@@ -4,7 +4,7 @@ import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
-import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { defaultSplitters } from '../splitters.js';
 
 interface BackupFlags extends RepoFlags {
@@ -55,7 +55,7 @@ export function registerBackup(program: Command): void {
         if (snapshot.incomplete.length) {
           throw new CliError(`${snapshot.incomplete.length} file(s) could not be read completely; the snapshot is marked incomplete`, ExitCode.incomplete);
         }
-      });
+      }, { prefetch: SNAPSHOTS_AND_INDEX });
     });
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { diff } from '../../engine/inspect.js';
 import { formatBytes } from '../output.js';
-import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 
 export function registerDiff(program: Command): void {
   withRepoOptions(program.command('diff').description('what changed between two snapshots'))
@@ -18,6 +18,6 @@ export function registerDiff(program: Command): void {
             `${d.added.length} added, ${d.removed.length} removed, ${d.modified.length} modified`,
           ].join('\n'),
         );
-      });
+      }, { prefetch: SNAPSHOTS_AND_INDEX });
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ls } from '../../engine/inspect.js';
 import { formatBytes, table } from '../output.js';
-import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { splitSpec } from '../snapshot-spec.js';
 
 export function registerLs(program: Command): void {
@@ -22,6 +22,6 @@ export function registerLs(program: Command): void {
             ]),
           ),
         );
-      });
+      }, { prefetch: SNAPSHOTS_AND_INDEX });
     });
 }

@@ -5,7 +5,7 @@ import { restore } from '../../engine/restore.js';
 import { CliError } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
-import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { splitSpec } from '../snapshot-spec.js';
 
 export function registerRestore(program: Command): void {
@@ -42,7 +42,7 @@ export function registerRestore(program: Command): void {
             `${result.failed.length} file(s) were NOT restored:\n` + result.failed.map((f) => `  ${f.path}: ${f.error}`).join('\n'),
           );
         }
-      });
+      }, { prefetch: SNAPSHOTS_AND_INDEX });
     });
 }
 
