@@ -23,7 +23,7 @@ import type { HttpHandlerOptions } from '@smithy/types';
 import { TransientError } from './retry.js';
 import { smithyNodeHttp, smithyProtocols } from './s3-sdk.js';
 
-/** A response body that can be read straight into a buffer of exactly its length. */
+/** A response body that can be read in parts, each straight into the caller's buffer. */
 export interface DirectBody extends Readable {
   /**
    * Reads the body's next `dest.length` bytes into `dest`, calling `onProgress` as bytes arrive;
@@ -62,7 +62,7 @@ export function createS3RequestHandler(options: RequestHandlerOptions): HttpHand
   };
   const idleConnection = (endpoint: string) => {
     const pool = idle.get(endpoint) ?? [];
-    for (let conn = pool.pop(); conn; conn = pool.pop()) if (!conn.closedWith) return conn;
+    for (let conn = pool.pop(); conn; conn = pool.pop()) if (!conn.closedWith && !conn.socket.destroyed) return conn;
     return undefined;
   };
 
@@ -70,9 +70,11 @@ export function createS3RequestHandler(options: RequestHandlerOptions): HttpHand
     metadata: fallback.metadata,
     async handle(request: HttpRequest, handlerOptions: HttpHandlerOptions = {}) {
       if (!sentDirectly(request)) return fallback.handle(request, handlerOptions);
+      const requestText = requestHead(request);
+      const host = request.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
       const port = request.port ?? 80;
-      const conn = idleConnection(`${request.hostname}:${port}`) ?? (await connect(request.hostname, port, options.connectionTimeout));
-      const head = await exchange(conn, request, handlerOptions.abortSignal as AbortSignal | undefined);
+      const conn = idleConnection(`${host}:${port}`) ?? (await connect(host, port, options.connectionTimeout));
+      const head = await exchange(conn, requestText, handlerOptions.abortSignal as AbortSignal | undefined);
       const length = bodyLength(head);
       if (length === undefined) {
         // A framing this transport does not read: the SDK's handler sends the request again.
@@ -95,10 +97,7 @@ function sentDirectly(request: HttpRequest): boolean {
   return request.method === 'GET' && request.protocol === 'http:' && request.body == null && Object.keys(request.headers).some((h) => h.toLowerCase() === 'range');
 }
 
-/**
- * A socket whose reads land wherever `next` points. `onRead` sees each read's length and may
- * move `next`; returning false pauses reading until `socket.resume()`.
- */
+/** A socket whose reads land wherever `next` points, handled by whoever uses it now. */
 interface Connection {
   readonly endpoint: string;
   readonly socket: net.Socket;
@@ -178,7 +177,7 @@ interface ResponseHead {
 }
 
 /** Sends the request and reads the response head; reading then pauses until the body is read. */
-function exchange(conn: Connection, request: HttpRequest, signal: AbortSignal | undefined): Promise<ResponseHead> {
+function exchange(conn: Connection, requestText: string, signal: AbortSignal | undefined): Promise<ResponseHead> {
   const { socket, scratch } = conn;
   return new Promise((resolve, reject) => {
     const onAbort = () => socket.destroy(signal?.reason instanceof Error ? signal.reason : new Error('request aborted'));
@@ -212,7 +211,7 @@ function exchange(conn: Connection, request: HttpRequest, signal: AbortSignal | 
       return false;
     };
     socket.ref();
-    socket.write(requestHead(request));
+    socket.write(requestText);
     socket.resume();
   });
 }
