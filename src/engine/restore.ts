@@ -64,14 +64,15 @@ const FETCH_BYTES = 8 * 1024 * 1024;
 const ZEROS = Buffer.from(new SharedArrayBuffer(1024 * 1024));
 /** A plaintext buffer holds a fetch after up to a block of the bytes before it, and is padded to a block after it. */
 const PLAIN_BYTES = FETCH_BYTES + 2 * BLOCK;
+/** Fetches started per file, ahead of the one being written, and in all: each holds buffers. */
+const READ_AHEAD = 4;
+const FETCHES = 4;
 /**
- * Fetches started per file, ahead of the one being written, and in all (FETCHES): enough for
- * two or three packs to be read at once (a pack's parts are read one after the other, and one
- * stream from an S3 server runs at a fraction of what several do). A fetch waiting for its turn
- * in a pack read holds no buffer, so memory stays at the fetches being read, decoded or written.
+ * Pack reads whose requests are sent ahead of their fetches: one stream from an S3 server runs at
+ * a fraction of what several do, and what the server sends early waits in the kernel's socket
+ * buffers, not in ours.
  */
-const READ_AHEAD = 8;
-const FETCHES = 8;
+const PACK_READS_AHEAD = 3;
 
 export async function restore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
@@ -229,6 +230,7 @@ async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Prom
     };
     try {
       for (let i = 0; i < plan.length; i++) {
+        openPackReads(ctx, plan, i);
         while (started.length < plan.length && started.length - i < READ_AHEAD) started.push(start(plan[started.length]));
         const step = started[i];
         if (typeof step === 'number') {
@@ -325,10 +327,27 @@ async function fetchAndOpen(ctx: FileContext, fetch: Fetch): Promise<Buffer> {
   return Buffer.from(out, lead, fetch.rawLength);
 }
 
+/** Opens the pack reads of the next few fetches from step `from` (sending their requests, on S3). */
+function openPackReads(ctx: FileContext, plan: Array<number | Fetch>, from: number): void {
+  let reads = 0;
+  let last: PackRead | undefined;
+  for (let j = from; j < plan.length && reads < PACK_READS_AHEAD; j++) {
+    const step = plan[j];
+    if (typeof step === 'number' || step.read === last) continue;
+    last = step.read;
+    reads++;
+    openPackRead(ctx, last);
+  }
+}
+
+function openPackRead(ctx: FileContext, read: PackRead): RangeReader {
+  return (read.reader ??= openRangeReader(ctx.repo.storage, read.key, { offset: read.offset, length: read.length }));
+}
+
 /** The fetch's stored bytes, in a buffer of ctx.sealedBuffers taken when its turn in the pack's read comes. */
 function readPart(ctx: FileContext, fetch: Fetch): Promise<SharedArrayBuffer> {
   const { read } = fetch;
-  read.reader ??= openRangeReader(ctx.repo.storage, read.key, { offset: read.offset, length: read.length });
+  openPackRead(ctx, read);
   const part = read.tail.then(async () => {
     const into = ctx.sealedBuffers.take(fetch.length);
     await read.reader!.readInto(new Uint8Array(into, 0, fetch.length));

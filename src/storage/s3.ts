@@ -115,14 +115,16 @@ interface PartSource {
 }
 
 /**
- * A range read in parts from one GET, each part straight into its buffer; the body waits, paused,
- * between parts. A request that fails is retried, and a body that breaks off is resumed with a GET
- * of what is left.
+ * A range read in parts from one GET, each part straight into its buffer. The request goes out at
+ * once; until the first part is asked for, and between parts, the body waits, paused, and the
+ * kernel buffers what the server has sent. A request that fails is retried, and a body that
+ * breaks off is resumed with a GET of what is left.
  */
 function readRange(ctx: S3Context, key: string, range: ByteRange): RangeReader {
   let consumed = 0;
   let source: PartSource | undefined;
   const end = range.offset + range.length - 1;
+  const operation = () => `GET bytes ${range.offset + consumed}-${end} of`;
   const open = async (attempt: Attempt): Promise<PartSource> => {
     const rest = { offset: range.offset + consumed, length: range.length - consumed };
     const response = await sendGet(ctx, key, rest, attempt);
@@ -132,10 +134,18 @@ function readRange(ctx: S3Context, key: string, range: ByteRange): RangeReader {
     let at = 0;
     return { readInto: async (dest) => void dest.set(bytes.subarray(at, (at += dest.length))), destroy() {} };
   };
+  let opening: Promise<PartSource> | undefined = s3Request(ctx, { operation: operation(), key }, open);
+  opening.catch(() => {}); // its failure is reported by the first part
   return {
     async readInto(dest) {
       if (consumed + dest.length > range.length) throw new RangeError(`a part of ${dest.length} bytes goes past the end of the range`);
-      await s3Request(ctx, { operation: `GET bytes ${range.offset + consumed}-${end} of`, key }, async (attempt) => {
+      if (opening) {
+        // Already retried: if it failed, that is the answer.
+        const early = opening;
+        opening = undefined;
+        source = await early;
+      }
+      await s3Request(ctx, { operation: operation(), key }, async (attempt) => {
         const onAbort = () => source?.destroy();
         attempt.signal.addEventListener('abort', onAbort, { once: true });
         try {
@@ -152,6 +162,8 @@ function readRange(ctx: S3Context, key: string, range: ByteRange): RangeReader {
       consumed += dest.length;
     },
     close() {
+      opening?.then((early) => early.destroy(), () => {});
+      opening = undefined;
       source?.destroy();
       source = undefined;
     },

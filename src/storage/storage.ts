@@ -41,7 +41,8 @@ export interface Storage {
   get(key: string, range?: ByteRange, into?: Uint8Array): Promise<Buffer>;
   /**
    * Optional: reads a range in consecutive parts with one request (S3 over HTTP), each part into
-   * its caller's buffer. Use openRangeReader, which falls back to a get per part.
+   * its caller's buffer; the request goes out when the reader is made. Use openRangeReader, which
+   * falls back to a get per part.
    */
   readRange?(key: string, range: ByteRange): RangeReader;
   /** Size of an object, or undefined when it does not exist. */
