@@ -6,6 +6,13 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { IntegrityError } from './errors.js';
+import { loadNativeGcm } from './native-gcm.js';
+
+/** OpenSSL's AES-GCM on our buffers when the addon is built (native-gcm.ts); Node's Cipher otherwise. */
+const native = loadNativeGcm();
+
+/** Which AES-GCM this process uses: "native" (the addon) or "node" (Node's Cipher). */
+export const GCM_IMPLEMENTATION = native ? 'native' : 'node';
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
@@ -51,6 +58,11 @@ const SLICE = 64 * 1024;
 export function sealInto(key: Uint8Array, kind: SealKind, plaintext: Uint8Array, out: Buffer, at: number): number {
   const nonce = randomBytes(NONCE_BYTES);
   nonce.copy(out, at);
+  if (native) {
+    const body = at + NONCE_BYTES;
+    native.seal(key, nonce, AAD[kind], plaintext, out.subarray(body, body + plaintext.length), out.subarray(body + plaintext.length, body + plaintext.length + TAG_BYTES));
+    return plaintext.length + SEAL_OVERHEAD;
+  }
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(AAD[kind]);
   let pos = at + NONCE_BYTES;
@@ -76,6 +88,10 @@ export function openInto(key: Uint8Array, kind: SealKind, sealed: Uint8Array, ou
   const nonce = sealed.subarray(0, NONCE_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  if (native) {
+    if (!native.open(key, nonce, AAD[kind], body, tag, out)) throw new IntegrityError(`${what} failed authentication: its stored bytes were damaged or altered`);
+    return body.length;
+  }
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(AAD[kind]);
   decipher.setAuthTag(tag);

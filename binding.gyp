@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "lifeboat_native",
+      "sources": ["native/gcm.c"],
+      "cflags": ["-O2"]
+    }
+  ]
+}
