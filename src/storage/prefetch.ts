@@ -8,6 +8,7 @@
  * their content), so an early copy is as good as a late one. Listings always go to the storage,
  * so a command still sees exactly the objects that exist when it lists them (after its lock).
  */
+import { createLimiter } from './s3-limit.js';
 import type { Storage } from './storage.js';
 
 /** Reads in flight for the read-ahead: the storage's other requests (the key, the lock) still find room. */
@@ -15,26 +16,30 @@ const PREFETCH_IN_FLIGHT = 4;
 
 export function prefetching(storage: Storage, prefixes: string[]): Storage {
   const early = new Map<string, Promise<Buffer>>();
+  /** Keys the command read itself before the listing reached them: not read again. */
+  const asked = new Set<string>();
+  const limit = createLimiter(PREFETCH_IN_FLIGHT);
   void (async () => {
-    const keys: string[] = [];
-    for (const prefix of prefixes) for await (const object of storage.list(prefix)) keys.push(object.key);
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) {
-        const key = keys[next++];
-        const read = storage.get(key);
-        early.set(key, read);
-        await read.catch(() => {});
+    for (const prefix of prefixes) {
+      for await (const object of storage.list(prefix)) {
+        if (asked.has(object.key)) continue;
+        // Queued at once, so a command that asks before its turn waits for it instead of reading it twice.
+        const read = limit(() => storage.get(object.key));
+        read.catch(() => {});
+        early.set(object.key, read);
       }
-    };
-    await Promise.all(Array.from({ length: PREFETCH_IN_FLIGHT }, worker));
+    }
   })().catch(() => {}); // a failed read-ahead only means the command reads for itself
 
   return {
     ...storage,
     get(key, range, into) {
-      const read = range ? undefined : early.get(key);
-      if (!read) return storage.get(key, range, into);
+      if (range) return storage.get(key, range, into);
+      const read = early.get(key);
+      if (!read) {
+        asked.add(key);
+        return storage.get(key);
+      }
       early.delete(key);
       // Read again rather than fail on what went wrong early (the command's own read reports it).
       return read.catch(() => storage.get(key));

@@ -68,3 +68,17 @@ it('lists what exists when asked, and reads again what failed early', async (t) 
   assert.equal((await ahead.get('snapshots/s1')).toString(), 'one', 'the early failure is not the answer');
   assert.equal((await ahead.get('snapshots/s2')).toString(), 'two');
 });
+
+it('reads an object once when the command asks for it before the read-ahead got to it', async (t) => {
+  const local = openLocalStorage(await tempDir(t));
+  for (let i = 0; i < 20; i++) await local.put(`index/i${String(i).padStart(2, '0')}`, Buffer.from(`index ${i}`));
+  const { storage, reads } = counting(local);
+  const ahead = prefetching(storage, ['index/']);
+  await new Promise((resolve) => setImmediate(resolve)); // the listing has begun, most reads have not
+  const keys = [...Array(20).keys()].map((i) => `index/i${String(i).padStart(2, '0')}`).reverse();
+  const got = await Promise.all(keys.map((k) => ahead.get(k)));
+  assert.deepEqual(got.map(String), keys.map((k) => `index ${Number(k.slice(7))}`));
+  await settle();
+  for (const k of keys) assert.equal(reads.get(k), 1, `${k} read once`);
+});
+
