@@ -7,8 +7,9 @@ import fs from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { openRepository, type Repository } from '../repo/repository.js';
-import { openStorage, type OpenStorageOptions } from '../storage/open.js';
+import { objectKey, openRepository, unwrapEarly, type EarlyKey, type Repository } from '../repo/repository.js';
+import { cacheDirFor, cacheRoot, cachedKeys, readCached, touchCached, withObjectCache } from '../storage/object-cache.js';
+import { openStorage, remoteIdentity, type OpenStorageOptions } from '../storage/open.js';
 import { prefetching } from '../storage/prefetch.js';
 import type { Storage } from '../storage/storage.js';
 import { CliError, ExitCode } from './errors.js';
@@ -25,6 +26,8 @@ export interface RepoFlags {
   s3Profile?: string;
   s3MaxInFlight?: number;
   s3LockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  /** false with --no-cache */
+  cache?: boolean;
 }
 
 export function withRepoOptions(cmd: Command): Command {
@@ -38,7 +41,8 @@ export function withRepoOptions(cmd: Command): Command {
     .option('--s3-path-style', 'bucket in the URL path (default when an endpoint is given: Ceph, MinIO)')
     .option('--s3-profile <name>', 'AWS profile for credentials (env AWS_PROFILE)')
     .option('--s3-max-in-flight <n>', 'S3 requests in flight at once (default 8)', Number)
-    .option('--s3-lock-mode <mode>', 'Object Lock mode for retained objects: GOVERNANCE or COMPLIANCE');
+    .option('--s3-lock-mode <mode>', 'Object Lock mode for retained objects: GOVERNANCE or COMPLIANCE')
+    .option('--no-cache', 'S3: do not use the local cache of keys, snapshots and index (in LIFEBOAT_CACHE_DIR, default ~/.cache/lifeboat)');
 }
 
 /** Storage settings from the --s3-* flags; the AWS environment fills in what they leave out. */
@@ -58,8 +62,24 @@ export function storageOptions(flags: RepoFlags): OpenStorageOptions {
   };
 }
 
+/**
+ * The repository's storage; for a remote one, with its keys, snapshots and index kept in the local
+ * cache `cacheDir` (storage/object-cache.ts).
+ */
 export function openRepoStorage(flags: RepoFlags): Promise<Storage> {
-  return openStorage(repoUrl(flags), storageOptions(flags));
+  return openCachedStorage(flags, repoCacheDir(flags));
+}
+
+async function openCachedStorage(flags: RepoFlags, cacheDir: string | undefined): Promise<Storage> {
+  const storage = await openStorage(repoUrl(flags), storageOptions(flags));
+  return cacheDir ? withObjectCache(storage, cacheDir) : storage;
+}
+
+/** The local cache directory of the repository the flags name; undefined for a local one, or with --no-cache. */
+export function repoCacheDir(flags: RepoFlags): string | undefined {
+  if (flags.cache === false) return undefined;
+  const identity = remoteIdentity(repoUrl(flags), storageOptions(flags));
+  return identity === undefined ? undefined : cacheDirFor(cacheRoot(process.env), identity);
 }
 
 export function repoUrl(flags: RepoFlags): string {
@@ -102,17 +122,30 @@ export interface RepoContext {
 export interface OpenRepoOptions {
   /** Key prefixes of immutable objects the command reads first, read ahead while the key is derived (storage/prefetch.ts). */
   prefetch?: string[];
+  /** false: read everything from the repository itself, never from the local cache (check, repair). */
+  cache?: boolean;
 }
 
 /** What restore, backup, ls and diff read first: every snapshot and index object. */
 export const SNAPSHOTS_AND_INDEX = ['snapshots/', 'index/'];
 
 export async function openRepo(flags: RepoFlags, options: OpenRepoOptions = {}): Promise<RepoContext> {
-  const opened = await openRepoStorage(flags);
+  const cacheDir = options.cache === false ? undefined : repoCacheDir(flags);
   const password = await readPassword(flags);
+  // With the key file cached, its derivation starts now and overlaps loading the S3 client.
+  const early = cacheDir ? await earlyKey(cacheDir, password) : undefined;
+  const opened = await openCachedStorage(flags, cacheDir);
   const storage = options.prefetch ? prefetching(opened, options.prefetch) : opened;
-  const repo = await openRepository(storage, password);
+  const repo = await openRepository(storage, password, { early });
+  if (cacheDir) await touchCached(cacheDir, objectKey('key', repo.keyId)); // tried first next time
   return { repo, out: makeOutput(!!flags.json, !!flags.quiet), close: () => storage.close() };
+}
+
+/** Starts unwrapping the cached key file that opened the repository last. */
+async function earlyKey(cacheDir: string, password: string): Promise<EarlyKey | undefined> {
+  const [newest] = await cachedKeys(cacheDir, objectKey('key', ''));
+  const bytes = newest ? await readCached(cacheDir, newest) : undefined;
+  return bytes ? unwrapEarly(bytes, newest.slice(objectKey('key', '').length), password) : undefined;
 }
 
 /** Runs a command body with an open repository and always closes the storage. */

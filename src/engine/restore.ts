@@ -14,7 +14,7 @@ import type { BlobIndex } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { FormatError, IntegrityError, RepoError } from '../repo/errors.js';
 import { loadIndex } from '../repo/index-store.js';
-import { acquireLock, type HeldLock } from '../repo/lock.js';
+import { acquireLock } from '../repo/lock.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import { checkNodeName, type FileNode, type Node } from '../repo/tree.js';
 import { NotFoundError } from '../storage/errors.js';
@@ -85,16 +85,18 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
   // Threads take ~0.1 s to start: let that overlap the lock and reading the snapshot, the index and the trees.
   pool.warmUp();
   hasher.warmUp();
-  let lock: HeldLock | undefined;
+  // The snapshot, the index and the trees are read while the lock is written and checked (two
+  // round trips): safe, because no data is read and nothing is written before the lock is held,
+  // and a conflicting exclusive lock (a prune) fails the restore with the lock's error.
+  const locking = acquireLock(repo, 'shared', 'restore');
   try {
-    lock = await acquireLock(repo, 'shared', 'restore');
-    const { id: snapshotId, snapshot } = await resolveSnapshot(repo, options.snapshot);
-    const { index } = await loadIndex(repo);
-    const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
-    const top = await findNode(trees, snapshot.tree, options.subpath ?? '');
+    const [locked, plan] = await Promise.allSettled([locking, readPlan(repo, options)]);
+    if (locked.status === 'rejected') throw locked.reason;
+    if (plan.status === 'rejected') throw plan.reason;
+    const { snapshotId, index, trees, top, bytesTotal } = plan.value;
     const target = path.resolve(options.target);
     const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [], removedTempFiles: [] };
-    const progress = { files: 0, bytesDone: 0, bytesTotal: await sizeBelow(trees, top) };
+    const progress = { files: 0, bytesDone: 0, bytesTotal };
     const ctx: FileContext = {
       repo,
       index,
@@ -163,8 +165,16 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
     result.files.sort((a, b) => a.path.localeCompare(b.path));
     return result;
   } finally {
-    await Promise.all([pool.close(), hasher.close(), lock?.release()]);
+    await Promise.all([pool.close(), hasher.close(), locking.then((lock) => lock.release(), () => {})]);
   }
+}
+
+/** The snapshot, the index, and the tree of what to restore with its size. */
+async function readPlan(repo: Repository, options: RestoreOptions) {
+  const [{ id: snapshotId, snapshot }, { index }] = await Promise.all([resolveSnapshot(repo, options.snapshot), loadIndex(repo)]);
+  const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
+  const top = await findNode(trees, snapshot.tree, options.subpath ?? '');
+  return { snapshotId, index, trees, top, bytesTotal: await sizeBelow(trees, top) };
 }
 
 interface FileContext {

@@ -7,11 +7,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { openS3Storage } from '../../src/storage/s3.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { writeRandomFile } from '../helpers/files.js';
+import { flipByte, objectKeys } from '../helpers/test-backend.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { RGW_CLI_ENV } from '../storage/rgw-endpoint.js';
-import { createTestBucket, removeTestBucket, requireRgw } from '../storage/rgw.js';
+import { createTestBucket, removeTestBucket, requireRgw, rgwOptions } from '../storage/rgw.js';
 
 const s3Env = RGW_CLI_ENV;
 
@@ -64,4 +66,57 @@ test('init, backup, snapshots, ls, diff, restore, check, stats, key, forget and 
   const after = await runCliJson<{ ok: boolean }>(['check', '-r', repo, '--read-data', '--json'], { env: s3Env });
   assert.equal(after.json.ok, true);
   assert.equal((await cli(['unlock'])).code, 0);
+});
+
+test('a local cache keeps the keys, snapshots and index of an s3:// repository, and the repository still decides', async (t) => {
+  await requireRgw();
+  const bucket = await createTestBucket('cache');
+  t.after(() => removeTestBucket(bucket));
+  const dir = await tempDir(t);
+  const repo = `s3://${bucket}/cached`;
+  const cacheRoot = path.join(dir, 'cache');
+  const env = { ...s3Env, LIFEBOAT_CACHE_DIR: cacheRoot };
+  const cli = (args: string[], extra: Record<string, string> = {}) => runCli([...args, '-r', repo], { env: { ...env, ...extra } });
+  const src = path.join(dir, 'model');
+  await fs.mkdir(src);
+  await writeRandomFile(path.join(src, 'weights.bin'), 2 * 1024 * 1024, 'w');
+  assert.equal((await cli(['init'])).code, 0);
+  const backup = await cli(['backup', '--asset', 'm', src]);
+  assert.equal(backup.code, 0, backup.stderr);
+
+  // What the backup wrote and read is cached under its own names, nothing else.
+  const [cacheDir] = await fs.readdir(cacheRoot);
+  const cached = async (kind: string) => (await fs.readdir(path.join(cacheRoot, cacheDir, kind)).catch(() => [] as string[])).sort();
+  const storage = await openS3Storage(repo, rgwOptions(), {});
+  t.after(() => storage.close());
+  const listed = async (kind: string) => (await objectKeys(storage, `${kind}/`)).map((k) => k.slice(kind.length + 1)).sort();
+  for (const kind of ['keys', 'snapshots', 'index']) assert.deepEqual(await cached(kind), await listed(kind), kind);
+  assert.deepEqual((await fs.readdir(path.join(cacheRoot, cacheDir))).sort(), ['index', 'keys', 'snapshots']);
+
+  // An index file damaged on the server: restore still works from the intact copy; check and
+  // --no-cache read the server's bytes and report it.
+  const [victim] = await listed('index');
+  await flipByte(storage, `index/${victim}`, 20);
+  const restored = await cli(['restore', 'm@latest', '--target', path.join(dir, 'out')]);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.deepEqual(await fs.readFile(path.join(dir, 'out', 'weights.bin')), await fs.readFile(path.join(src, 'weights.bin')));
+  const uncached = await cli(['restore', 'm@latest', '--target', path.join(dir, 'out2'), '--no-cache']);
+  assert.equal(uncached.code, 1);
+  assert.match(uncached.stderr, new RegExp(`index file index/${victim} .* is damaged`));
+  const checked = await cli(['check']);
+  assert.equal(checked.code, 1);
+  assert.match(checked.stdout + checked.stderr, new RegExp(`index/${victim}`));
+  assert.equal((await cli(['repair', 'index'])).code, 0);
+
+  // The password changed from another machine (no cache there): the cached key file of the old
+  // password no longer opens the repository, and the listing drops it from the cache.
+  await fs.writeFile(path.join(dir, 'new-password'), 'changed elsewhere\n');
+  const passwd = await cli(['key', 'passwd', '--new-password-file', path.join(dir, 'new-password')], { LIFEBOAT_CACHE_DIR: path.join(dir, 'other-machine') });
+  assert.equal(passwd.code, 0, passwd.stderr);
+  const old = await cli(['snapshots']);
+  assert.equal(old.code, 1);
+  assert.match(old.stderr, /wrong password/);
+  assert.deepEqual(await cached('keys'), await listed('keys'), 'the removed key is gone from the cache');
+  const renewed = await cli(['snapshots'], { LIFEBOAT_PASSWORD: 'changed elsewhere' });
+  assert.equal(renewed.code, 0, renewed.stderr);
 });

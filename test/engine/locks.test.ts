@@ -1,6 +1,7 @@
 /**
  * Locks: a lock whose process is gone (same host, dead pid) blocks nothing, even an exclusive
- * one; a live exclusive lock stops a backup with a message that says who holds it and what to do.
+ * one; a live exclusive lock stops a backup or a restore with a message that says who holds it and
+ * what to do.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { backup } from '../../src/engine/backup.js';
+import { restore } from '../../src/engine/restore.js';
 import { LockedError } from '../../src/repo/errors.js';
 import { listLocks, removeLocks, type LockInfo } from '../../src/repo/lock.js';
-import { saveObject, type Repository } from '../../src/repo/repository.js';
+import { objectKey, saveObject, type Repository } from '../../src/repo/repository.js';
 import { runCli } from '../helpers/cli.js';
 import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
@@ -64,4 +66,19 @@ test('a lock from another host is not judged by pid: it blocks until it is older
   const { repo, src } = await source(t);
   await plantLock(repo, 'exclusive', deadPid(), 'some-other-host');
   await assert.rejects(backup(repo, { asset: 'a', paths: [src] }), /some-other-host/);
+});
+
+test('a live exclusive lock stops a restore before it writes anything, also when what it read meanwhile is gone', async (t) => {
+  const { dir, repo, src } = await source(t);
+  const { snapshotId: id } = await backup(repo, { asset: 'a', paths: [src] });
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  t.after(() => void holder.kill('SIGKILL'));
+  await plantLock(repo, 'exclusive', holder.pid!);
+  const target = path.join(dir, 'out');
+  await assert.rejects(restore(repo, { snapshot: id, target }), LockedError);
+  // A prune half way: the snapshot restore asks for is already deleted. The lock is still the error.
+  await repo.storage.delete(objectKey('snapshot', id));
+  await assert.rejects(restore(repo, { snapshot: id, target }), LockedError);
+  await assert.rejects(fs.access(target), 'nothing was written');
+  assert.equal((await listLocks(repo)).length, 1, 'and the refused restores left no lock of their own');
 });

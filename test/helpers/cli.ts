@@ -1,10 +1,13 @@
 /** Running the real CLI (bin/lifeboat.js, on the compiled dist/) as a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testBackendEnv } from './test-backend.js';
 import { TEST_PASSWORD } from './test-repo.js';
 
 export const BIN = fileURLToPath(new URL('../../../bin/lifeboat.js', import.meta.url));
+const TEST_CACHE_DIR = path.join(os.tmpdir(), 'lifeboat-test-cache');
 
 export interface CliOptions {
   /** Extra environment; LIFEBOAT_PASSWORD defaults to the test password, and the S3 test backend's AWS_* are set (set to undefined to remove). */
@@ -24,7 +27,8 @@ export interface CliResult {
 
 export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
   const env: Record<string, string> = {};
-  const merged = { ...process.env, ...testBackendEnv(), LIFEBOAT_PASSWORD: TEST_PASSWORD, ...options.env };
+  // The cache of S3 repositories goes to the temporary directory, not the home of whoever runs the tests.
+  const merged = { ...process.env, ...testBackendEnv(), LIFEBOAT_PASSWORD: TEST_PASSWORD, LIFEBOAT_CACHE_DIR: TEST_CACHE_DIR, ...options.env };
   for (const [k, v] of Object.entries(merged)) if (v !== undefined && !k.startsWith('LIFEBOAT_DEBUG')) env[k] = v;
   return spawn(process.execPath, [BIN, ...args], { env, uid: options.uid, gid: options.gid, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }

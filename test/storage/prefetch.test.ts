@@ -8,29 +8,15 @@ import { it } from 'node:test';
 import { openLocalStorage } from '../../src/storage/local.js';
 import { prefetching } from '../../src/storage/prefetch.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { countingReads } from '../helpers/counting-storage.js';
 import { tempDir } from '../helpers/tmp-dir.js';
-
-/** The storage, counting the whole reads of each key that reach it. */
-function counting(storage: Storage): { storage: Storage; reads: Map<string, number> } {
-  const reads = new Map<string, number>();
-  return {
-    reads,
-    storage: {
-      ...storage,
-      get(key, range, into) {
-        if (!range) reads.set(key, (reads.get(key) ?? 0) + 1);
-        return storage.get(key, range, into);
-      },
-    },
-  };
-}
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 it('reads the objects under the prefixes once, early, and serves their first read from that', async (t) => {
   const local = openLocalStorage(await tempDir(t));
   for (const key of ['snapshots/s1', 'snapshots/s2', 'index/i1', 'keys/k1']) await local.put(key, Buffer.from(`content of ${key}`));
-  const { storage, reads } = counting(local);
+  const { storage, reads } = countingReads(local);
   const ahead = prefetching(storage, ['snapshots/', 'index/']);
   await settle();
   assert.deepEqual([...reads.keys()].sort(), ['index/i1', 'snapshots/s1', 'snapshots/s2'], 'read ahead: exactly the prefixes');
@@ -72,7 +58,7 @@ it('lists what exists when asked, and reads again what failed early', async (t) 
 it('reads an object once when the command asks for it before the read-ahead got to it', async (t) => {
   const local = openLocalStorage(await tempDir(t));
   for (let i = 0; i < 20; i++) await local.put(`index/i${String(i).padStart(2, '0')}`, Buffer.from(`index ${i}`));
-  const { storage, reads } = counting(local);
+  const { storage, reads } = countingReads(local);
   const ahead = prefetching(storage, ['index/']);
   await new Promise((resolve) => setImmediate(resolve)); // the listing has begun, most reads have not
   const keys = [...Array(20).keys()].map((i) => `index/i${String(i).padStart(2, '0')}`).reverse();

@@ -28,7 +28,7 @@ export function registerCheck(program: Command): void {
           return lines.join('\n');
         });
         if (!report.ok) throw new CliError('check found errors (see above)');
-      });
+      }, { cache: false }); // what the repository holds, not the local copies of it
     });
 }
 

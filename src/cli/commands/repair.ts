@@ -14,7 +14,7 @@ export function registerRepair(program: Command): void {
         if (result.damagedPacks.length) {
           throw new CliError(`${result.damagedPacks.length} pack(s) have a damaged header and are not indexed (left in place): run "lifeboat check" to see which files they affect`);
         }
-      }),
+      }, { cache: false }),
     );
 }
 
