@@ -1,6 +1,7 @@
 // The S3 mode's measurements, in one run against one S3 server (the local Ceph RGW):
 // - base backup and restore per tool (Lifeboat, restic; borg has no S3 backend) into a fresh
-//   prefix of one bucket each repeat, page cache warmed first, repeats interleaving the tools,
+//   prefix of one bucket each repeat, page cache warmed first, each step started on a quiet
+//   machine (quiet.ts: the RGW done with what the previous step left it), repeats interleaving the tools,
 //   medians reported; peak RSS; the bytes the repository occupies in the bucket; the first
 //   restore of each tool verified by SHA-256 against the source;
 // - `lifeboat copy --all` of the whole series from a local repository to a second bucket (a new
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compareTrees, treeBytes, warmCache } from './fsutil.js';
 import { measured, median } from './measure.js';
+import { waitForQuiet, type Quiet } from './quiet.js';
 import { resticS3Repo } from './restic.js';
 import { bucketBytes, createBenchBucket, removeBucket, removePrefix, requireS3, type S3Server } from './s3.js';
 import type { BaseResult } from './suite.js';
@@ -19,6 +21,8 @@ import type { BackupTool } from './tool.js';
 
 export interface S3ToolResult extends BaseResult {
   loadBefore: number[];
+  /** the wait for a quiet machine before each backup and each restore (quiet.ts) */
+  quietBefore: Array<{ backup: Quiet; restore: Quiet }>;
   /** bytes of the repository's objects in the bucket after each base backup */
   storedBytes: number[];
 }
@@ -82,13 +86,16 @@ async function baseRepeat(tool: BackupTool, plan: S3SuitePlan, bucket: string, r
     await tool.init(repo);
     await warmCache(baseDir);
     r.loadBefore.push(+os.loadavg()[0].toFixed(2));
+    const quiet = { backup: await waitForQuiet(), restore: { waitedMs: 0, busy: 0 } };
     const b = await tool.backup({ repo, dir: baseDir, version: 'base' });
     r.storedBytes.push((await bucketBytes(plan.server, bucket, `${prefix}/`)).bytes);
     const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-s3-${i}`));
+    quiet.restore = await waitForQuiet();
+    r.quietBefore.push(quiet);
     const rs = await tool.restore(repo, 'base', baseDir, target);
     r.backupSeconds.push(b.seconds);
     r.restoreSeconds.push(rs.seconds);
-    plan.log(`${tool.name} S3 base #${i}: backup ${(r.baseBytes / 1e6 / b.seconds).toFixed(0)} MB/s (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${(r.baseBytes / 1e6 / rs.seconds).toFixed(0)} MB/s (${(rs.peakRss / 1e6).toFixed(0)} MB RSS), ${(r.storedBytes[r.storedBytes.length - 1] / 1e6).toFixed(0)} MB in the bucket, load ${os.loadavg()[0].toFixed(1)}`);
+    plan.log(`${tool.name} S3 base #${i}: backup ${(r.baseBytes / 1e6 / b.seconds).toFixed(0)} MB/s (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${(r.baseBytes / 1e6 / rs.seconds).toFixed(0)} MB/s (${(rs.peakRss / 1e6).toFixed(0)} MB RSS), ${(r.storedBytes[r.storedBytes.length - 1] / 1e6).toFixed(0)} MB in the bucket, load ${os.loadavg()[0].toFixed(1)}, waited ${(quiet.backup.waitedMs / 1000).toFixed(1)} / ${(quiet.restore.waitedMs / 1000).toFixed(1)} s for a quiet machine`);
     if (i === 1) {
       const problems = await compareTrees(baseDir, rs.restoredDir);
       if (problems.length) throw new Error(`restore of base from S3 by ${tool.name} does not match the source: ${problems.slice(0, 5).join('; ')}`);
@@ -103,7 +110,7 @@ async function baseRepeat(tool: BackupTool, plan: S3SuitePlan, bucket: string, r
 
 async function measureBase(tools: BackupTool[], plan: S3SuitePlan, bucket: string): Promise<S3ToolResult[]> {
   const baseBytes = plan.versions.find((v) => v.name === 'base')?.bytes ?? 0;
-  const results = tools.map((t): S3ToolResult => ({ tool: t.name, settings: t.settings, baseBytes, backupSeconds: [], restoreSeconds: [], loadBefore: [], storedBytes: [] }));
+  const results = tools.map((t): S3ToolResult => ({ tool: t.name, settings: t.settings, baseBytes, backupSeconds: [], restoreSeconds: [], loadBefore: [], quietBefore: [], storedBytes: [] }));
   const fail = (r: S3ToolResult, e: unknown): void => {
     r.error = (e as Error).message;
     plan.log(`${r.tool}: ${r.error}`);

@@ -11,7 +11,7 @@
  * files replaced by a prune, a key removed). Writing the cache is best effort: a full or read-only
  * disk costs the speed-up, never the command.
  *
- * On disk (docs/format.md, "Local cache"): ROOT/<identity hash>/<object key>, e.g.
+ * On disk (docs/format.md, section 13): ROOT/<identity hash>/<object key>, e.g.
  * ~/.cache/lifeboat/3f2a…/index/<id>; the directory's mtime is refreshed on every use, and
  * directories unused for CACHE_MAX_AGE_DAYS are removed.
  */
