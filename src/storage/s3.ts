@@ -60,7 +60,12 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     location: ctx.location,
     bucket: ctx.bucket,
     prefix: ctx.prefix,
-    put: async (key: string, data: Uint8Array, putOptions?: PutOptions) => putObject(ctx, checkKey(key), data, putOptions),
+    put: async (key: string, data: Uint8Array, putOptions?: PutOptions) => {
+      await putObject(ctx, checkKey(key), data, putOptions);
+      // A command that writes deletes too (its lock at least): learn the bucket's versioning now,
+      // beside its work, not in front of its last request.
+      ctx.versioned().catch(() => {});
+    },
     get: async (key: string, range?: ByteRange, into?: Uint8Array) => getObject(ctx, checkKey(key), range, into),
     // Our transport pauses a body between parts over plain HTTP (s3-direct-get.ts); over HTTPS each part is a GET.
     ...(resolved.endpoint?.startsWith('http:') ? { readRange: (key: string, range: ByteRange) => readRange(ctx, checkKey(key), range) } : {}),

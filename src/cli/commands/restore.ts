@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { restore } from '../../engine/restore.js';
 import { CliError } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
@@ -15,7 +14,11 @@ export function registerRestore(program: Command): void {
     .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')
     .action(async (spec: string, flags: RepoFlags & { target: string; sha256sums?: boolean }) => {
       const { snapshot, subpath } = splitSpec(spec);
+      // The engine's code (threads, codecs) loads while the repository opens: sooner key derivation.
+      const engine = import('../../engine/restore.js');
+      engine.catch(() => {});
       await withRepo(flags, async ({ repo, out }) => {
+        const { restore } = await engine;
         const started = Date.now();
         const bar = startProgress('restore', !flags.json && !flags.quiet);
         const result = await restore(repo, {
