@@ -68,6 +68,11 @@ export async function touchCached(dir: string, key: string): Promise<void> {
   await fs.utimes(path.join(dir, key), now, now).catch(() => {});
 }
 
+/** A copy being written: `<id>.tmp-<12 hex>`, renamed to `<id>` when complete. */
+const TMP_NAME = /^[0-9a-f]{64}\.tmp-[0-9a-f]{12}$/;
+/** Older than this, a temporary file is taken for one whose writer died. */
+const STALE_TMP_MS = 10 * 60_000;
+
 async function store(dir: string, key: string, data: Uint8Array): Promise<void> {
   const file = path.join(dir, key);
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
@@ -115,15 +120,21 @@ export function withObjectCache(storage: Storage, dir: string): Storage {
   };
 }
 
-/** Lists `prefix` and, once the listing is complete, removes the cached objects it did not name. */
+/**
+ * Lists `prefix` and, once the listing is complete, removes the cached objects it did not name,
+ * and temporary files that a command which died mid-write left there over STALE_TMP_MS ago.
+ */
 async function* listAndForget(storage: Storage, dir: string, prefix: string): AsyncIterable<ObjectInfo> {
   const listed = new Set<string>();
   for await (const object of storage.list(prefix)) {
     listed.add(object.key);
     yield object;
   }
-  for (const key of await cachedKeys(dir, prefix)) {
-    if (!listed.has(key)) await fs.rm(path.join(dir, key), { force: true }).catch(() => {});
+  for (const name of await fs.readdir(path.join(dir, prefix)).catch(() => [] as string[])) {
+    const file = path.join(dir, prefix, name);
+    const gone = isCached(prefix + name) && !listed.has(prefix + name);
+    const stale = TMP_NAME.test(name) && ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? Infinity) < Date.now() - STALE_TMP_MS;
+    if (gone || stale) await fs.rm(file, { force: true }).catch(() => {});
   }
 }
 

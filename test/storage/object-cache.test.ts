@@ -137,3 +137,18 @@ it(`removes the caches of repositories unused for ${CACHE_MAX_AGE_DAYS} days, an
   assert.ok(await fs.stat(recent), 'the recent one stays');
   assert.ok((await fs.stat(mine)).mtimeMs > days(1).getTime(), 'the opened one is marked as used');
 });
+
+it('a listing also removes copies left half-written by a command that died, once they are old', async (t) => {
+  const { remote, cached, cacheDir } = await setup(t);
+  const index = object('index/', 'an index');
+  await remote.put(index.key, index.bytes);
+  await cached.get(index.key);
+  const old = path.join(cacheDir, `${index.key}.tmp-0123456789ab`);
+  const recent = path.join(cacheDir, `${index.key}.tmp-ba9876543210`);
+  await fs.writeFile(old, 'half of an ind');
+  await fs.writeFile(recent, 'being written');
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await fs.utimes(old, hourAgo, hourAgo);
+  for await (const _ of cached.list('index/'));
+  assert.deepEqual((await fs.readdir(path.join(cacheDir, 'index'))).sort(), [path.basename(index.key), path.basename(recent)].sort());
+});
