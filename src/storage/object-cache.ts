@@ -77,8 +77,9 @@ async function store(dir: string, key: string, data: Uint8Array): Promise<void> 
   const file = path.join(dir, key);
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(tmp, data);
+    // Only for this user: a key file is what a password guesser needs.
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await fs.writeFile(tmp, data, { mode: 0o600 });
     await fs.rename(tmp, file); // never a half-written file under an object's name
   } catch {
     await fs.rm(tmp, { force: true }).catch(() => {});
@@ -91,7 +92,7 @@ async function store(dir: string, key: string, data: Uint8Array): Promise<void> 
  * CACHE_MAX_AGE_DAYS (in the background: only a readdir and a stat per repository).
  */
 export function withObjectCache(storage: Storage, dir: string): Storage {
-  void fs.mkdir(dir, { recursive: true }).then(() => {
+  void fs.mkdir(dir, { recursive: true, mode: 0o700 }).then(() => {
     const now = new Date();
     return fs.utimes(dir, now, now);
   }).then(() => removeUnusedCaches(path.dirname(dir))).catch(() => {});

@@ -152,3 +152,13 @@ it('a listing also removes copies left half-written by a command that died, once
   for await (const _ of cached.list('index/'));
   assert.deepEqual((await fs.readdir(path.join(cacheDir, 'index'))).sort(), [path.basename(index.key), path.basename(recent)].sort());
 });
+
+it('keeps its copies readable by their owner only (a key file is what a password guesser needs)', async (t) => {
+  const { remote, cached, cacheDir } = await setup(t);
+  const key = object('keys/', 'a key file');
+  await remote.put(key.key, key.bytes);
+  await cached.get(key.key);
+  assert.equal((await fs.stat(path.join(cacheDir, key.key))).mode & 0o777, 0o600);
+  assert.equal((await fs.stat(path.join(cacheDir, 'keys'))).mode & 0o777, 0o700);
+  assert.equal((await fs.stat(cacheDir)).mode & 0o777, 0o700);
+});
