@@ -1,4 +1,5 @@
 /** Exit codes (documented in README) and the one place that maps errors to them. */
+import { ConfigError } from '../control/config-error.js';
 import { GatewayError } from '../gateway/errors.js';
 import { RepoError } from '../repo/errors.js';
 import { StorageError } from '../storage/errors.js';
@@ -27,7 +28,7 @@ export function exitCodeOf(err: unknown): number {
 
 /** A message for people: ours as they are, unexpected ones with their type so a bug report says something. */
 export function messageOf(err: unknown): string {
-  if (err instanceof CliError || err instanceof RepoError || err instanceof StorageError || err instanceof GatewayError) return err.message;
+  if (err instanceof CliError || err instanceof RepoError || err instanceof StorageError || err instanceof GatewayError || err instanceof ConfigError) return err.message;
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT' && e.path) return `no such file or directory: ${e.path}`;
   if (e?.code === 'EACCES' && e.path) return `permission denied: ${e.path}`;

@@ -1,9 +1,15 @@
 /**
  * The options every repository command shares, and opening the repository they name.
- * Repository: -r/--repo or LIFEBOAT_REPOSITORY. Password, first found: --password-file,
- * LIFEBOAT_PASSWORD_FILE, LIFEBOAT_PASSWORD, else a prompt when stdin is a terminal.
+ * Repository: -r/--repo or LIFEBOAT_REPOSITORY, a URL, a directory or a name of lifeboat.yaml's
+ * repositories: section; neither given: that section's primary. S3 settings: the --s3-* flags,
+ * then lifeboat.yaml, then the AWS environment. Password, first found: --password-file,
+ * LIFEBOAT_PASSWORD_FILE, LIFEBOAT_PASSWORD, lifeboat.yaml's password_file, else a prompt when
+ * stdin is a terminal.
  */
+import { statSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
@@ -11,12 +17,15 @@ import { objectKey, openRepository, unwrapEarly, type EarlyKey, type Repository 
 import { cacheDirFor, cacheRoot, cachedKeys, readCached, touchCached, withObjectCache } from '../storage/object-cache.js';
 import { openStorage, remoteIdentity, type OpenStorageOptions } from '../storage/open.js';
 import { prefetching } from '../storage/prefetch.js';
+import type { S3Options } from '../storage/s3-options.js';
 import type { Storage } from '../storage/storage.js';
+import type { NamedRepository, RepositoryCatalog } from '../control/repositories.js';
 import { CliError, ExitCode } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface RepoFlags {
   repo?: string;
+  config?: string;
   passwordFile?: string;
   json?: boolean;
   quiet?: boolean;
@@ -32,7 +41,8 @@ export interface RepoFlags {
 
 export function withRepoOptions(cmd: Command): Command {
   return cmd
-    .option('-r, --repo <url>', 'repository: a directory or s3://BUCKET/PREFIX (env LIFEBOAT_REPOSITORY)')
+    .option('-r, --repo <url>', 'repository: a directory, s3://BUCKET/PREFIX or a name from lifeboat.yaml (env LIFEBOAT_REPOSITORY; default: its primary)')
+    .option('-c, --config <file>', 'lifeboat.yaml naming the repositories (env LIFEBOAT_CONFIG; default ./lifeboat.yaml, else ~/.config/lifeboat/lifeboat.yaml)')
     .option('--password-file <file>', 'read the password from this file (env LIFEBOAT_PASSWORD_FILE, or LIFEBOAT_PASSWORD)')
     .option('--json', 'print one JSON document on stdout instead of text')
     .option('-q, --quiet', 'no progress or notes on stderr')
@@ -45,61 +55,134 @@ export function withRepoOptions(cmd: Command): Command {
     .option('--no-cache', 'S3: do not use the local cache of keys, snapshots and index (in LIFEBOAT_CACHE_DIR, default ~/.cache/lifeboat)');
 }
 
-/** Storage settings from the --s3-* flags; the AWS environment fills in what they leave out. */
-export function storageOptions(flags: RepoFlags): OpenStorageOptions {
+/** A repository as a command opens it, once names are looked up in lifeboat.yaml. */
+export interface RepoTarget {
+  url: string;
+  /** Its name in lifeboat.yaml, if it was given by name. */
+  name?: string;
+  /** Its S3 settings: flags over lifeboat.yaml; the AWS environment fills in what both leave out. */
+  s3: S3Options;
+  /** Its password file in lifeboat.yaml (used when no flag or environment variable gives a password). */
+  passwordFile?: string;
+}
+
+/** The S3 settings the --s3-* flags give. */
+function flagS3Options(flags: RepoFlags): S3Options {
   if (flags.s3LockMode && flags.s3LockMode !== 'GOVERNANCE' && flags.s3LockMode !== 'COMPLIANCE') {
     throw new CliError(`--s3-lock-mode takes GOVERNANCE or COMPLIANCE, got "${flags.s3LockMode}"`, ExitCode.usage);
   }
   return {
-    s3: {
-      endpoint: flags.s3Endpoint,
-      region: flags.s3Region,
-      forcePathStyle: flags.s3PathStyle,
-      profile: flags.s3Profile,
-      maxInFlight: flags.s3MaxInFlight,
-      lockMode: flags.s3LockMode,
-    },
+    endpoint: flags.s3Endpoint,
+    region: flags.s3Region,
+    forcePathStyle: flags.s3PathStyle,
+    profile: flags.s3Profile,
+    maxInFlight: flags.s3MaxInFlight,
+    lockMode: flags.s3LockMode,
   };
 }
 
-/**
- * The repository's storage; for a remote one, with its keys, snapshots and index kept in the local
- * cache `cacheDir` (storage/object-cache.ts).
- */
-export function openRepoStorage(flags: RepoFlags): Promise<Storage> {
-  return openCachedStorage(flags, repoCacheDir(flags));
+/** The repository of -r/--repo or LIFEBOAT_REPOSITORY, or lifeboat.yaml's primary when neither is given. */
+export async function resolveRepo(flags: RepoFlags): Promise<RepoTarget> {
+  const value = flags.repo ?? process.env.LIFEBOAT_REPOSITORY;
+  return targetOf(value, await lookUp(flags, value), flagS3Options(flags));
 }
 
-async function openCachedStorage(flags: RepoFlags, cacheDir: string | undefined): Promise<Storage> {
-  const storage = await openStorage(repoUrl(flags), storageOptions(flags));
+/**
+ * A repository argument (-r, --to, --replicas) as a target: `named` when lifeboat.yaml names it,
+ * with `s3` (the command's flags) over the file's settings.
+ */
+export function targetOf(value: string | undefined, named: NamedRepository | undefined, s3: S3Options): RepoTarget {
+  if (named) return { url: named.url, name: named.name, s3: { ...named.s3, ...definedOnly(s3) }, passwordFile: named.passwordFile };
+  if (value === undefined) throw new CliError('no repository given: use -r/--repo or set LIFEBOAT_REPOSITORY (or name a primary in lifeboat.yaml)', ExitCode.usage);
+  return { url: value, s3 };
+}
+
+/**
+ * The repository of lifeboat.yaml that `value` names (undefined: its primary). The file is read
+ * only when there is a name to look up: zod and yaml are megabytes of heap that a command given a
+ * URL should not carry (startup-heap test).
+ */
+export async function lookUp(flags: RepoFlags, value: string | undefined): Promise<NamedRepository | undefined> {
+  if (value !== undefined && (value.includes('/') || value.includes(':'))) return undefined;
+  const catalog = await loadCatalog(flags);
+  if (!catalog) return undefined;
+  const { defaultRepository, namedRepository } = await import('../control/repositories.js');
+  if (value === undefined) return defaultRepository(catalog);
+  return namedRepository(catalog, value, isDirectory);
+}
+
+async function loadCatalog(flags: RepoFlags): Promise<RepositoryCatalog | undefined> {
+  const file = flags.config ?? process.env.LIFEBOAT_CONFIG ?? defaultConfigFile();
+  if (file === undefined) return undefined;
+  const { loadRepositories } = await import('../control/repositories.js');
+  return loadRepositories(file);
+}
+
+/** ./lifeboat.yaml, else $XDG_CONFIG_HOME/lifeboat/lifeboat.yaml (~/.config/lifeboat/), if there. */
+function defaultConfigFile(): string | undefined {
+  const home = process.env.XDG_CONFIG_HOME ? path.resolve(process.env.XDG_CONFIG_HOME) : path.join(os.homedir(), '.config');
+  return ['lifeboat.yaml', path.join(home, 'lifeboat', 'lifeboat.yaml')].find((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
+}
+
+function isDirectory(p: string): boolean {
+  return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The target's storage; for a remote one, with its keys, snapshots and index kept in the local
+ * cache (storage/object-cache.ts) unless `cache` is false.
+ */
+export async function openTargetStorage(target: RepoTarget, cache = true): Promise<Storage> {
+  return openCachedStorage(target, cache ? cacheDirOf(target) : undefined);
+}
+
+/** The storage of the repository the flags name (with --no-cache, uncached). */
+export async function openRepoStorage(flags: RepoFlags): Promise<Storage> {
+  return openTargetStorage(await resolveRepo(flags), flags.cache !== false);
+}
+
+async function openCachedStorage(target: RepoTarget, cacheDir: string | undefined): Promise<Storage> {
+  const storage = await openStorage(target.url, { s3: target.s3 });
   return cacheDir ? withObjectCache(storage, cacheDir) : storage;
 }
 
-/** The local cache directory of the repository the flags name; undefined for a local one, or with --no-cache. */
-export function repoCacheDir(flags: RepoFlags): string | undefined {
-  if (flags.cache === false) return undefined;
-  const identity = remoteIdentity(repoUrl(flags), storageOptions(flags));
+/** The local cache directory of a remote repository; undefined for a local one. */
+function cacheDirOf(target: RepoTarget): string | undefined {
+  const identity = remoteIdentity(target.url, { s3: target.s3 });
   return identity === undefined ? undefined : cacheDirFor(cacheRoot(process.env), identity);
 }
 
-export function repoUrl(flags: RepoFlags): string {
-  const url = flags.repo ?? process.env.LIFEBOAT_REPOSITORY;
-  if (!url) throw new CliError('no repository given: use -r/--repo or set LIFEBOAT_REPOSITORY', ExitCode.usage);
-  return url;
+/** Where a password comes from, first found: the flag's file, ENV_PASSWORD_FILE, ENV_PASSWORD, lifeboat.yaml's file, a prompt. */
+export interface PasswordSource {
+  /** The file a flag (--password-file, --to-password-file…) names. */
+  file?: string;
+  /** LIFEBOAT reads LIFEBOAT_PASSWORD_FILE and LIFEBOAT_PASSWORD; LIFEBOAT_TO the destination's, … */
+  envPrefix?: string;
+  /** The repository's password_file in lifeboat.yaml. */
+  configured?: string;
+  /** What the prompt asks for. */
+  purpose?: string;
 }
 
-export async function readPassword(flags: RepoFlags, purpose = 'repository password', fileFlag = flags.passwordFile, envPrefix = 'LIFEBOAT'): Promise<string> {
-  const file = fileFlag ?? process.env[`${envPrefix}_PASSWORD_FILE`];
-  if (file) {
-    const text = await fs.readFile(file, 'utf8').catch((err: Error) => {
-      throw new CliError(`cannot read the password file ${file}: ${err.message}`);
-    });
-    return text.replace(/\r?\n$/, '');
-  }
+export async function readPassword({ file, envPrefix = 'LIFEBOAT', configured, purpose = 'repository password' }: PasswordSource): Promise<string> {
+  const given = file ?? process.env[`${envPrefix}_PASSWORD_FILE`];
+  if (given) return readPasswordFile(given);
   const env = process.env[`${envPrefix}_PASSWORD`];
   if (env !== undefined) return env;
+  if (configured) return readPasswordFile(configured);
   if (process.stdin.isTTY) return prompt(`${purpose}: `);
   throw new CliError(`no password given: set ${envPrefix}_PASSWORD or ${envPrefix}_PASSWORD_FILE, or use --password-file`, ExitCode.usage);
+}
+
+async function readPasswordFile(file: string): Promise<string> {
+  const text = await fs.readFile(file, 'utf8').catch((err: Error) => {
+    throw new CliError(`cannot read the password file ${file}: ${err.message}`);
+  });
+  return text.replace(/\r?\n$/, '');
 }
 
 /** Reads a line from the terminal without echoing it. */
@@ -130,11 +213,12 @@ export interface OpenRepoOptions {
 export const SNAPSHOTS_AND_INDEX = ['snapshots/', 'index/'];
 
 export async function openRepo(flags: RepoFlags, options: OpenRepoOptions = {}): Promise<RepoContext> {
-  const cacheDir = options.cache === false ? undefined : repoCacheDir(flags);
-  const password = await readPassword(flags);
+  const target = await resolveRepo(flags);
+  const cacheDir = options.cache === false || flags.cache === false ? undefined : cacheDirOf(target);
+  const password = await readPassword({ file: flags.passwordFile, configured: target.passwordFile });
   // With the key file cached, its derivation starts now and overlaps loading the S3 client.
   const early = cacheDir ? await earlyKey(cacheDir, password) : undefined;
-  const opened = await openCachedStorage(flags, cacheDir);
+  const opened = await openCachedStorage(target, cacheDir);
   const storage = options.prefetch ? prefetching(opened, options.prefetch) : opened;
   const repo = await openRepository(storage, password, { early });
   if (cacheDir) await touchCached(cacheDir, objectKey('key', repo.keyId)); // tried first next time

@@ -1,3 +1,7 @@
+import type { ConfigIssue } from '../control/config-error.js';
+
+export type { ConfigIssue };
+
 /** Typed errors of the gateway. `code` is stable for scripts and exit-code mapping; the message is for people. */
 
 export class GatewayError extends Error {
@@ -6,14 +10,6 @@ export class GatewayError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
-}
-
-/** One problem found in the `gateway:` section of lifeboat.yaml, located by file, line and key path. */
-export interface ConfigIssue {
-  readonly file: string;
-  readonly line: number | undefined;
-  readonly key: string;
-  readonly message: string;
 }
 
 /** The configuration file is missing, is not YAML, or its `gateway:` section is invalid. */

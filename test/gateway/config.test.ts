@@ -65,8 +65,10 @@ describe('gateway configuration', () => {
   it('rejects unknown keys and bad durations, all in one report', () => {
     const text = VALID.replace('interval: 2s', 'interval: soon').replace('listen: 0.0.0.0:9000', 'listen: 0.0.0.0:9000\n  retrys: 3');
     const { issues } = issuesOf(text);
-    assert.deepEqual(issues.map((i) => i.key).sort(), ['gateway', 'gateway.health_check.interval']);
-    assert.match(issues.find((i) => i.key === 'gateway')!.message, /retrys/);
+    assert.deepEqual(issues.map((i) => i.key).sort(), ['gateway.health_check.interval', 'gateway.retrys']);
+    // An unknown key is reported at its own line.
+    assert.match(issues.find((i) => i.key === 'gateway.retrys')!.message, /retrys/);
+    assert.equal(issues.find((i) => i.key === 'gateway.retrys')!.line, text.split('\n').findIndex((l) => l.includes('retrys')) + 1);
     assert.equal(issues.find((i) => i.key === 'gateway.health_check.interval')!.line, 6);
   });
 

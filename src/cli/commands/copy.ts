@@ -9,7 +9,7 @@ import type { ObjectLockMode } from '../../storage/s3-options.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatBytes, formatRate, makeOutput, type Output } from '../output.js';
 import { startProgress } from '../progress.js';
-import { openRepoStorage, readPassword, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { lookUp, openTargetStorage, readPassword, resolveRepo, targetOf, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export interface TargetFlags extends RepoFlags {
   to?: string;
@@ -38,25 +38,27 @@ export interface OpenPair {
 /** Adds --to and --to-password-file (shared by copy and replicas). */
 export function withTargetOptions(cmd: Command): Command {
   return cmd
-    .option('--to <url>', 'destination repository: a directory or s3://BUCKET/PREFIX (env LIFEBOAT_TO_REPOSITORY)')
-    .option('--to-password-file <file>', 'destination password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD; default: the source\'s)')
+    .option('--to <url>', 'destination repository: a directory, s3://BUCKET/PREFIX or a name from lifeboat.yaml (env LIFEBOAT_TO_REPOSITORY)')
+    .option('--to-password-file <file>', 'destination password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD, then its password_file in lifeboat.yaml; default: the source\'s)')
     .option('--to-endpoint <url>', 'S3 endpoint of the destination when it differs from the source\'s (default: the AWS_* environment)')
     .option('--to-region <region>', 'S3 region of the destination')
     .option('--to-profile <name>', 'AWS profile (credentials) for the destination');
 }
 
 /**
- * Opens the source (-r) and the destination (--to). The destination's password is its own when
- * one is given, else the source's. With `init`, a destination without a repository gets one with
- * the source's chunker parameters, so direct backups into both deduplicate alike.
+ * Opens the source (-r) and the destination (--to: a URL, a directory or a name of lifeboat.yaml).
+ * The destination's password is its own when one is given (flag, environment, lifeboat.yaml), else
+ * the source's. With `init`, a destination without a repository gets one with the source's chunker
+ * parameters, so direct backups into both deduplicate alike.
  */
 export async function openPair(flags: TargetFlags, init = false): Promise<OpenPair> {
   const out = makeOutput(!!flags.json, !!flags.quiet);
-  const url = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
-  if (!url) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
-  const sourceStorage = await openRepoStorage(flags);
-  const s3 = { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode };
-  const targetStorage = await openStorage(url, { s3 }).catch(async (err) => {
+  const value = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
+  if (!value) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
+  const sourceTarget = await resolveRepo(flags);
+  const target = targetOf(value, await lookUp(flags, value), { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode });
+  const sourceStorage = await openTargetStorage(sourceTarget, flags.cache !== false);
+  const targetStorage = await openStorage(target.url, { s3: target.s3 }).catch(async (err) => {
     await sourceStorage.close();
     throw err;
   });
@@ -64,10 +66,10 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
     await Promise.allSettled([sourceStorage.close(), targetStorage.close()]);
   };
   try {
-    const password = await readPassword(flags);
+    const password = await readPassword({ file: flags.passwordFile, configured: sourceTarget.passwordFile });
     const source = await openRepository(sourceStorage, password);
-    const own = flags.toPasswordFile ?? process.env.LIFEBOAT_TO_PASSWORD_FILE ?? process.env.LIFEBOAT_TO_PASSWORD;
-    const targetPassword = own !== undefined ? await readPassword(flags, 'destination password', flags.toPasswordFile, 'LIFEBOAT_TO') : password;
+    const own = flags.toPasswordFile ?? process.env.LIFEBOAT_TO_PASSWORD_FILE ?? process.env.LIFEBOAT_TO_PASSWORD ?? target.passwordFile;
+    const targetPassword = own !== undefined ? await readPassword({ file: flags.toPasswordFile, envPrefix: 'LIFEBOAT_TO', configured: target.passwordFile, purpose: 'destination password' }) : password;
     let destination: Repository;
     if (init && !(await targetStorage.head('config'))) {
       destination = await initRepository(targetStorage, targetPassword, { config: { chunker: source.config.chunker, packSize: source.config.packSize, zstdLevel: source.config.zstdLevel } });
@@ -83,10 +85,11 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
 }
 
 /** The chunker parameters (gear seed included) of another repository, for init --copy-chunker-params-from. */
-export async function chunkerParamsOf(url: string, passwordFile: string | undefined): Promise<CdcParams> {
-  const storage = await openStorage(url);
+export async function chunkerParamsOf(flags: RepoFlags, value: string, passwordFile: string | undefined): Promise<CdcParams> {
+  const target = targetOf(value, await lookUp(flags, value), {});
+  const storage = await openStorage(target.url, { s3: target.s3 });
   try {
-    const password = await readPassword({}, `password of ${url}`, passwordFile, 'LIFEBOAT_FROM');
+    const password = await readPassword({ file: passwordFile, envPrefix: 'LIFEBOAT_FROM', configured: target.passwordFile, purpose: `password of ${value}` });
     return (await openRepository(storage, password)).config.chunker;
   } finally {
     await storage.close();

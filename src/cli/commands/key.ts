@@ -7,7 +7,7 @@ type KeyFlags = RepoFlags & { newPasswordFile?: string };
 
 export function registerKey(program: Command): void {
   const key = program.command('key').description('manage the passwords (keys) that open the repository');
-  const newPassword = (flags: KeyFlags) => readPassword(flags, 'new password', flags.newPasswordFile, 'LIFEBOAT_NEW');
+  const newPassword = (flags: KeyFlags) => readPassword({ file: flags.newPasswordFile, envPrefix: 'LIFEBOAT_NEW', purpose: 'new password' });
   withRepoOptions(key.command('list').description('list keys'))
     .action(async (flags: RepoFlags) =>
       withRepo(flags, async ({ repo, out }) => {

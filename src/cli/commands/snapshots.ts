@@ -17,7 +17,7 @@ interface SnapshotsFlags extends RepoFlags {
 export function registerSnapshots(program: Command): void {
   withRepoOptions(program.command('snapshots').description('list snapshots, oldest first'))
     .option('--asset <name>', 'only this asset')
-    .option('--replicas <url>', 'also show the replication lag of this replica per asset (JSON: { snapshots, replication })')
+    .option('--replicas <url>', 'also show the replication lag of this replica (URL, directory or name from lifeboat.yaml) per asset (JSON: { snapshots, replication })')
     .option('--to-password-file <file>', 'the replica\'s password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD; default: this repository\'s)')
     .action(async (flags: SnapshotsFlags) => {
       if (!flags.replicas) return withRepo(flags, ({ repo, out }) => show(repo, out, flags));

@@ -1,0 +1,18 @@
+/** Errors of lifeboat.yaml, apart from its parser, so that the CLI can know them without loading it. */
+
+/** One problem in lifeboat.yaml, located by file, line and key path. */
+export interface ConfigIssue {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly key: string;
+  readonly message: string;
+}
+
+/** The file cannot be read, is not YAML, or a section is invalid. */
+export class ConfigError extends Error {
+  readonly code: string = 'CONFIG';
+  constructor(message: string, readonly issues: readonly ConfigIssue[] = [], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
