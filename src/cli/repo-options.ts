@@ -35,6 +35,7 @@ export interface RepoFlags {
   s3Profile?: string;
   s3MaxInFlight?: number;
   s3LockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  s3CaBundle?: string;
   /** false with --no-cache */
   cache?: boolean;
 }
@@ -52,6 +53,7 @@ export function withRepoOptions(cmd: Command): Command {
     .option('--s3-profile <name>', 'AWS profile for credentials (env AWS_PROFILE)')
     .option('--s3-max-in-flight <n>', 'S3 requests in flight at once (default 8)', Number)
     .option('--s3-lock-mode <mode>', 'Object Lock mode for retained objects: GOVERNANCE or COMPLIANCE')
+    .option('--s3-ca-bundle <file>', 'https endpoints: also trust the CA certificates in this PEM file (env AWS_CA_BUNDLE)')
     .option('--no-cache', 'S3: do not use the local cache of keys, snapshots and index (in LIFEBOAT_CACHE_DIR, default ~/.cache/lifeboat)');
 }
 
@@ -78,6 +80,7 @@ function flagS3Options(flags: RepoFlags): S3Options {
     profile: flags.s3Profile,
     maxInFlight: flags.s3MaxInFlight,
     lockMode: flags.s3LockMode,
+    caBundle: flags.s3CaBundle,
   };
 }
 

@@ -13,9 +13,9 @@
  *     dr-site:
  *       url: s3://models-dr/lifeboat
  *       role: replica
- *       s3: { endpoint: http://rgw-b.internal:7480, profile: site-b, lock_mode: COMPLIANCE }
+ *       s3: { endpoint: https://rgw-b.internal, ca_bundle: site-ca.pem, profile: site-b, lock_mode: COMPLIANCE }
  *
- * Relative directories and password files are taken from the file's folder. Credentials are not
+ * Relative directories, password files and CA bundles are taken from the file's folder. Credentials are not
  * written here: they come from the profile (~/.aws/credentials) or the AWS environment.
  */
 import path from 'node:path';
@@ -51,6 +51,7 @@ const s3Schema = z.strictObject({
   profile: z.string().min(1).optional(),
   max_in_flight: z.number().int().min(1).max(256).optional(),
   lock_mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).optional(),
+  ca_bundle: z.string().min(1).optional(),
 });
 
 const repositorySchema = z.strictObject({
@@ -78,11 +79,12 @@ export async function loadRepositories(file: string): Promise<RepositoryCatalog>
 export function repositoriesOf(config: ConfigFile): RepositoryCatalog {
   const section = parseSection(config, 'repositories', sectionSchema) ?? {};
   const dir = path.dirname(path.resolve(config.file));
+  const fromDir = (file: string | undefined) => (file === undefined ? undefined : path.resolve(dir, file));
   const repositories = Object.entries(section).map(([name, r]): NamedRepository => ({
     name,
     url: r.url.startsWith('s3://') ? r.url : path.resolve(dir, r.url),
     role: r.role,
-    passwordFile: r.password_file === undefined ? undefined : path.resolve(dir, r.password_file),
+    passwordFile: fromDir(r.password_file),
     s3: {
       endpoint: r.s3?.endpoint,
       region: r.s3?.region,
@@ -90,6 +92,7 @@ export function repositoriesOf(config: ConfigFile): RepositoryCatalog {
       profile: r.s3?.profile,
       maxInFlight: r.s3?.max_in_flight,
       lockMode: r.s3?.lock_mode,
+      caBundle: fromDir(r.s3?.ca_bundle),
     },
   }));
   return { file: config.file, repositories };

@@ -1,8 +1,11 @@
 /** Builds the AWS SDK v3 client with the settings Ceph RGW (and MinIO) need. */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3RequestHandler } from './s3-direct-get.js';
+import { StorageError } from './errors.js';
 import { sdk } from './s3-sdk.js';
 import type { ResolvedS3Options } from './s3-options.js';
 
@@ -30,7 +33,7 @@ export function createS3Client(options: ResolvedS3Options): S3Client {
     requestHandler: createS3RequestHandler({
       connectionTimeout: CONNECT_TIMEOUT_MS,
       httpAgent: new http.Agent(agentOptions),
-      httpsAgent: new https.Agent(agentOptions),
+      httpsAgent: new https.Agent({ ...agentOptions, ca: trustedCas(options.caBundle) }),
     }),
   });
   // A request whose body carries Content-MD5 (every upload of ours) is signed with UNSIGNED-PAYLOAD
@@ -45,4 +48,17 @@ export function createS3Client(options: ResolvedS3Options): S3Client {
     { step: 'build', name: 'lifeboatUnsignedPayload' },
   );
   return client;
+}
+
+/** Node's own CAs, plus those of `caBundle` (an on-premises RGW's certificate is often signed by the site's CA). */
+function trustedCas(caBundle: string | undefined): string[] | undefined {
+  if (caBundle === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(caBundle, 'utf8');
+  } catch (err) {
+    throw new StorageError(`cannot read the CA bundle ${caBundle}: ${(err as Error).message}; give the PEM file of the CA that signed the S3 endpoint's certificate`, { cause: err });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new StorageError(`the CA bundle ${caBundle} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return [...tls.rootCertificates, pem];
 }

@@ -31,6 +31,12 @@ export interface FailedRequest {
   endpoint: string;
 }
 
+/** Errors of certificate verification (OpenSSL's codes as Node reports them). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Turns an SDK error that retrying cannot fix into a typed storage error that says what to do. */
 export function translateS3Error(err: unknown, request: FailedRequest): Error {
   if (err instanceof StorageError) return err;
@@ -38,6 +44,14 @@ export function translateS3Error(err: unknown, request: FailedRequest): Error {
   const status = e.$metadata?.httpStatusCode;
   const what = `${request.operation} ${request.key} in ${request.location}`;
   const summary = classify(err).summary;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code)) {
+    return new StorageError(
+      `${what} failed: the certificate of ${request.endpoint} is not trusted (${code}: ${(err as Error).message}). ` +
+        'If the site signs its own certificates, give the CA with --s3-ca-bundle FILE, s3.ca_bundle in lifeboat.yaml or AWS_CA_BUNDLE',
+      { cause: err },
+    );
+  }
   if (e.name === 'NoSuchBucket') {
     return new StorageError(`bucket ${request.bucket} does not exist at ${request.endpoint}: create it first (with Object Lock if backups must be immutable), or check the repository URL and the endpoint`, { cause: err });
   }

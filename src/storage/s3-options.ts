@@ -28,6 +28,8 @@ export interface S3Options {
   partSize?: number;
   /** Object Lock mode for puts with retainUntil and for extendRetention. Default GOVERNANCE. */
   lockMode?: ObjectLockMode;
+  /** PEM file of the CA(s) that signed an https endpoint's certificate, trusted besides Node's own; default AWS_CA_BUNDLE. */
+  caBundle?: string;
   /** Retry and timeout settings; defaults in retry.ts. */
   retry?: Partial<RetryPolicy>;
 }
@@ -43,6 +45,7 @@ export interface ResolvedS3Options {
   multipartThreshold: number;
   partSize: number;
   lockMode: ObjectLockMode;
+  caBundle?: string;
   retry: Partial<RetryPolicy>;
 }
 
@@ -95,6 +98,8 @@ export function resolveS3Options(options: S3Options = {}, env: NodeJS.ProcessEnv
     multipartThreshold: Math.max(multipartThreshold, partSize),
     partSize,
     lockMode: options.lockMode ?? 'GOVERNANCE',
+    // The AWS CLI and the other SDKs read AWS_CA_BUNDLE; the JavaScript SDK does not, so we do.
+    caBundle: nonEmpty(options.caBundle) ?? nonEmpty(env.AWS_CA_BUNDLE),
     retry: options.retry ?? {},
   };
 }

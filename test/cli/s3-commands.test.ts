@@ -11,8 +11,9 @@ import { openS3Storage } from '../../src/storage/s3.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { writeRandomFile } from '../helpers/files.js';
 import { flipByte, objectKeys } from '../helpers/test-backend.js';
+import { startTlsFront, TEST_CA_FILE } from '../helpers/tls-front.js';
 import { tempDir } from '../helpers/tmp-dir.js';
-import { RGW_CLI_ENV } from '../storage/rgw-endpoint.js';
+import { RGW, RGW_CLI_ENV } from '../storage/rgw-endpoint.js';
 import { createTestBucket, removeTestBucket, requireRgw, rgwOptions } from '../storage/rgw.js';
 
 const s3Env = RGW_CLI_ENV;
@@ -119,4 +120,35 @@ test('a local cache keeps the keys, snapshots and index of an s3:// repository, 
   assert.deepEqual(await cached('keys'), await listed('keys'), 'the removed key is gone from the cache');
   const renewed = await cli(['snapshots'], { LIFEBOAT_PASSWORD: 'changed elsewhere' });
   assert.equal(renewed.code, 0, renewed.stderr);
+});
+
+test('an https endpoint signed by the site\'s CA: backup, restore and check with --s3-ca-bundle or AWS_CA_BUNDLE; a clear error without', async (t) => {
+  await requireRgw();
+  const bucket = await createTestBucket('https');
+  t.after(() => removeTestBucket(bucket));
+  const rgw = new URL(RGW.endpoint);
+  const front = await startTlsFront({ host: rgw.hostname, port: Number(rgw.port) });
+  t.after(() => front.close());
+  const dir = await tempDir(t);
+  const repo = `s3://${bucket}/over-https`;
+  const env = { ...s3Env, AWS_ENDPOINT_URL: front.url };
+  const src = path.join(dir, 'model');
+  await fs.mkdir(src);
+  await writeRandomFile(path.join(src, 'weights.bin'), 3 * 1024 * 1024, 'w');
+
+  assert.equal((await runCli(['init', '-r', repo, '--s3-ca-bundle', TEST_CA_FILE], { env })).code, 0);
+  const backup = await runCli(['backup', '-r', repo, '--s3-ca-bundle', TEST_CA_FILE, '--asset', 'm', src], { env });
+  assert.equal(backup.code, 0, backup.stderr);
+  const withEnv = { ...env, AWS_CA_BUNDLE: TEST_CA_FILE };
+  const restored = await runCli(['restore', '-r', repo, 'm@latest', '--target', path.join(dir, 'out')], { env: withEnv });
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.deepEqual(await fs.readFile(path.join(dir, 'out', 'weights.bin')), await fs.readFile(path.join(src, 'weights.bin')));
+  const checked = await runCliJson<{ ok: boolean }>(['check', '-r', repo, '--read-data'], { env: withEnv });
+  assert.equal(checked.json.ok, true);
+
+  const started = Date.now();
+  const untrusted = await runCli(['snapshots', '-r', repo, '--no-cache'], { env });
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted .*give the CA with --s3-ca-bundle FILE/);
+  assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
 });

@@ -18,6 +18,7 @@ export interface TargetFlags extends RepoFlags {
   toEndpoint?: string;
   toProfile?: string;
   toRegion?: string;
+  toCaBundle?: string;
 }
 
 interface CopyFlags extends TargetFlags {
@@ -42,7 +43,8 @@ export function withTargetOptions(cmd: Command): Command {
     .option('--to-password-file <file>', 'destination password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD, then its password_file in lifeboat.yaml; default: the source\'s)')
     .option('--to-endpoint <url>', 'S3 endpoint of the destination when it differs from the source\'s (default: the AWS_* environment)')
     .option('--to-region <region>', 'S3 region of the destination')
-    .option('--to-profile <name>', 'AWS profile (credentials) for the destination');
+    .option('--to-profile <name>', 'AWS profile (credentials) for the destination')
+    .option('--to-ca-bundle <file>', 'https destination: also trust the CA certificates in this PEM file (default AWS_CA_BUNDLE)');
 }
 
 /**
@@ -56,7 +58,7 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
   const value = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
   if (!value) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
   const sourceTarget = await resolveRepo(flags);
-  const target = targetOf(value, await lookUp(flags, value), { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode });
+  const target = targetOf(value, await lookUp(flags, value), { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode, caBundle: flags.toCaBundle });
   const sourceStorage = await openTargetStorage(sourceTarget, flags.cache !== false);
   const targetStorage = await openStorage(target.url, { s3: target.s3 }).catch(async (err) => {
     await sourceStorage.close();
