@@ -17,6 +17,7 @@ export function createS3Client(options: ResolvedS3Options): S3Client {
   // users cannot act on it, so it would only clutter the CLI's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const agentOptions = { keepAlive: true, maxSockets: options.maxInFlight };
+  const ca = trustedCas(options.caBundle);
   const client = new sdk.S3Client({
     endpoint: options.endpoint,
     region: options.region,
@@ -29,11 +30,12 @@ export function createS3Client(options: ResolvedS3Options): S3Client {
     // verify x-amz-checksum-*; Lifeboat sends Content-MD5 instead, which RGW does verify.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // Range reads over plain HTTP go straight into the caller's buffer; the rest through node:http.
+    // Range reads go straight into the caller's buffer; the rest through node:http(s).
     requestHandler: createS3RequestHandler({
       connectionTimeout: CONNECT_TIMEOUT_MS,
+      ca,
       httpAgent: new http.Agent(agentOptions),
-      httpsAgent: new https.Agent({ ...agentOptions, ca: trustedCas(options.caBundle) }),
+      httpsAgent: new https.Agent({ ...agentOptions, ca }),
     }),
   });
   // A request whose body carries Content-MD5 (every upload of ours) is signed with UNSIGNED-PAYLOAD

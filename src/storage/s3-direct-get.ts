@@ -1,7 +1,7 @@
 /**
- * The S3 client's request handler: ranged GETs over plain HTTP are sent on sockets of our own and
- * their bodies read by the kernel straight into the caller's buffer; every other request goes to
- * the SDK's NodeHttpHandler.
+ * The S3 client's request handler: ranged GETs (over HTTP or HTTPS) are sent on sockets of our own
+ * and their bodies read straight into the caller's buffer (by the kernel, or by OpenSSL as it
+ * decrypts); every other request goes to the SDK's NodeHttpHandler.
  *
  * The SDK still builds and signs every request and parses every response, errors included; only
  * the transport of range reads (restore and copy move almost all their bytes with them) is ours.
@@ -17,6 +17,7 @@
  */
 import net from 'node:net';
 import { Readable } from 'node:stream';
+import tls from 'node:tls';
 import type { HttpHandler, HttpRequest } from '@smithy/core/protocols';
 import type { NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { HttpHandlerOptions } from '@smithy/types';
@@ -45,6 +46,8 @@ const MAX_IDLE = 32;
 
 export interface RequestHandlerOptions extends NodeHttpHandlerOptions {
   connectionTimeout: number;
+  /** The CAs trusted for HTTPS (default: Node's); the same as the https agent's. */
+  ca?: string[];
 }
 
 export function createS3RequestHandler(options: RequestHandlerOptions): HttpHandler<NodeHttpHandlerOptions> {
@@ -72,8 +75,10 @@ export function createS3RequestHandler(options: RequestHandlerOptions): HttpHand
       if (!sentDirectly(request)) return fallback.handle(request, handlerOptions);
       const requestText = requestHead(request);
       const host = request.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
-      const port = request.port ?? 80;
-      const conn = idleConnection(`${host}:${port}`) ?? (await connect(host, port, options.connectionTimeout));
+      const secure = request.protocol === 'https:';
+      const port = request.port ?? (secure ? 443 : 80);
+      const endpoint = `${request.protocol}//${host}:${port}`;
+      const conn = idleConnection(endpoint) ?? (await connect({ endpoint, host, port, secure, ca: options.ca, timeoutMs: options.connectionTimeout }));
       const head = await exchange(conn, requestText, handlerOptions.abortSignal as AbortSignal | undefined);
       const length = bodyLength(head);
       if (length === undefined) {
@@ -94,7 +99,7 @@ export function createS3RequestHandler(options: RequestHandlerOptions): HttpHand
 }
 
 function sentDirectly(request: HttpRequest): boolean {
-  return request.method === 'GET' && request.protocol === 'http:' && request.body == null && Object.keys(request.headers).some((h) => h.toLowerCase() === 'range');
+  return request.method === 'GET' && (request.protocol === 'http:' || request.protocol === 'https:') && request.body == null && Object.keys(request.headers).some((h) => h.toLowerCase() === 'range');
 }
 
 /** A socket whose reads land wherever `next` points, handled by whoever uses it now. */
@@ -109,6 +114,8 @@ interface Connection {
    * false pauses reading until `socket.resume()`.
    */
   onRead: (bytes: number, landed: Uint8Array) => boolean;
+  /** Bytes read after reading paused, for the next reader: TLS still hands over the records it had decrypted. */
+  held: Buffer[];
   /** Called when the socket closes (with the error, if any); `closedWith` is set from then on. */
   onClose: (err: Error) => void;
   closedWith?: Error;
@@ -116,18 +123,31 @@ interface Connection {
   waitIdle(onClosed: () => void): void;
 }
 
-function connect(host: string, port: number, timeoutMs: number): Promise<Connection> {
+interface ConnectOptions {
+  /** protocol//host:port, the key of the idle pool. */
+  endpoint: string;
+  host: string;
+  port: number;
+  /** TLS (https:), verified against `ca` or Node's CAs. */
+  secure: boolean;
+  ca?: string[];
+  timeoutMs: number;
+}
+
+function connect({ endpoint, host, port, secure, ca, timeoutMs }: ConnectOptions): Promise<Connection> {
   const scratch = Buffer.allocUnsafe(HEAD_LIMIT);
   // The socket reads into whatever `next` is when it reads; the fields exist before it does.
   const state = { next: scratch as Uint8Array, onRead: (_bytes: number, _landed: Uint8Array): boolean => true, onClose: (_err: Error) => {} };
-  const socket = net.connect({
-    host,
-    port,
-    noDelay: true,
-    onread: { buffer: () => state.next, callback: (bytes: number, landed: Uint8Array) => state.onRead(bytes, landed) },
-  });
+  const onread = { buffer: () => state.next, callback: (bytes: number, landed: Uint8Array) => state.onRead(bytes, landed) };
+  // Over TLS, `onread` receives the decrypted bytes: OpenSSL writes them where `next` points
+  // (tls.connect documents the option; @types/node does not declare it).
+  const socket = secure
+    ? tls.connect({ host, port, ca, servername: net.isIP(host) ? undefined : host, onread } as tls.ConnectionOptions)
+    : net.connect({ host, port, onread });
+  socket.setNoDelay(true);
   const conn: Connection = Object.assign(state, {
-    endpoint: `${host}:${port}`,
+    endpoint,
+    held: [] as Buffer[],
     socket,
     scratch,
     waitIdle(onClosed: () => void) {
@@ -155,11 +175,21 @@ function connect(host: string, port: number, timeoutMs: number): Promise<Connect
       clearTimeout(timer);
       reject(err);
     };
-    socket.once('connect', () => {
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       resolve(conn);
     });
   });
+}
+
+/** Pauses reading (returns false, for onread); reads that still come are kept in `held`. */
+function hold(conn: Connection): false {
+  conn.next = conn.scratch;
+  conn.onRead = (bytes, landed) => {
+    conn.held.push(Buffer.from(landed.subarray(0, bytes)));
+    return false;
+  };
+  return false;
 }
 
 /** Premature end of a response: retryable (retry.ts knows this code). */
@@ -208,7 +238,7 @@ function exchange(conn: Connection, requestText: string, signal: AbortSignal | u
       done();
       conn.onClose = () => {};
       resolve(head);
-      return false;
+      return hold(conn);
     };
     socket.ref();
     socket.write(requestText);
@@ -279,8 +309,8 @@ class Body extends Readable implements DirectBody {
     private readonly release: (reusable: boolean) => void,
   ) {
     super();
-    this.pending = leftover.subarray(0, this.accept(leftover.length));
-    if (this.received === length) this.releaseConnection();
+    this.pending = Buffer.alloc(0);
+    this.takeIn(leftover);
   }
 
   readInto(dest: Uint8Array, onProgress: () => void): Promise<void> {
@@ -291,6 +321,7 @@ class Body extends Readable implements DirectBody {
       this.destroy(err);
       return Promise.reject(err);
     }
+    for (const bytes of this.conn.held.splice(0)) this.takeIn(bytes);
     let got = this.takePending(dest);
     if (got === dest.length) return Promise.resolve();
     const { conn } = this;
@@ -321,9 +352,8 @@ class Body extends Readable implements DirectBody {
         resolve();
         if (this.released) return true;
         // Pause until the next part's buffer is given.
-        conn.next = conn.scratch;
         conn.onClose = () => {};
-        return false;
+        return hold(conn);
       };
       conn.onClose = (err) => this.destroy(err);
       conn.socket.resume();
@@ -333,6 +363,7 @@ class Body extends Readable implements DirectBody {
   override _read(): void {
     if (this.streaming) return void (this.released || this.conn.socket.resume());
     this.streaming = true;
+    for (const bytes of this.conn.held.splice(0)) this.takeIn(bytes);
     if (this.pending.length > 0) this.push(this.pending);
     this.delivered += this.pending.length;
     this.pending = Buffer.alloc(0);
@@ -370,6 +401,14 @@ class Body extends Readable implements DirectBody {
     this.failPart = undefined;
     // Only a reader of the stream listens for 'error'; readInto's caller gets its promise rejected.
     callback(this.streaming ? err : null);
+  }
+
+  /** Adds bytes read off the socket outside a reader (with the head, or held while paused) to pending. */
+  private takeIn(bytes: Buffer): void {
+    if (this.released) return;
+    const n = this.accept(bytes.length);
+    this.pending = this.pending.length === 0 ? bytes.subarray(0, n) : Buffer.concat([this.pending, bytes.subarray(0, n)]);
+    if (this.received === this.length) this.releaseConnection();
   }
 
   /** Moves pending bytes into `dest`; returns how many. */

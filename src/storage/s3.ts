@@ -67,8 +67,8 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
       ctx.versioned().catch(() => {});
     },
     get: async (key: string, range?: ByteRange, into?: Uint8Array) => getObject(ctx, checkKey(key), range, into),
-    // Our transport pauses a body between parts over plain HTTP (s3-direct-get.ts); over HTTPS each part is a GET.
-    ...(resolved.endpoint?.startsWith('http:') ? { readRange: (key: string, range: ByteRange) => readRange(ctx, checkKey(key), range) } : {}),
+    // Our transport pauses a body between parts (s3-direct-get.ts), over HTTP and HTTPS.
+    readRange: (key: string, range: ByteRange) => readRange(ctx, checkKey(key), range),
     head: async (key: string) => {
       const info = await headObject(ctx, checkKey(key));
       // A HEAD answer has no body, so a missing bucket looks like a missing object: tell them apart.

@@ -12,6 +12,11 @@ const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/tls/', import.met
 /** The PEM file of the test CA that signed the front's certificate. */
 export const TEST_CA_FILE = `${FIXTURES}ca.pem`;
 
+/** The key and certificate (for 127.0.0.1 and localhost) of a test server, signed by the test CA. */
+export function testServerTls(): { key: Buffer; cert: Buffer } {
+  return { key: readFileSync(`${FIXTURES}server.key`), cert: readFileSync(`${FIXTURES}server.pem`) };
+}
+
 export interface TlsFront {
   /** https://127.0.0.1:PORT */
   readonly url: string;
@@ -20,7 +25,7 @@ export interface TlsFront {
 
 export async function startTlsFront(target: { host: string; port: number }): Promise<TlsFront> {
   const sockets = new Set<net.Socket>();
-  const server = tls.createServer({ key: readFileSync(`${FIXTURES}server.key`), cert: readFileSync(`${FIXTURES}server.pem`) }, (client) => {
+  const server = tls.createServer(testServerTls(), (client) => {
     const upstream = net.connect(target.port, target.host);
     const end = () => {
       client.destroy();

@@ -2,42 +2,47 @@
  * The S3 client's own transport for range reads (s3-direct-get.ts), against a real HTTP server
  * that can answer in ways RGW does not on demand: reused and closed keep-alive connections,
  * chunked bodies, bodies longer than announced, heads too large. (Range reads against RGW
- * itself, with faults, are in s3-faults.test.ts and the storage conformance suite.)
+ * itself, with faults, are in s3-faults.test.ts and the storage conformance suite.) Over HTTP and
+ * over HTTPS, where the reads land in the buffer as OpenSSL decrypts them.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { NotFoundError } from '../../src/storage/errors.js';
 import { RequestFailedError } from '../../src/storage/retry.js';
 import { openS3Storage, type S3Storage } from '../../src/storage/s3.js';
+import { TEST_CA_FILE, testServerTls } from '../helpers/tls-front.js';
 
 const OBJECT = randomBytes(3 * 1024 * 1024 + 17);
 const FAST = { baseDelayMs: 10, maxDelayMs: 50, idleTimeoutMs: 2000, maxAttempts: 3, maxElapsedMs: 10_000 };
 
 type Answer = 'normal' | 'chunked' | 'too-long' | 'huge-head' | 'close-after';
 
-describe('S3 range reads on our own transport', () => {
-  let server: http.Server;
+for (const protocol of ['http', 'https'] as const) describe(`S3 range reads on our own transport (${protocol})`, () => {
+  let server: http.Server | https.Server;
   let endpoint: string;
   const seen = { requests: 0, connections: 0 };
   let answer: Answer = 'normal';
   let storage: S3Storage;
 
   before(async () => {
-    server = http.createServer((req, res) => respond(req, res, answer));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => respond(req, res, answer);
+    server = protocol === 'https' ? https.createServer(testServerTls(), handler) : http.createServer(handler);
     server.on('connection', () => seen.connections++);
     server.on('request', () => seen.requests++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    endpoint = `${protocol}://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   });
   after(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
   const open = (retry = FAST) => {
-    storage = openS3Storage('s3://bucket/repo', { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, retry }, {});
+    const caBundle = protocol === 'https' ? TEST_CA_FILE : undefined;
+    storage = openS3Storage('s3://bucket/repo', { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, caBundle, retry }, {});
     seen.requests = 0;
     seen.connections = 0;
     answer = 'normal';
