@@ -86,7 +86,7 @@ async function baseRepeat(tool: BackupTool, plan: S3SuitePlan, bucket: string, r
     await tool.init(repo);
     await warmCache(baseDir);
     r.loadBefore.push(+os.loadavg()[0].toFixed(2));
-    const quiet = { backup: await waitForQuiet(), restore: { waitedMs: 0, busy: 0 } };
+    const quiet = { backup: await waitForQuiet(), restore: { waitedMs: 0, busy: 0, syncMs: 0 } };
     const b = await tool.backup({ repo, dir: baseDir, version: 'base' });
     r.storedBytes.push((await bucketBytes(plan.server, bucket, `${prefix}/`)).bytes);
     const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-s3-${i}`));
