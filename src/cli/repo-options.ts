@@ -15,7 +15,7 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { objectKey, openRepository, unwrapEarly, type EarlyKey, type Repository } from '../repo/repository.js';
 import { cacheDirFor, cacheRoot, cachedKeys, readCached, touchCached, withObjectCache } from '../storage/object-cache.js';
-import { openStorage, remoteIdentity, type OpenStorageOptions } from '../storage/open.js';
+import { openStorage, remoteIdentity } from '../storage/open.js';
 import { prefetching } from '../storage/prefetch.js';
 import type { S3Options } from '../storage/s3-options.js';
 import type { Storage } from '../storage/storage.js';
@@ -60,8 +60,6 @@ export function withRepoOptions(cmd: Command): Command {
 /** A repository as a command opens it, once names are looked up in lifeboat.yaml. */
 export interface RepoTarget {
   url: string;
-  /** Its name in lifeboat.yaml, if it was given by name. */
-  name?: string;
   /** Its S3 settings: flags over lifeboat.yaml; the AWS environment fills in what both leave out. */
   s3: S3Options;
   /** Its password file in lifeboat.yaml (used when no flag or environment variable gives a password). */
@@ -95,7 +93,7 @@ export async function resolveRepo(flags: RepoFlags): Promise<RepoTarget> {
  * with `s3` (the command's flags) over the file's settings.
  */
 export function targetOf(value: string | undefined, named: NamedRepository | undefined, s3: S3Options): RepoTarget {
-  if (named) return { url: named.url, name: named.name, s3: { ...named.s3, ...definedOnly(s3) }, passwordFile: named.passwordFile };
+  if (named) return { url: named.url, s3: { ...named.s3, ...definedOnly(s3) }, passwordFile: named.passwordFile };
   if (value === undefined) throw new CliError('no repository given: use -r/--repo or set LIFEBOAT_REPOSITORY (or name a primary in lifeboat.yaml)', ExitCode.usage);
   return { url: value, s3 };
 }
