@@ -19,7 +19,7 @@ import { openStorage, remoteIdentity } from '../storage/open.js';
 import { prefetching } from '../storage/prefetch.js';
 import type { S3Options } from '../storage/s3-options.js';
 import type { Storage } from '../storage/storage.js';
-import type { NamedRepository, RepositoryCatalog } from '../control/repositories.js';
+import type { NamedRepository } from '../control/repositories.js';
 import { CliError, ExitCode } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 
@@ -83,16 +83,17 @@ function flagS3Options(flags: RepoFlags): S3Options {
 }
 
 /** The repository of -r/--repo or LIFEBOAT_REPOSITORY, or lifeboat.yaml's primary when neither is given. */
-export async function resolveRepo(flags: RepoFlags): Promise<RepoTarget> {
-  const value = flags.repo ?? process.env.LIFEBOAT_REPOSITORY;
-  return targetOf(value, await lookUp(flags, value), flagS3Options(flags));
+export function resolveRepo(flags: RepoFlags): Promise<RepoTarget> {
+  return resolveTarget(flags, flags.repo ?? process.env.LIFEBOAT_REPOSITORY, flagS3Options(flags));
 }
 
 /**
- * A repository argument (-r, --to, --replicas) as a target: `named` when lifeboat.yaml names it,
- * with `s3` (the command's flags) over the file's settings.
+ * A repository argument (-r, --to, --replicas; undefined: lifeboat.yaml's primary) as a target:
+ * the repository lifeboat.yaml names, with `s3` (the command's flags) over the file's settings,
+ * else the URL or directory itself.
  */
-export function targetOf(value: string | undefined, named: NamedRepository | undefined, s3: S3Options): RepoTarget {
+export async function resolveTarget(flags: RepoFlags, value: string | undefined, s3: S3Options): Promise<RepoTarget> {
+  const named = await lookUp(flags, value);
   if (named) return { url: named.url, s3: { ...named.s3, ...definedOnly(s3) }, passwordFile: named.passwordFile };
   if (value === undefined) throw new CliError('no repository given: use -r/--repo or set LIFEBOAT_REPOSITORY (or name a primary in lifeboat.yaml)', ExitCode.usage);
   return { url: value, s3 };
@@ -103,20 +104,13 @@ export function targetOf(value: string | undefined, named: NamedRepository | und
  * only when there is a name to look up: zod and yaml are megabytes of heap that a command given a
  * URL should not carry (startup-heap test).
  */
-export async function lookUp(flags: RepoFlags, value: string | undefined): Promise<NamedRepository | undefined> {
+async function lookUp(flags: RepoFlags, value: string | undefined): Promise<NamedRepository | undefined> {
   if (value !== undefined && (value.includes('/') || value.includes(':'))) return undefined;
-  const catalog = await loadCatalog(flags);
-  if (!catalog) return undefined;
-  const { defaultRepository, namedRepository } = await import('../control/repositories.js');
-  if (value === undefined) return defaultRepository(catalog);
-  return namedRepository(catalog, value, isDirectory);
-}
-
-async function loadCatalog(flags: RepoFlags): Promise<RepositoryCatalog | undefined> {
   const file = flags.config ?? process.env.LIFEBOAT_CONFIG ?? defaultConfigFile();
   if (file === undefined) return undefined;
-  const { loadRepositories } = await import('../control/repositories.js');
-  return loadRepositories(file);
+  const { loadRepositories, defaultRepository, namedRepository } = await import('../control/repositories.js');
+  const catalog = await loadRepositories(file);
+  return value === undefined ? defaultRepository(catalog) : namedRepository(catalog, value, isDirectory);
 }
 
 /** ./lifeboat.yaml, else $XDG_CONFIG_HOME/lifeboat/lifeboat.yaml (~/.config/lifeboat/), if there. */
@@ -141,11 +135,6 @@ export async function openTargetStorage(target: RepoTarget, cache = true): Promi
   return openCachedStorage(target, cache ? cacheDirOf(target) : undefined);
 }
 
-/** The storage of the repository the flags name (with --no-cache, uncached). */
-export async function openRepoStorage(flags: RepoFlags): Promise<Storage> {
-  return openTargetStorage(await resolveRepo(flags), flags.cache !== false);
-}
-
 async function openCachedStorage(target: RepoTarget, cacheDir: string | undefined): Promise<Storage> {
   const storage = await openStorage(target.url, { s3: target.s3 });
   return cacheDir ? withObjectCache(storage, cacheDir) : storage;
@@ -157,7 +146,7 @@ function cacheDirOf(target: RepoTarget): string | undefined {
   return identity === undefined ? undefined : cacheDirFor(cacheRoot(process.env), identity);
 }
 
-/** Where a password comes from, first found: the flag's file, ENV_PASSWORD_FILE, ENV_PASSWORD, lifeboat.yaml's file, a prompt. */
+/** Where a password comes from, first found: the flag's file, ENV_PASSWORD_FILE, ENV_PASSWORD, lifeboat.yaml's file, `fallback`, a prompt. */
 export interface PasswordSource {
   /** The file a flag (--password-file, --to-password-file…) names. */
   file?: string;
@@ -165,16 +154,19 @@ export interface PasswordSource {
   envPrefix?: string;
   /** The repository's password_file in lifeboat.yaml. */
   configured?: string;
+  /** The password when none of the above gives one (a destination's: the source's), instead of a prompt. */
+  fallback?: string;
   /** What the prompt asks for. */
   purpose?: string;
 }
 
-export async function readPassword({ file, envPrefix = 'LIFEBOAT', configured, purpose = 'repository password' }: PasswordSource): Promise<string> {
+export async function readPassword({ file, envPrefix = 'LIFEBOAT', configured, fallback, purpose = 'repository password' }: PasswordSource): Promise<string> {
   const given = file ?? process.env[`${envPrefix}_PASSWORD_FILE`];
   if (given) return readPasswordFile(given);
   const env = process.env[`${envPrefix}_PASSWORD`];
   if (env !== undefined) return env;
   if (configured) return readPasswordFile(configured);
+  if (fallback !== undefined) return fallback;
   if (process.stdin.isTTY) return prompt(`${purpose}: `);
   throw new CliError(`no password given: set ${envPrefix}_PASSWORD or ${envPrefix}_PASSWORD_FILE, or use --password-file`, ExitCode.usage);
 }

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 
 export { ConfigError, type ConfigIssue };
@@ -20,6 +20,14 @@ export interface ConfigFile {
 }
 
 type KeyPath = readonly (string | number | symbol)[];
+
+/** A name in lifeboat.yaml (a repository, a gateway group or upstream): never mistaken for a path or a URL. */
+export const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** An http:// or https:// URL with a host; the message shows `example`. */
+export function httpUrlSchema(example: string) {
+  return z.string().refine((s) => /^https?:\/\/[^/]+/.test(s) && URL.canParse(s), `must be an http:// or https:// URL such as ${example}`);
+}
 
 /** Reads and parses `file`; `hint` says how to name another file (e.g. "pass the right path with --config"). */
 export async function readConfigFile(file: string, hint: string): Promise<ConfigFile> {

@@ -21,7 +21,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { S3Options } from '../storage/s3-options.js';
-import { ConfigError, parseSection, readConfigFile, type ConfigFile } from './config-file.js';
+import { CONFIG_NAME, ConfigError, httpUrlSchema, parseSection, readConfigFile, type ConfigFile } from './config-file.js';
 
 export type RepositoryRole = 'primary' | 'replica' | 'archive';
 
@@ -41,11 +41,8 @@ export interface RepositoryCatalog {
   repositories: NamedRepository[];
 }
 
-/** A name that can never be mistaken for a path or a URL. */
-export const REPOSITORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
 const s3Schema = z.strictObject({
-  endpoint: z.string().refine((s) => /^https?:\/\/[^/]+/.test(s) && URL.canParse(s), 'must be an http:// or https:// URL such as http://rgw.internal:7480').optional(),
+  endpoint: httpUrlSchema('http://rgw.internal:7480').optional(),
   region: z.string().min(1).optional(),
   path_style: z.boolean().optional(),
   profile: z.string().min(1).optional(),
@@ -65,7 +62,7 @@ const repositorySchema = z.strictObject({
 });
 
 const sectionSchema = z
-  .record(z.string().regex(REPOSITORY_NAME, 'a repository name uses letters, digits, ".", "_" or "-" and starts with a letter or digit'), repositorySchema)
+  .record(z.string().regex(CONFIG_NAME, 'a repository name uses letters, digits, ".", "_" or "-" and starts with a letter or digit'), repositorySchema)
   .superRefine((repos, ctx) => {
     const primaries = Object.keys(repos).filter((name) => repos[name].role === 'primary');
     if (primaries.length > 1) ctx.addIssue({ code: 'custom', message: `only one repository can have role: primary (${primaries.join(', ')} do)` });
@@ -113,7 +110,7 @@ export function defaultRepository(catalog: RepositoryCatalog): NamedRepository {
  * name must not become a new repository in the working directory (write ./NAME for that).
  */
 export function namedRepository(catalog: RepositoryCatalog, value: string, isDirectory: (p: string) => boolean): NamedRepository | undefined {
-  if (!REPOSITORY_NAME.test(value)) return undefined;
+  if (!CONFIG_NAME.test(value)) return undefined;
   const found = catalog.repositories.find((r) => r.name === value);
   if (found || isDirectory(value)) return found;
   throw new ConfigError(`"${value}" is neither a repository of ${catalog.file} (${names(catalog) || 'it names none'}) nor a directory here; for a new repository in a directory, write ./${value}`);

@@ -3,6 +3,7 @@
  * normalised shape the gateway runs on (camelCase, defaults applied, groups in priority order).
  */
 import { z } from 'zod';
+import { CONFIG_NAME, httpUrlSchema } from '../control/config-file.js';
 import { parseDurationMs } from './duration.js';
 
 const duration = (fallbackMs: number) =>
@@ -18,10 +19,8 @@ const duration = (fallbackMs: number) =>
       return ms;
     });
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-"');
-const httpUrl = z
-  .string()
-  .refine((s) => /^https?:\/\/[^/]+/.test(s) && URL.canParse(s), 'must be an http:// or https:// URL such as http://10.0.0.5:8000');
+const name = z.string().regex(CONFIG_NAME, 'use letters, digits, ".", "_" or "-"');
+const httpUrl = httpUrlSchema('http://10.0.0.5:8000');
 
 const probeSchema = z.strictObject({
   endpoint: z.enum(['chat', 'completions', 'embeddings', 'models']).default('chat'),

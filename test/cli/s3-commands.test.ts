@@ -14,14 +14,12 @@ import { flipByte, objectKeys } from '../helpers/test-backend.js';
 import { startTlsFront, TEST_CA_FILE } from '../helpers/tls-front.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { RGW, RGW_CLI_ENV } from '../storage/rgw-endpoint.js';
-import { createTestBucket, removeTestBucket, requireRgw, rgwOptions } from '../storage/rgw.js';
+import { bucketForTest, rgwOptions } from '../storage/rgw.js';
 
 const s3Env = RGW_CLI_ENV;
 
 test('init, backup, snapshots, ls, diff, restore, check, stats, key, forget and prune on an s3:// repository', async (t) => {
-  await requireRgw();
-  const bucket = await createTestBucket('cli');
-  t.after(() => removeTestBucket(bucket));
+  const bucket = await bucketForTest(t, 'cli');
   const dir = await tempDir(t);
   const repo = `s3://${bucket}/lifeboat`;
   const cli = (args: string[]) => runCli([...args, '-r', repo], { env: s3Env });
@@ -70,9 +68,7 @@ test('init, backup, snapshots, ls, diff, restore, check, stats, key, forget and 
 });
 
 test('a local cache keeps the keys, snapshots and index of an s3:// repository, and the repository still decides', async (t) => {
-  await requireRgw();
-  const bucket = await createTestBucket('cache');
-  t.after(() => removeTestBucket(bucket));
+  const bucket = await bucketForTest(t, 'cache');
   const dir = await tempDir(t);
   const repo = `s3://${bucket}/cached`;
   const cacheRoot = path.join(dir, 'cache');
@@ -123,9 +119,7 @@ test('a local cache keeps the keys, snapshots and index of an s3:// repository, 
 });
 
 test('an https endpoint signed by the site\'s CA: backup, restore and check with --s3-ca-bundle or AWS_CA_BUNDLE; a clear error without', async (t) => {
-  await requireRgw();
-  const bucket = await createTestBucket('https');
-  t.after(() => removeTestBucket(bucket));
+  const bucket = await bucketForTest(t, 'https');
   const rgw = new URL(RGW.endpoint);
   const front = await startTlsFront({ host: rgw.hostname, port: Number(rgw.port) });
   t.after(() => front.close());

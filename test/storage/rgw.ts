@@ -62,6 +62,14 @@ export async function createTestBucket(tag: string, objectLock = false): Promise
   return name;
 }
 
+/** For one test: checks that RGW runs, makes a bucket named after `tag`, and removes it when the test ends. */
+export async function bucketForTest(t: { after(fn: () => Promise<void>): void }, tag: string): Promise<string> {
+  await requireRgw();
+  const bucket = await createTestBucket(tag);
+  t.after(() => removeTestBucket(bucket));
+  return bucket;
+}
+
 /** Deletes every object version, upload and the bucket; governance locks are bypassed (the owner may). */
 export async function removeTestBucket(bucket: string): Promise<void> {
   const client = rawClient();

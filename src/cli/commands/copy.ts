@@ -9,7 +9,7 @@ import type { ObjectLockMode } from '../../storage/s3-options.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatBytes, formatRate, makeOutput, type Output } from '../output.js';
 import { startProgress } from '../progress.js';
-import { lookUp, openTargetStorage, readPassword, resolveRepo, targetOf, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { openTargetStorage, readPassword, resolveRepo, resolveTarget, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export interface TargetFlags extends RepoFlags {
   to?: string;
@@ -58,7 +58,7 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
   const value = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
   if (!value) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
   const sourceTarget = await resolveRepo(flags);
-  const target = targetOf(value, await lookUp(flags, value), { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode, caBundle: flags.toCaBundle });
+  const target = await resolveTarget(flags, value, { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode, caBundle: flags.toCaBundle });
   const sourceStorage = await openTargetStorage(sourceTarget, flags.cache !== false);
   const targetStorage = await openStorage(target.url, { s3: target.s3 }).catch(async (err) => {
     await sourceStorage.close();
@@ -70,8 +70,7 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
   try {
     const password = await readPassword({ file: flags.passwordFile, configured: sourceTarget.passwordFile });
     const source = await openRepository(sourceStorage, password);
-    const own = flags.toPasswordFile ?? process.env.LIFEBOAT_TO_PASSWORD_FILE ?? process.env.LIFEBOAT_TO_PASSWORD ?? target.passwordFile;
-    const targetPassword = own !== undefined ? await readPassword({ file: flags.toPasswordFile, envPrefix: 'LIFEBOAT_TO', configured: target.passwordFile, purpose: 'destination password' }) : password;
+    const targetPassword = await readPassword({ file: flags.toPasswordFile, envPrefix: 'LIFEBOAT_TO', configured: target.passwordFile, fallback: password });
     let destination: Repository;
     if (init && !(await targetStorage.head('config'))) {
       destination = await initRepository(targetStorage, targetPassword, { config: { chunker: source.config.chunker, packSize: source.config.packSize, zstdLevel: source.config.zstdLevel } });
@@ -88,7 +87,7 @@ export async function openPair(flags: TargetFlags, init = false): Promise<OpenPa
 
 /** The chunker parameters (gear seed included) of another repository, for init --copy-chunker-params-from. */
 export async function chunkerParamsOf(flags: RepoFlags, value: string, passwordFile: string | undefined): Promise<CdcParams> {
-  const target = targetOf(value, await lookUp(flags, value), {});
+  const target = await resolveTarget(flags, value, {});
   const storage = await openStorage(target.url, { s3: target.s3 });
   try {
     const password = await readPassword({ file: passwordFile, envPrefix: 'LIFEBOAT_FROM', configured: target.passwordFile, purpose: `password of ${value}` });
