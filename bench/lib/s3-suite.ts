@@ -7,7 +7,10 @@
 // - `lifeboat copy --all` of the whole series from a local repository to a second bucket (a new
 //   repository with its own password, so every blob is re-encrypted): time, bytes written, peak
 //   RSS; then one version restored from the copy and verified.
-// Both buckets are removed at the end, also when a tool failed.
+// Nothing is deleted while the timed steps run: a removed prefix is garbage RGW collects two to
+// three minutes later (start-ceph-rgw.sh), in bursts that landed on whichever tool's step ran
+// then. Each repeat writes its own prefix; both buckets are removed at the end, also when a tool
+// failed. Garbage left by earlier runs is collected before the first timed step (s3.ts).
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +18,7 @@ import { compareTrees, treeBytes, warmCache } from './fsutil.js';
 import { measured, median } from './measure.js';
 import { waitForQuiet, type Quiet } from './quiet.js';
 import { resticS3Repo } from './restic.js';
-import { bucketBytes, createBenchBucket, removeBucket, removePrefix, requireS3, type S3Server } from './s3.js';
+import { bucketBytes, collectGarbage, createBenchBucket, removeBucket, requireS3, type S3Server } from './s3.js';
 import type { BaseResult } from './suite.js';
 import type { BackupTool } from './tool.js';
 
@@ -82,30 +85,26 @@ async function baseRepeat(tool: BackupTool, plan: S3SuitePlan, bucket: string, r
   const baseDir = path.join(plan.seriesDir, 'base');
   const prefix = `${tool.name}-base-${i}`;
   const repo = repoUrl(tool.name, plan, bucket, prefix);
-  try {
-    await tool.init(repo);
-    await warmCache(baseDir);
-    r.loadBefore.push(+os.loadavg()[0].toFixed(2));
-    const quiet = { backup: await waitForQuiet(), restore: { waitedMs: 0, busy: 0, syncMs: 0 } };
-    const b = await tool.backup({ repo, dir: baseDir, version: 'base' });
-    r.storedBytes.push((await bucketBytes(plan.server, bucket, `${prefix}/`)).bytes);
-    const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-s3-${i}`));
-    quiet.restore = await waitForQuiet();
-    r.quietBefore.push(quiet);
-    const rs = await tool.restore(repo, 'base', baseDir, target);
-    r.backupSeconds.push(b.seconds);
-    r.restoreSeconds.push(rs.seconds);
-    plan.log(`${tool.name} S3 base #${i}: backup ${(r.baseBytes / 1e6 / b.seconds).toFixed(0)} MB/s (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${(r.baseBytes / 1e6 / rs.seconds).toFixed(0)} MB/s (${(rs.peakRss / 1e6).toFixed(0)} MB RSS), ${(r.storedBytes[r.storedBytes.length - 1] / 1e6).toFixed(0)} MB in the bucket, load ${os.loadavg()[0].toFixed(1)}, waited ${(quiet.backup.waitedMs / 1000).toFixed(1)} / ${(quiet.restore.waitedMs / 1000).toFixed(1)} s for a quiet machine`);
-    if (i === 1) {
-      const problems = await compareTrees(baseDir, rs.restoredDir);
-      if (problems.length) throw new Error(`restore of base from S3 by ${tool.name} does not match the source: ${problems.slice(0, 5).join('; ')}`);
-      r.restoreVerified = true;
-    }
-    await rm(target, { recursive: true, force: true });
-    return { backupRss: b.peakRss, restoreRss: rs.peakRss };
-  } finally {
-    await removePrefix(plan.server, bucket, `${prefix}/`);
+  await tool.init(repo);
+  await warmCache(baseDir);
+  r.loadBefore.push(+os.loadavg()[0].toFixed(2));
+  const quiet = { backup: await waitForQuiet(), restore: { waitedMs: 0, busy: 0, syncMs: 0 } };
+  const b = await tool.backup({ repo, dir: baseDir, version: 'base' });
+  r.storedBytes.push((await bucketBytes(plan.server, bucket, `${prefix}/`)).bytes);
+  const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-s3-${i}`));
+  quiet.restore = await waitForQuiet();
+  r.quietBefore.push(quiet);
+  const rs = await tool.restore(repo, 'base', baseDir, target);
+  r.backupSeconds.push(b.seconds);
+  r.restoreSeconds.push(rs.seconds);
+  plan.log(`${tool.name} S3 base #${i}: backup ${(r.baseBytes / 1e6 / b.seconds).toFixed(0)} MB/s (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${(r.baseBytes / 1e6 / rs.seconds).toFixed(0)} MB/s (${(rs.peakRss / 1e6).toFixed(0)} MB RSS), ${(r.storedBytes[r.storedBytes.length - 1] / 1e6).toFixed(0)} MB in the bucket, load ${os.loadavg()[0].toFixed(1)}, waited ${(quiet.backup.waitedMs / 1000).toFixed(1)} / ${(quiet.restore.waitedMs / 1000).toFixed(1)} s for a quiet machine`);
+  if (i === 1) {
+    const problems = await compareTrees(baseDir, rs.restoredDir);
+    if (problems.length) throw new Error(`restore of base from S3 by ${tool.name} does not match the source: ${problems.slice(0, 5).join('; ')}`);
+    r.restoreVerified = true;
   }
+  await rm(target, { recursive: true, force: true });
+  return { backupRss: b.peakRss, restoreRss: rs.peakRss };
 }
 
 async function measureBase(tools: BackupTool[], plan: S3SuitePlan, bucket: string): Promise<S3ToolResult[]> {
@@ -207,6 +206,8 @@ export async function runS3Suite(tools: BackupTool[], plan: S3SuitePlan): Promis
   try {
     const base = await createBenchBucket(plan.server, 'base');
     out.buckets.push(base);
+    const collected = await collectGarbage();
+    if (collected) plan.log(`RGW's garbage collected before the run (${collected})`);
     out.tools = await measureBase(tools, plan, base);
     const lifeboat = tools.find((t) => t.name === 'lifeboat');
     if (lifeboat) {
