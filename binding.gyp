@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "lifeboat_native",
-      "sources": ["native/gcm.c"],
-      "cflags": ["-O2"]
+      "sources": ["native/addon.c", "native/gcm.c", "native/planes.c"],
+      "cflags": ["-O3"]
     }
   ]
 }

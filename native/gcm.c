@@ -11,29 +11,9 @@
  *
  * Every argument is a Uint8Array; key 32 bytes, nonce 12, tag 16, out at least as long as the input.
  */
-#include <node_api.h>
 #include <openssl/evp.h>
-#include <stdbool.h>
 
-typedef struct {
-  unsigned char *data;
-  size_t length;
-} bytes;
-
-static bool get_bytes(napi_env env, napi_value value, bytes *out) {
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return false;
-  }
-  out->data = data;
-  out->length = length;
-  return true;
-}
+#include "addon.h"
 
 /* The six Uint8Array arguments: key, nonce, aad, input, then `out` and `tag` (in the order given). */
 static bool get_args(napi_env env, napi_callback_info info, bytes *key, bytes *nonce, bytes *aad, bytes *in, bytes *third, bytes *fourth) {
@@ -56,7 +36,7 @@ static bool check_sizes(napi_env env, bytes key, bytes nonce, bytes tag, bytes i
   return true;
 }
 
-static napi_value open_gcm(napi_env env, napi_callback_info info) {
+napi_value open_gcm(napi_env env, napi_callback_info info) {
   bytes key, nonce, aad, in, tag, out;
   if (!get_args(env, info, &key, &nonce, &aad, &in, &tag, &out) || !check_sizes(env, key, nonce, tag, in, out)) return NULL;
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -72,7 +52,7 @@ static napi_value open_gcm(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value seal_gcm(napi_env env, napi_callback_info info) {
+napi_value seal_gcm(napi_env env, napi_callback_info info) {
   bytes key, nonce, aad, in, out, tag;
   if (!get_args(env, info, &key, &nonce, &aad, &in, &out, &tag) || !check_sizes(env, key, nonce, tag, in, out)) return NULL;
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -86,14 +66,3 @@ static napi_value seal_gcm(napi_env env, napi_callback_info info) {
   if (!ok) napi_throw_error(env, NULL, "AES-256-GCM encryption failed in OpenSSL");
   return NULL;
 }
-
-static napi_value init(napi_env env, napi_value exports) {
-  napi_property_descriptor methods[] = {
-      {"open", NULL, open_gcm, NULL, NULL, NULL, napi_default, NULL},
-      {"seal", NULL, seal_gcm, NULL, NULL, NULL, napi_default, NULL},
-  };
-  napi_define_properties(env, exports, 2, methods);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

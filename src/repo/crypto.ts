@@ -6,10 +6,10 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { IntegrityError } from './errors.js';
-import { loadNativeGcm } from './native-gcm.js';
+import { loadNative } from './native.js';
 
-/** OpenSSL's AES-GCM on our buffers when the addon is built (native-gcm.ts); Node's Cipher otherwise. */
-const native = loadNativeGcm();
+/** OpenSSL's AES-GCM on our buffers when the addon is built (native.ts); Node's Cipher otherwise. */
+const native = loadNative();
 
 /** Which AES-GCM this process uses: "native" (the addon) or "node" (Node's Cipher). */
 export const GCM_IMPLEMENTATION = native ? 'native' : 'node';

@@ -107,6 +107,7 @@ export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: Zstd
   const tail = rawLength - n * width;
   // allocUnsafe: merge and tail write every byte, and nothing is returned on error.
   const out = options.out ?? Buffer.allocUnsafe(rawLength);
+  // A raw plane is merged from where it lies in the payload; a compressed one is decompressed into scratch.
   const planes = scratch.planes(width, n);
   let pos = head;
   for (let b = 0; b < width; b++) {
@@ -116,7 +117,7 @@ export function decodeGrouped(payload: Uint8Array, rawLength: number, zstd: Zstd
     const body = payload.subarray(pos, pos + stored);
     if (method === PLANE_RAW) {
       if (stored !== n) throw new FormatError(`byte-grouped blob: raw plane ${b} holds ${stored} bytes, expected ${n}`);
-      planes[b].set(body);
+      planes[b] = body;
     } else if (method === PLANE_ZSTD) {
       zstd.decompressExact(planes[b], body, `byte-grouped blob, plane ${b}`);
     } else {
