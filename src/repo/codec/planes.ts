@@ -10,7 +10,7 @@
  * Two implementations of the same function: the addon's loops (native/planes.c), one pass
  * over memory where it is; and, where the addon is not built, WebAssembly SIMD (planes.wat, 16
  * elements per step) on chunks copied into the module's memory and out again. Decoding a
- * restore's planes, the copies cost more than the kernel (docs/ai-storage.md, "Measured").
+ * restore's planes, the copies cost more than the kernel (docs/ai-storage.md, "Byte-plane kernels").
  */
 import { loadNative } from '../native.js';
 import { CHUNK, ELEMENTS_AT, PLANES_AT, XOR_AT, planeKernel } from './planes-kernel.js';
