@@ -1,7 +1,7 @@
 /** The CLI entry: parse, dispatch to one command, and turn errors into exit codes in one place. */
 import { Command, CommanderError } from 'commander';
 import { PROGRAM } from '../engine/program.js';
-import { ExitCode, exitCodeOf, messageOf } from './errors.js';
+import { errorDocument, ExitCode, exitCodeOf, messageOf, OutcomeError, UsageError } from './errors.js';
 
 type Register = (program: Command) => void;
 
@@ -44,10 +44,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await (await buildProgram(argv)).parseAsync(argv);
     return ExitCode.ok;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
-    process.stderr.write(`lifeboat: ${messageOf(err)}\n`);
-    if (process.env.LIFEBOAT_DEBUG) console.error(err);
+  } catch (caught) {
+    // Commander has printed its own message (or the help) already.
+    if (caught instanceof CommanderError && caught.exitCode === 0) return ExitCode.ok;
+    const err = caught instanceof CommanderError ? new UsageError(caught.message.replace(/^error: /, '')) : caught;
+    if (!(caught instanceof CommanderError)) process.stderr.write(`lifeboat: ${messageOf(err)}\n`);
+    if (process.env.LIFEBOAT_DEBUG) console.error(caught);
+    // With --json a script reads the error from stdout too, unless the command printed its result already.
+    if (argv.includes('--json') && !(err instanceof OutcomeError)) process.stdout.write(JSON.stringify(errorDocument(err), null, 2) + '\n');
     return exitCodeOf(err);
   }
 }

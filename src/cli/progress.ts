@@ -1,4 +1,5 @@
 /** A progress bar with bytes, rate and ETA, on a TTY only (scripts and --json get none). */
+import { systemClock } from '../base/clock.js';
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
 import { formatBytes } from './output.js';
@@ -12,7 +13,7 @@ export function startProgress(label: string, enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
   // Loaded only for a terminal: 8 ms of every scripted command's start otherwise.
   const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof cliProgressTypes;
-  const started = Date.now();
+  const started = systemClock.now();
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -26,7 +27,7 @@ export function startProgress(label: string, enabled: boolean): Progress {
   bar.start(1, 0, { doneH: '0 B', totalH: '?', rate: '-' });
   return {
     update(done, total) {
-      const seconds = (Date.now() - started) / 1000;
+      const seconds = (systemClock.now() - started) / 1000;
       bar.setTotal(Math.max(total, 1));
       bar.update(done, { doneH: formatBytes(done), totalH: formatBytes(total), rate: seconds > 0 ? `${formatBytes(done / seconds)}/s` : '-' });
     },

@@ -20,7 +20,7 @@ import { prefetching } from '../storage/prefetch.js';
 import type { S3Options } from '../storage/s3-options.js';
 import type { Storage } from '../storage/storage.js';
 import type { NamedRepository } from '../control/repositories.js';
-import { CliError, ExitCode } from './errors.js';
+import { UsageError } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 
 export interface RepoFlags {
@@ -69,7 +69,7 @@ export interface RepoTarget {
 /** The S3 settings the --s3-* flags give. */
 function flagS3Options(flags: RepoFlags): S3Options {
   if (flags.s3LockMode && flags.s3LockMode !== 'GOVERNANCE' && flags.s3LockMode !== 'COMPLIANCE') {
-    throw new CliError(`--s3-lock-mode takes GOVERNANCE or COMPLIANCE, got "${flags.s3LockMode}"`, ExitCode.usage);
+    throw new UsageError(`--s3-lock-mode takes GOVERNANCE or COMPLIANCE, got "${flags.s3LockMode}"`);
   }
   return {
     endpoint: flags.s3Endpoint,
@@ -95,7 +95,7 @@ export function resolveRepo(flags: RepoFlags): Promise<RepoTarget> {
 export async function resolveTarget(flags: RepoFlags, value: string | undefined, s3: S3Options): Promise<RepoTarget> {
   const named = await lookUp(flags, value);
   if (named) return { url: named.url, s3: { ...named.s3, ...definedOnly(s3) }, passwordFile: named.passwordFile };
-  if (value === undefined) throw new CliError('no repository given: use -r/--repo or set LIFEBOAT_REPOSITORY (or name a primary in lifeboat.yaml)', ExitCode.usage);
+  if (value === undefined) throw new UsageError('no repository given: use -r/--repo or set LIFEBOAT_REPOSITORY (or name a primary in lifeboat.yaml)');
   return { url: value, s3 };
 }
 
@@ -168,12 +168,12 @@ export async function readPassword({ file, envPrefix = 'LIFEBOAT', configured, f
   if (configured) return readPasswordFile(configured);
   if (fallback !== undefined) return fallback;
   if (process.stdin.isTTY) return prompt(`${purpose}: `);
-  throw new CliError(`no password given: set ${envPrefix}_PASSWORD or ${envPrefix}_PASSWORD_FILE, or use --password-file`, ExitCode.usage);
+  throw new UsageError(`no password given: set ${envPrefix}_PASSWORD or ${envPrefix}_PASSWORD_FILE, or use --password-file`);
 }
 
 async function readPasswordFile(file: string): Promise<string> {
   const text = await fs.readFile(file, 'utf8').catch((err: Error) => {
-    throw new CliError(`cannot read the password file ${file}: ${err.message}`);
+    throw new UsageError(`cannot read the password file ${file}: ${err.message}`, { cause: err });
   });
   return text.replace(/\r?\n$/, '');
 }

@@ -1,4 +1,5 @@
 /** Errors of lifeboat.yaml, apart from its parser, so that the CLI can know them without loading it. */
+import { LifeboatError } from '../base/errors.js';
 
 /** One problem in lifeboat.yaml, located by file, line and key path. */
 export interface ConfigIssue {
@@ -9,10 +10,8 @@ export interface ConfigIssue {
 }
 
 /** The file cannot be read, is not YAML, or a section is invalid. */
-export class ConfigError extends Error {
-  readonly code: string = 'CONFIG';
+export class ConfigError extends LifeboatError {
   constructor(message: string, readonly issues: readonly ConfigIssue[] = [], options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+    super('CONFIG', message, options);
   }
 }

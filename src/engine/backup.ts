@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
+import { hostName, isoNow, systemClock, type Clock } from '../base/clock.js';
 import path from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import type { FileSplitter } from '../repo/chunker/chunker.js';
@@ -40,6 +41,9 @@ export interface BackupOptions {
   workers?: number;
   onProgress?: (progress: BackupProgress) => void;
   onWarning?: (message: string) => void;
+  clock?: Clock;
+  /** The host the snapshot records (lifeboat serve --host); default this machine's name. */
+  host?: string;
 }
 
 export interface BackupProgress {
@@ -59,7 +63,8 @@ type NodeBase = Pick<FileNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'>;
 const CHANGED_RETRIES = 2;
 
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
-  const started = Date.now();
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
   const sources = await Promise.all(options.paths.map(async (p) => ({ abs: path.resolve(p), stat: await fs.lstat(p) })));
   const lock = await acquireLock(repo, 'shared', `backup ${options.asset}`);
   const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
@@ -191,9 +196,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 
     const snapshot: Snapshot = {
       version: SNAPSHOT_VERSION,
-      time: new Date().toISOString(),
+      time: isoNow(clock),
       asset: options.asset,
-      hostname: os.hostname(),
+      hostname: options.host ?? hostName(),
       username: os.userInfo().username,
       paths: sources.map((s) => s.abs),
       tree: rootTree,
@@ -206,7 +211,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
         newBlobs: packer.stats.blobs,
         newRawBytes: packer.stats.rawBytes,
         newStoredBytes: packer.stats.storedBytes,
-        durationMs: Date.now() - started,
+        durationMs: clock.now() - started,
       },
       incomplete,
       program: PROGRAM,

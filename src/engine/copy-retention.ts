@@ -8,6 +8,8 @@
  * the same rules without knowing about them. Keys, config and locks are never locked: keys must
  * stay removable and locks are deleted by their holders.
  */
+import { systemClock } from '../base/clock.js';
+import type { ErrorCode } from '../base/errors.js';
 import type { BlobIndex } from '../repo/blob-index.js';
 import { BlobIndex as Index } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
@@ -26,7 +28,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The storage cannot hold objects immutably (a local directory). */
 export class RetentionUnsupportedError extends RepoError {
-  override readonly code = 'RETENTION_UNSUPPORTED';
+  override readonly code: ErrorCode = 'RETENTION_UNSUPPORTED';
 }
 
 export interface ProtectReport {
@@ -44,7 +46,7 @@ export interface RetentionOptions {
   onProtect?: (report: ProtectReport) => void;
 }
 
-export function retentionUntil(days: number, now = new Date()): Date {
+export function retentionUntil(days: number, now = new Date(systemClock.now())): Date {
   if (!(days > 0)) throw new RetentionUnsupportedError(`a retention period must be a positive number of days, not ${days}`);
   return new Date(now.getTime() + days * DAY_MS);
 }

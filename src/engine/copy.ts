@@ -8,6 +8,7 @@
  * only then write the snapshot (docs/format.md §11). The destination's packer writes index files
  * as it goes, so a copy that dies resumes without sending again what was indexed.
  */
+import { systemClock, type Clock } from '../base/clock.js';
 import type { BlobIndex } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
@@ -31,6 +32,7 @@ export interface CopyOptions extends Selection {
   onWarning?: (message: string) => void;
   /** After each snapshot is written (or found present) at the destination. */
   onSnapshot?: (s: CopiedSnapshot) => void;
+  clock?: Clock;
 }
 
 export interface CopyProgress {
@@ -65,7 +67,8 @@ export interface CopyResult {
 }
 
 export async function copy(source: Repository, destination: Repository, options: CopyOptions): Promise<CopyResult> {
-  const started = Date.now();
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
   const locks: HeldLock[] = [];
   const pool = startWorkerPool({ key: source.key.data, zstdLevel: source.config.zstdLevel }, options.workers);
   try {
@@ -105,7 +108,7 @@ export async function copy(source: Repository, destination: Repository, options:
     }
     result.packs = packer.stats.packs;
     result.bytesWritten = packer.stats.storedBytes;
-    result.durationMs = Date.now() - started;
+    result.durationMs = clock.now() - started;
     return result;
   } finally {
     await pool.close();

@@ -3,6 +3,7 @@
  * go; their data stays until prune. A snapshot still under Object Lock retention is not deleted:
  * it is reported with the date it can go.
  */
+import { systemClock, type Clock } from '../base/clock.js';
 import { acquireLock } from '../repo/lock.js';
 import { objectKey, type Repository } from '../repo/repository.js';
 import { listSnapshots, type StoredSnapshot } from './snapshots.js';
@@ -33,7 +34,7 @@ export interface ForgetOptions {
   keepLast: number;
   asset?: string;
   dryRun?: boolean;
-  now?: Date;
+  clock?: Clock;
 }
 
 export interface ForgetResult {
@@ -46,7 +47,7 @@ export interface ForgetResult {
 
 export async function forget(repo: Repository, options: ForgetOptions): Promise<ForgetResult> {
   if (!Number.isInteger(options.keepLast) || options.keepLast < 0) throw new RangeError(`keep-last must be a whole number of at least 0, not ${options.keepLast}`);
-  const now = options.now ?? new Date();
+  const now = new Date((options.clock ?? systemClock).now());
   const lock = await acquireLock(repo, 'exclusive', 'forget');
   try {
     const plan = planKeepLast(await listSnapshots(repo), options.keepLast, options.asset);

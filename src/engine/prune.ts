@@ -9,6 +9,7 @@
  * unneeded bytes are reported as reclaimable. Packs that no index lists (left by an interrupted
  * backup or copy) are deleted too: the exclusive lock guarantees no writer is adding them now.
  */
+import { systemClock, type Clock } from '../base/clock.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { IntegrityError } from '../repo/errors.js';
 import type { IndexedPack } from '../repo/index-file.js';
@@ -25,7 +26,7 @@ import { makeTreeReader } from './trees.js';
 
 export interface PruneOptions {
   dryRun?: boolean;
-  now?: Date;
+  clock?: Clock;
 }
 
 export interface PruneResult {
@@ -46,7 +47,7 @@ export interface PruneResult {
 const PACKS_PER_INDEX = 4096;
 
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
-  const now = options.now ?? new Date();
+  const now = new Date((options.clock ?? systemClock).now());
   const lock = await acquireLock(repo, 'exclusive', 'prune');
   try {
     const map = await loadIndexMap(repo);

@@ -4,6 +4,7 @@
  * have to send for the asset (blobs its missing snapshots need that the replica lacks).
  * Read-only on both sides, and lock-free: snapshots are written last, so what is listed is whole.
  */
+import { systemClock, type Clock } from '../base/clock.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
@@ -43,11 +44,11 @@ export interface LagReport {
 
 export interface LagOptions {
   asset?: string;
-  now?: Date;
+  clock?: Clock;
 }
 
 export async function replicationLag(primary: Repository, replica: Repository, options: LagOptions = {}): Promise<LagReport> {
-  const now = options.now ?? new Date();
+  const now = new Date((options.clock ?? systemClock).now());
   const all = (await listSnapshots(primary)).filter((s) => options.asset === undefined || s.snapshot.asset === options.asset);
   const { missing, present } = partitionByPresence(all, await listSnapshots(replica));
   const [{ index: primaryIndex }, { index: replicaIndex }] = await Promise.all([loadIndex(primary), loadIndex(replica)]);

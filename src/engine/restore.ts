@@ -8,6 +8,8 @@
  * trees that were checked to be single path components, and every destination is checked to
  * stay inside the target.
  */
+import { codeOf } from '../base/error-codes.js';
+import type { ErrorCode } from '../base/errors.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobIndex } from '../repo/blob-index.js';
@@ -49,13 +51,14 @@ export interface RestoreResult {
   snapshotId: string;
   files: RestoredFile[];
   bytes: number;
-  failed: Array<{ path: string; error: string }>;
+  /** `code`: why, as the error model names it (INTEGRITY, FORMAT, NOT_FOUND, NO_SPACE). */
+  failed: Array<{ path: string; error: string; code: ErrorCode }>;
   /** Temporary files left by an interrupted restore, found in directories restored into and removed. */
   removedTempFiles: string[];
 }
 
 export class RestoreFailedError extends RepoError {
-  override readonly code = 'RESTORE_FAILED';
+  override readonly code: ErrorCode = 'RESTORE_FAILED';
 }
 
 /** A fetch (one part of a pack read) covers consecutive blobs up to this size, stored and decoded (a delta is tiny stored, not decoded). */
@@ -140,7 +143,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
           } catch (err) {
             // Damaged or missing data, or no space: this file fails, the others are still restored.
             if (!(err instanceof IntegrityError || err instanceof FormatError || err instanceof NotFoundError || (err as NodeJS.ErrnoException).code === 'ENOSPC')) throw err;
-            result.failed.push({ path: dest, error: (err as Error).message });
+            result.failed.push({ path: dest, error: (err as Error).message, code: codeOf(err) });
             options.onWarning?.(`${dest}: ${(err as Error).message}`);
           }
           progress.files++;

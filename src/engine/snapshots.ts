@@ -1,4 +1,5 @@
 /** Listing snapshots and resolving what a user names: an id, a unique prefix, `latest`, `ASSET@latest`. */
+import type { ErrorCode } from '../base/errors.js';
 import { RepoError } from '../repo/errors.js';
 import { listIds, loadObject, saveObject, type Repository } from '../repo/repository.js';
 import { decodeSnapshot, type Snapshot } from '../repo/snapshot.js';
@@ -9,7 +10,7 @@ export interface StoredSnapshot {
 }
 
 export class SnapshotNotFoundError extends RepoError {
-  override readonly code = 'SNAPSHOT_NOT_FOUND';
+  override readonly code: ErrorCode = 'SNAPSHOT_NOT_FOUND';
 }
 
 /**

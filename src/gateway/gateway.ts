@@ -2,6 +2,7 @@
  * Assembles and runs one gateway: upstream pool, health checker, retry budget, response cache (loaded
  * from and saved to its file), metrics and the HTTP server. `close()` stops it gracefully.
  */
+import { systemClock } from '../base/clock.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { readCacheFile, writeCacheFile } from './cache-file.js';
@@ -38,7 +39,7 @@ export interface Gateway {
 }
 
 export async function startGateway(config: GatewayConfig, opts: GatewayOptions = {}): Promise<Gateway> {
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? systemClock.now;
   const log = opts.log ?? (() => {});
   const cacheCfg = config.cache;
   let saveTimer: NodeJS.Timeout | undefined;

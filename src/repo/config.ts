@@ -5,6 +5,7 @@
  *     "maxDeltaDepth": n (optional) }
  * A repository whose config version is newer than REPO_VERSION is refused with a clear error.
  */
+import { isoNow } from '../base/clock.js';
 import { randomBytes } from 'node:crypto';
 import type { CdcParams } from './chunker/chunker.js';
 import { DEFAULT_CDC } from './chunker/fastcdc.js';
@@ -33,7 +34,7 @@ export function newConfig(overrides: Partial<Pick<RepoConfig, 'chunker' | 'packS
   return {
     version: REPO_VERSION,
     id: randomBytes(16).toString('hex'),
-    created: new Date().toISOString(),
+    created: isoNow(),
     chunker: overrides.chunker ?? { ...DEFAULT_CDC, seed: randomBytes(4).readUInt32LE() },
     packSize: overrides.packSize ?? DEFAULT_PACK_SIZE,
     zstdLevel: overrides.zstdLevel ?? 3,

@@ -1,21 +1,20 @@
-/** Typed errors of the repository layer. `code` is stable for scripts; the message is for people. */
+/** Typed errors of the repository layer; what each code means to a process or a client is in base/error-codes.ts. */
+import { LifeboatError, type ErrorCode } from '../base/errors.js';
 
-export class RepoError extends Error {
-  readonly code: string = 'REPO';
+export class RepoError extends LifeboatError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+    super('REPO', message, options);
   }
 }
 
 /** Stored bytes do not decode: wrong format, newer version, or a bug. */
 export class FormatError extends RepoError {
-  override readonly code: string = 'FORMAT';
+  override readonly code: ErrorCode = 'FORMAT';
 }
 
 /** Authentication failed or a checksum did not match: the stored data is damaged or was tampered with. */
 export class IntegrityError extends RepoError {
-  override readonly code: string = 'INTEGRITY';
+  override readonly code: ErrorCode = 'INTEGRITY';
 }
 
 /**
@@ -23,7 +22,7 @@ export class IntegrityError extends RepoError {
  * decode. The packs still hold everything it said, so `lifeboat repair index` rebuilds it.
  */
 export class IndexDamagedError extends IntegrityError {
-  override readonly code: string = 'INDEX_DAMAGED';
+  override readonly code: ErrorCode = 'INDEX_DAMAGED';
   /** `location`: the repository's, when known, so that the message names the exact command. */
   constructor(readonly indexId: string, readonly why: string, location?: string, options?: { cause?: unknown }) {
     const where = location === undefined ? '' : ` in ${location}`;
@@ -34,20 +33,25 @@ export class IndexDamagedError extends IntegrityError {
 
 /** No key of the repository opens with the password given. */
 export class WrongPasswordError extends RepoError {
-  override readonly code: string = 'WRONG_PASSWORD';
+  override readonly code: ErrorCode = 'WRONG_PASSWORD';
 }
 
 /** The path is not a Lifeboat repository (missing, empty, or something else). */
 export class NotARepositoryError extends RepoError {
-  override readonly code: string = 'NOT_A_REPOSITORY';
+  override readonly code: ErrorCode = 'NOT_A_REPOSITORY';
 }
 
 /** init found a repository where it was asked to create one. */
 export class RepositoryExistsError extends RepoError {
-  override readonly code: string = 'REPOSITORY_EXISTS';
+  override readonly code: ErrorCode = 'REPOSITORY_EXISTS';
+}
+
+/** init was asked to create a repository where something else lives. */
+export class LocationNotEmptyError extends RepoError {
+  override readonly code: ErrorCode = 'LOCATION_NOT_EMPTY';
 }
 
 /** Another process holds a conflicting lock. */
 export class LockedError extends RepoError {
-  override readonly code: string = 'LOCKED';
+  override readonly code: ErrorCode = 'LOCKED';
 }

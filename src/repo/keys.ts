@@ -16,6 +16,7 @@
  *   anyway. N = 2^16 with 2 lanes costs a guesser what N = 2^17, p = 1 costs (OWASP lists the
  *   two as equivalent), and takes half the time here (docs/design-decisions.md).
  */
+import { hostName, isoNow } from '../base/clock.js';
 import { hkdfSync, randomBytes, scrypt as scryptCb } from 'node:crypto';
 import os from 'node:os';
 import { promisify } from 'node:util';
@@ -85,8 +86,8 @@ export async function wrapMasterKey(master: MasterKey, password: string, work: K
   const secret = Buffer.from(JSON.stringify({ data: master.data.toString('base64') }));
   const file: KeyFile = {
     version: KEY_FORMAT_VERSION,
-    created: new Date().toISOString(),
-    host: os.hostname(),
+    created: isoNow(),
+    host: hostName(),
     user: os.userInfo().username,
     kdf,
     data: seal(kek, 'key', secret).toString('base64'),

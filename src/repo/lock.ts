@@ -7,7 +7,7 @@
  * `lifeboat unlock`. Taking a lock writes it first and then looks for conflicts, so two
  * processes racing for an exclusive lock both see each other and at least one backs off.
  */
-import os from 'node:os';
+import { hostName, isoNow, systemClock } from '../base/clock.js';
 import { LockedError } from './errors.js';
 import { listIds, loadObject, objectKey, parseJson, saveObject, type Repository } from './repository.js';
 
@@ -28,8 +28,8 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-export function isStale(lock: LockInfo, now = Date.now()): boolean {
-  if (lock.hostname === os.hostname() && !processAlive(lock.pid)) return true;
+export function isStale(lock: LockInfo, now = systemClock.now()): boolean {
+  if (lock.hostname === hostName() && !processAlive(lock.pid)) return true;
   return now - Date.parse(lock.refreshed) > STALE_AFTER_MS;
 }
 
@@ -57,8 +57,8 @@ export async function listLocks(repo: Repository, except?: string): Promise<Arra
 }
 
 export async function acquireLock(repo: Repository, kind: LockInfo['kind'], operation: string): Promise<HeldLock> {
-  const now = new Date().toISOString();
-  const info: LockInfo = { kind, operation, hostname: os.hostname(), pid: process.pid, created: now, refreshed: now };
+  const now = isoNow();
+  const info: LockInfo = { kind, operation, hostname: hostName(), pid: process.pid, created: now, refreshed: now };
   let id = await saveObject(repo, 'lock', Buffer.from(JSON.stringify(info)));
   const conflicts = (await listLocks(repo, id)).filter((other) => !isStale(other.lock) && (kind === 'exclusive' || other.lock.kind === 'exclusive'));
   if (conflicts.length > 0) {
@@ -71,7 +71,7 @@ export async function acquireLock(repo: Repository, kind: LockInfo['kind'], oper
   }
   // Refresh so that a long backup is never taken for stale; the new lock replaces the old one.
   const timer = setInterval(async () => {
-    const refreshed = { ...info, refreshed: new Date().toISOString() };
+    const refreshed = { ...info, refreshed: isoNow() };
     const old = id;
     id = await saveObject(repo, 'lock', Buffer.from(JSON.stringify(refreshed)));
     await repo.storage.delete(objectKey('lock', old));

@@ -7,7 +7,7 @@ import type { Storage } from '../storage/storage.js';
 import { NotFoundError } from '../storage/errors.js';
 import { open, seal, sha256Hex, type SealKind } from './crypto.js';
 import { decodeConfig, newConfig, type RepoConfig } from './config.js';
-import { FormatError, IntegrityError, NotARepositoryError, RepositoryExistsError, WrongPasswordError } from './errors.js';
+import { FormatError, IntegrityError, NotARepositoryError, LocationNotEmptyError, RepositoryExistsError, WrongPasswordError } from './errors.js';
 import { newMasterKey, parseKeyFile, unwrapMasterKey, wrapMasterKey, type KdfWork, type MasterKey } from './keys.js';
 
 export interface Repository {
@@ -32,7 +32,7 @@ export interface InitOptions {
 export async function initRepository(storage: Storage, password: string, options: InitOptions = {}): Promise<Repository> {
   if (await storage.head('config')) throw new RepositoryExistsError(`${storage.location} is already a Lifeboat repository: use it as it is, or choose another location for a new one`);
   for await (const _ of storage.list('')) {
-    throw new NotARepositoryError(`${storage.location} is not empty and not a Lifeboat repository: choose an empty or new location`);
+    throw new LocationNotEmptyError(`${storage.location} is not empty and not a Lifeboat repository: choose an empty or new location`);
   }
   const key = newMasterKey();
   const config = newConfig(options.config);

@@ -1,16 +1,15 @@
 /** Typed storage errors: callers branch on the class, people read the message. */
+import { LifeboatError, type ErrorCode } from '../base/errors.js';
 
-export class StorageError extends Error {
-  readonly code: string = 'STORAGE';
+export class StorageError extends LifeboatError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+    super('STORAGE', message, options);
   }
 }
 
 /** The object does not exist. */
 export class NotFoundError extends StorageError {
-  override readonly code = 'NOT_FOUND';
+  override readonly code: ErrorCode = 'NOT_FOUND';
   constructor(readonly key: string, location: string) {
     super(`object ${key} not found in ${location}`);
   }
@@ -18,7 +17,7 @@ export class NotFoundError extends StorageError {
 
 /** put(..., { ifAbsent: true }) found the object already there. */
 export class AlreadyExistsError extends StorageError {
-  override readonly code = 'ALREADY_EXISTS';
+  override readonly code: ErrorCode = 'ALREADY_EXISTS';
   constructor(readonly key: string, location: string) {
     super(`object ${key} already exists in ${location}`);
   }
@@ -26,5 +25,5 @@ export class AlreadyExistsError extends StorageError {
 
 /** The backend has no space left; nothing was written for this object. */
 export class NoSpaceError extends StorageError {
-  override readonly code = 'NO_SPACE';
+  override readonly code: ErrorCode = 'NO_SPACE';
 }

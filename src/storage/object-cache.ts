@@ -15,6 +15,7 @@
  * ~/.cache/lifeboat/3f2a…/index/<id>; the directory's mtime is refreshed on every use, and
  * directories unused for CACHE_MAX_AGE_DAYS are removed.
  */
+import { systemClock } from '../base/clock.js';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -64,7 +65,7 @@ export async function cachedKeys(dir: string, prefix: string): Promise<string[]>
 
 /** Marks a cached object as used now (cachedKeys lists it first). */
 export async function touchCached(dir: string, key: string): Promise<void> {
-  const now = new Date();
+  const now = new Date(systemClock.now());
   await fs.utimes(path.join(dir, key), now, now).catch(() => {});
 }
 
@@ -93,7 +94,7 @@ async function store(dir: string, key: string, data: Uint8Array): Promise<void> 
  */
 export function withObjectCache(storage: Storage, dir: string): Storage {
   void fs.mkdir(dir, { recursive: true, mode: 0o700 }).then(() => {
-    const now = new Date();
+    const now = new Date(systemClock.now());
     return fs.utimes(dir, now, now);
   }).then(() => removeUnusedCaches(path.dirname(dir))).catch(() => {});
 
@@ -134,13 +135,13 @@ async function* listAndForget(storage: Storage, dir: string, prefix: string): As
   for (const name of await fs.readdir(path.join(dir, prefix)).catch(() => [] as string[])) {
     const file = path.join(dir, prefix, name);
     const gone = isCached(prefix + name) && !listed.has(prefix + name);
-    const stale = TMP_NAME.test(name) && ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? Infinity) < Date.now() - STALE_TMP_MS;
+    const stale = TMP_NAME.test(name) && ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? Infinity) < systemClock.now() - STALE_TMP_MS;
     if (gone || stale) await fs.rm(file, { force: true }).catch(() => {});
   }
 }
 
 async function removeUnusedCaches(root: string): Promise<void> {
-  const cutoff = Date.now() - CACHE_MAX_AGE_DAYS * 86_400_000;
+  const cutoff = systemClock.now() - CACHE_MAX_AGE_DAYS * 86_400_000;
   for (const entry of await fs.readdir(root, { withFileTypes: true })) {
     if (!entry.isDirectory() || !/^[0-9a-f]{32}$/.test(entry.name)) continue;
     const dir = path.join(root, entry.name);

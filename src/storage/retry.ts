@@ -8,7 +8,8 @@
  * the attempts or the time budget run out, RequestFailedError names the operation, the object and
  * the last response.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from '../base/clock.js';
+import type { ErrorCode } from '../base/errors.js';
 import { StorageError } from './errors.js';
 
 export interface RetryPolicy {
@@ -53,7 +54,7 @@ export interface RequestDescription {
 
 /** A request that kept failing; `lastResponse` says what the server (or the network) said last. */
 export class RequestFailedError extends StorageError {
-  override readonly code = 'REQUEST_FAILED';
+  override readonly code: ErrorCode = 'REQUEST_FAILED';
   constructor(
     readonly request: RequestDescription,
     readonly attempts: number,
@@ -72,12 +73,12 @@ export class RequestFailedError extends StorageError {
 
 /** Marks an error as worth another attempt (e.g. a body that failed its checksum in transit). */
 export class TransientError extends StorageError {
-  override readonly code = 'TRANSIENT';
+  override readonly code: ErrorCode = 'TRANSIENT';
   readonly retryable = true;
 }
 
 export async function withRetry<T>(request: RequestDescription, policy: RetryPolicy, run: (attempt: Attempt) => Promise<T>): Promise<T> {
-  const started = Date.now();
+  const started = systemClock.now();
   for (let number = 1; ; number++) {
     const idleMs = policy.idleTimeoutMs + Math.ceil(((request.bytes ?? 0) / policy.minBytesPerSecond) * 1000);
     const watchdog = startWatchdog(idleMs);
@@ -87,11 +88,11 @@ export async function withRetry<T>(request: RequestDescription, policy: RetryPol
       const failure = classify(err, watchdog.fired() ? idleMs : undefined);
       if (!failure.retryable) throw err;
       const delay = backoffDelay(policy, number, failure.throttled);
-      const elapsed = Date.now() - started;
+      const elapsed = systemClock.now() - started;
       if (number >= policy.maxAttempts || elapsed + delay > policy.maxElapsedMs) {
         throw new RequestFailedError(request, number, failure.summary, elapsed, { cause: err });
       }
-      await sleep(delay);
+      await systemClock.sleep(delay);
     } finally {
       watchdog.stop();
     }

@@ -1,10 +1,11 @@
 /** Errors particular to S3 repositories, and the translation of SDK errors into storage errors. */
+import type { ErrorCode } from '../base/errors.js';
 import { AlreadyExistsError, NotFoundError, StorageError } from './errors.js';
 import { classify } from './retry.js';
 
 /** The object (or one of its versions) is under Object Lock retention and cannot be deleted yet. */
 export class ObjectLockedError extends StorageError {
-  override readonly code = 'OBJECT_LOCKED';
+  override readonly code: ErrorCode = 'OBJECT_LOCKED';
   constructor(readonly key: string, location: string, readonly retainUntil: Date | undefined) {
     super(
       `object ${key} in ${location} is locked (Object Lock retention${retainUntil ? ` until ${retainUntil.toISOString()}` : ''}) ` +
@@ -15,12 +16,7 @@ export class ObjectLockedError extends StorageError {
 
 /** The server refused the credentials or the action. */
 export class AccessDeniedError extends StorageError {
-  override readonly code = 'ACCESS_DENIED';
-}
-
-/** What came back does not match what was stored, even after retrying. */
-export class IntegrityError extends StorageError {
-  override readonly code = 'INTEGRITY';
+  override readonly code: ErrorCode = 'ACCESS_DENIED';
 }
 
 export interface FailedRequest {

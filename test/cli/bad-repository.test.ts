@@ -1,5 +1,5 @@
 /**
- * Bad input around the repository itself: every case ends with exit code 1 (2 for usage), a
+ * Bad input around the repository itself: every case ends with its documented exit code, a
  * message that says what is wrong and what to do, and nothing written where it does not belong.
  */
 import { test } from 'node:test';
@@ -14,11 +14,11 @@ import { objectKeys, openTestStorage } from '../helpers/test-backend.js';
 import { createRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
-test('a wrong password is refused with exit 1 and says so', async (t) => {
+test('a wrong password is refused with exit 12 and says so', async (t) => {
   const dir = await tempDir(t);
   await createRepo(path.join(dir, 'repo'));
   const r = await runCli(['snapshots', '-r', repoUrl(path.join(dir, 'repo'))], { env: { LIFEBOAT_PASSWORD: 'not the password' } });
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 12);
   assert.match(r.stderr, /wrong password/);
   assert.equal(r.stdout, '');
 });
@@ -36,7 +36,7 @@ test('a missing directory (or empty prefix) is not a repository, and is not crea
   const missing = path.join(dir, 'nope', 'repo');
   for (const args of [['snapshots'], ['check'], ['backup', '--asset', 'a', dir]]) {
     const r = await runCli([...args, '-r', repoUrl(missing)]);
-    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.equal(r.code, 10, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /is not a Lifeboat repository \(no config\).*lifeboat init/);
   }
   await assert.rejects(fs.stat(path.join(dir, 'nope')), { code: 'ENOENT' });
@@ -58,7 +58,7 @@ test('a foreign non-empty directory (or prefix) is refused by init (untouched) a
   assert.deepEqual(await state(), before, 'init wrote nothing into it');
 
   const open = await runCli(['snapshots', '-r', repoUrl(foreign)]);
-  assert.equal(open.code, 1);
+  assert.equal(open.code, 10);
   assert.match(open.stderr, /not a Lifeboat repository/);
   assert.equal((await storage.get('docs/thesis.tex')).toString('utf8'), 'do not touch');
 });

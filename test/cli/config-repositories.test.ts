@@ -68,7 +68,7 @@ test('repositories by name: init, backup, copy --to NAME and snapshots --replica
 
   // Each repository has its own password: the primary's does not open the replica.
   const wrong = await runCli(['snapshots', '-r', 'dr-site'], { cwd: dir, env: { ...S3_ENDPOINT_FROM_FILE, LIFEBOAT_PASSWORD: 'primary password' } });
-  assert.equal(wrong.code, 1);
+  assert.equal(wrong.code, 12, 'wrong password');
   assert.match(wrong.stderr, /password/i);
 
   // Elsewhere, --config names the file; the relative paths in it are still its folder's.
@@ -80,7 +80,7 @@ test('a name lifeboat.yaml does not have is an error naming the ones it has, not
   const dir = await tempDir(t);
   await fs.writeFile(path.join(dir, 'lifeboat.yaml'), yamlFor(dir));
   const typo = await runCli(['init', '-r', 'dr-stie'], { cwd: dir });
-  assert.equal(typo.code, 1);
+  assert.equal(typo.code, 2, 'a mistaken name is a usage error');
   assert.match(typo.stderr, /"dr-stie" is neither a repository of lifeboat\.yaml \(primary, dr-site\) nor a directory here; for a new repository in a directory, write \.\/dr-stie/);
   await assert.rejects(fs.stat(path.join(dir, 'dr-stie')), /ENOENT/);
 });
@@ -93,7 +93,7 @@ test('mistakes in lifeboat.yaml are reported with their line and key', async (t)
     ['repositories:', '  primary:', '    url: http://rgw:7480/bucket', '    role: primary', '  second:', '    url: /backups/second', '    role: primary', '    pasword_file: x', ''].join('\n'),
   );
   const r = await runCli(['snapshots', '--config', file], { cwd: dir });
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'an invalid lifeboat.yaml is a usage error');
   assert.match(r.stderr, /the repositories section is invalid/);
   assert.match(r.stderr, /lifeboat\.yaml:3: repositories\.primary\.url: must be s3:\/\/BUCKET\/PREFIX or a directory/);
   assert.match(r.stderr, /lifeboat\.yaml:8: repositories\.second\.pasword_file: Unrecognized key: "pasword_file"/);
@@ -107,6 +107,6 @@ test('mistakes in lifeboat.yaml are reported with their line and key', async (t)
   assert.match(none.stderr, /no repository given, and .*lifeboat\.yaml names 2 without a primary: use -r with one of a, b, or give one role: primary/);
 
   const missing = await runCli(['snapshots', '--config', path.join(dir, 'nope.yaml')], { cwd: dir });
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read .*nope\.yaml: .*; pass the right path with --config or LIFEBOAT_CONFIG/);
 });

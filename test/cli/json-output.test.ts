@@ -120,6 +120,10 @@ test('every other command prints one JSON document with the documented fields', 
   const unlock = await run<Record<string, unknown>>(['unlock']);
   assert.deepEqual(unlock, { removed: 0 });
 
-  const missing = await runCliJson<unknown>(['ls', 'ffff'], { env }).catch((err: Error) => err);
-  assert.ok(missing instanceof Error, 'an error prints no JSON on stdout (the message goes to stderr)');
+  const missing = await runCliJson<{ error: { code: string; message: string } }>(['ls', 'ffff'], { env });
+  assert.equal(missing.result.code, 1);
+  assert.deepEqual(Object.keys(missing.json), ['error'], 'an error is one JSON document on stdout: { error: { code, message } }');
+  assert.equal(missing.json.error.code, 'SNAPSHOT_NOT_FOUND');
+  assert.match(missing.json.error.message, /no snapshot ffff/);
+  assert.match(missing.result.stderr, /^lifeboat: no snapshot ffff/m, 'and the message still goes to stderr for people');
 });

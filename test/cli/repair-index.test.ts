@@ -1,7 +1,7 @@
 /**
- * `lifeboat repair index` through the CLI: a damaged index file makes commands exit 1 with one
+ * `lifeboat repair index` through the CLI: a damaged index file makes commands exit 13 (damage found) with one
  * line that names the file and the repair command; the repair exits 0 and the repository checks
- * clean; a pack whose header is damaged makes the repair print its result and exit 1, naming it.
+ * clean; a pack whose header is damaged makes the repair print its result and exit 13, naming it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   return { dir, location, repo, storage: repo.storage };
 }
 
-test('a damaged index file: commands exit 1 naming it and "lifeboat repair index"; the repair makes check pass', async (t) => {
+test('a damaged index file: commands exit 13 naming it and "lifeboat repair index"; the repair makes check pass', async (t) => {
   const { dir, location, repo, storage } = await setup(t);
   const [victim] = await listIds(storage, 'index');
   await flipByte(storage, objectKey('index', victim), 20);
@@ -36,7 +36,7 @@ test('a damaged index file: commands exit 1 naming it and "lifeboat repair index
   // restore and stats would read instead (check never does).
   for (const args of [['check'], ['restore', 'model@latest', '--target', path.join(dir, 'out'), '--no-cache'], ['stats', '--no-cache']]) {
     const r = await runCli([...args, '-r', location]);
-    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.equal(r.code, 13, `${args[0]}: ${r.stderr}`);
     assert.equal(r.stdout, '');
     assert.ok(r.stderr.startsWith(`lifeboat: index file index/${victim} in ${location} is damaged (`), r.stderr);
     assert.ok(r.stderr.endsWith(`: run "lifeboat repair index -r ${location}" to rebuild the index from the packs\n`), r.stderr);
@@ -51,29 +51,29 @@ test('a damaged index file: commands exit 1 naming it and "lifeboat repair index
   assert.match(checked.stdout, /no errors found/);
 });
 
-test('a pack with a damaged header: repair index prints what it did, names the pack and exits 1', async (t) => {
+test('a pack with a damaged header: repair index prints what it did, names the pack and exits 13', async (t) => {
   const { location, repo, storage } = await setup(t);
   const packs = [...(await storedPacks(repo)).keys()];
   await flipByte(storage, packKey(packs[0]), (await storage.head(packKey(packs[0])))!.size - 10); // in the sealed header
 
   const human = await runCli(['repair', 'index', '-r', location]);
-  assert.equal(human.code, 1, human.stderr);
+  assert.equal(human.code, 13, human.stderr);
   assert.match(human.stdout, new RegExp(`damaged pack ${packs[0]} \\(left in place, not indexed\\): header of pack`));
   assert.match(human.stderr, /1 pack\(s\) have a damaged header.*lifeboat check/);
 
   const { result, json } = await runCliJson<RepairIndexResult>(['repair', 'index', '-r', location]);
-  assert.equal(result.code, 1);
+  assert.equal(result.code, 13);
   assert.deepEqual(json.damagedPacks.map((d) => d.pack), [packs[0]]);
   assert.equal(json.packs, packs.length - 1);
   assert.ok(await storage.head(packKey(packs[0])), 'the pack is kept');
 });
 
-test('every index file lost: check exits 1 and points to "lifeboat repair index", which brings it back', async (t) => {
+test('every index file lost: check exits 13 and points to "lifeboat repair index", which brings it back', async (t) => {
   const { location, storage } = await setup(t);
   for (const id of await listIds(storage, 'index')) await storage.delete(objectKey('index', id));
 
   const broken = await runCli(['check', '-r', location]);
-  assert.equal(broken.code, 1, broken.stderr);
+  assert.equal(broken.code, 13, broken.stderr);
   assert.match(broken.stdout, /pack\(s\) not in any index may hold the missing data: run "lifeboat repair index", then check again/);
 
   const repaired = await runCli(['repair', 'index', '-r', location]);

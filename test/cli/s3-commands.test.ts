@@ -98,10 +98,10 @@ test('a local cache keeps the keys, snapshots and index of an s3:// repository, 
   assert.equal(restored.code, 0, restored.stderr);
   assert.deepEqual(await fs.readFile(path.join(dir, 'out', 'weights.bin')), await fs.readFile(path.join(src, 'weights.bin')));
   const uncached = await cli(['restore', 'm@latest', '--target', path.join(dir, 'out2'), '--no-cache']);
-  assert.equal(uncached.code, 1);
+  assert.equal(uncached.code, 13);
   assert.match(uncached.stderr, new RegExp(`index file index/${victim} .* is damaged`));
   const checked = await cli(['check']);
-  assert.equal(checked.code, 1);
+  assert.equal(checked.code, 13);
   assert.match(checked.stdout + checked.stderr, new RegExp(`index/${victim}`));
   assert.equal((await cli(['repair', 'index'])).code, 0);
 
@@ -111,7 +111,7 @@ test('a local cache keeps the keys, snapshots and index of an s3:// repository, 
   const passwd = await cli(['key', 'passwd', '--new-password-file', path.join(dir, 'new-password')], { LIFEBOAT_CACHE_DIR: path.join(dir, 'other-machine') });
   assert.equal(passwd.code, 0, passwd.stderr);
   const old = await cli(['snapshots']);
-  assert.equal(old.code, 1);
+  assert.equal(old.code, 12);
   assert.match(old.stderr, /wrong password/);
   assert.deepEqual(await cached('keys'), await listed('keys'), 'the removed key is gone from the cache');
   const renewed = await cli(['snapshots'], { LIFEBOAT_PASSWORD: 'changed elsewhere' });

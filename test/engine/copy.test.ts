@@ -3,6 +3,7 @@
  * move, every one verified; the snapshot comes last; what is there is skipped; the replica holds
  * only ciphertext; replication lag says how far behind a replica is.
  */
+import { manualClock } from '../../src/base/clock.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -186,7 +187,7 @@ test('replication lag per asset: age of the newest snapshot the replica lacks, a
   await copy(source, replica, { ids: [v1.snapshotId] });
 
   const now = new Date(Date.parse(v2.snapshot.time) + 3_600_000);
-  const behind = await replicationLag(source, replica, { now });
+  const behind = await replicationLag(source, replica, { clock: manualClock(now) });
   assert.equal(behind.assets.length, 1);
   const llm = behind.assets[0];
   assert.deepEqual([llm.asset, llm.tier, llm.primarySnapshots, llm.replicated, llm.missing], ['llm', 1, 2, 1, 1]);
@@ -201,7 +202,7 @@ test('replication lag per asset: age of the newest snapshot the replica lacks, a
 
   const result = await copy(source, replica, { all: true });
   assert.equal(result.bytesRead, llm.pendingBytes, 'the copy sent what the lag said was pending');
-  const synced = await replicationLag(source, replica, { now });
+  const synced = await replicationLag(source, replica, { clock: manualClock(now) });
   assert.deepEqual([synced.assets[0].missing, synced.assets[0].lagMs, synced.pendingBytes], [0, 0, 0]);
 });
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { backup } from '../../engine/backup.js';
 import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
-import { CliError, ExitCode } from '../errors.js';
+import { OutcomeError, UsageError } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
 import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
@@ -53,7 +53,7 @@ export function registerBackup(program: Command): void {
           ].join('\n'),
         );
         if (snapshot.incomplete.length) {
-          throw new CliError(`${snapshot.incomplete.length} file(s) could not be read completely; the snapshot is marked incomplete`, ExitCode.incomplete);
+          throw new OutcomeError('INCOMPLETE', `${snapshot.incomplete.length} file(s) could not be read completely; the snapshot is marked incomplete`);
         }
       }, { prefetch: SNAPSHOTS_AND_INDEX });
     });
@@ -65,6 +65,6 @@ function collect(value: string, previous: string[]): string[] {
 
 function parseMeta(kv: string): [string, string] {
   const eq = kv.indexOf('=');
-  if (eq <= 0) throw new CliError(`--meta takes key=value, got "${kv}"`, ExitCode.usage);
+  if (eq <= 0) throw new UsageError(`--meta takes key=value, got "${kv}"`);
   return [kv.slice(0, eq), kv.slice(eq + 1)];
 }

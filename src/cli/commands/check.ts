@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { check } from '../../engine/check.js';
-import { CliError } from '../errors.js';
+import { OutcomeError, UsageError } from '../errors.js';
 import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export function registerCheck(program: Command): void {
@@ -27,13 +27,13 @@ export function registerCheck(program: Command): void {
           lines.push(report.ok ? 'no errors found' : 'the repository has errors');
           return lines.join('\n');
         });
-        if (!report.ok) throw new CliError('check found errors (see above)');
+        if (!report.ok) throw new OutcomeError('DAMAGE_FOUND', 'check found errors (see above)');
       }, { cache: false }); // what the repository holds, not the local copies of it
     });
 }
 
 function parsePercent(text: string): number {
   const n = Number(text.replace(/%$/, ''));
-  if (!(n > 0 && n <= 100)) throw new CliError(`--read-data-subset takes a percentage between 0 and 100, got "${text}"`, 2);
+  if (!(n > 0 && n <= 100)) throw new UsageError(`--read-data-subset takes a percentage between 0 and 100, got "${text}"`);
   return n / 100;
 }

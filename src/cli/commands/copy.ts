@@ -6,7 +6,7 @@ import { resolveSnapshot } from '../../engine/snapshots.js';
 import { initRepository, openRepository, type Repository } from '../../repo/repository.js';
 import { openStorage } from '../../storage/open.js';
 import type { ObjectLockMode } from '../../storage/s3-options.js';
-import { CliError, ExitCode } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { formatBytes, formatRate, makeOutput, type Output } from '../output.js';
 import { startProgress } from '../progress.js';
 import { openTargetStorage, readPassword, resolveRepo, resolveTarget, withRepoOptions, type RepoFlags } from '../repo-options.js';
@@ -56,7 +56,7 @@ export function withTargetOptions(cmd: Command): Command {
 export async function openPair(flags: TargetFlags, init = false): Promise<OpenPair> {
   const out = makeOutput(!!flags.json, !!flags.quiet);
   const value = flags.to ?? process.env.LIFEBOAT_TO_REPOSITORY;
-  if (!value) throw new CliError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY', ExitCode.usage);
+  if (!value) throw new UsageError('no destination given: use --to or set LIFEBOAT_TO_REPOSITORY');
   const sourceTarget = await resolveRepo(flags);
   const target = await resolveTarget(flags, value, { endpoint: flags.toEndpoint, region: flags.toRegion, profile: flags.toProfile, lockMode: flags.lockMode, caBundle: flags.toCaBundle });
   const sourceStorage = await openTargetStorage(sourceTarget, flags.cache !== false);
@@ -108,9 +108,9 @@ export function registerCopy(program: Command): void {
     .option('--lock-mode <mode>', 'Object Lock mode for --retain-days: GOVERNANCE (default) or COMPLIANCE', parseLockMode)
     .action(async (specs: string[], flags: CopyFlags) => {
       if (specs.length === 0 && flags.asset === undefined && flags.tier === undefined && !flags.all) {
-        throw new CliError('say what to copy: snapshot ids, --asset, --tier or --all', ExitCode.usage);
+        throw new UsageError('say what to copy: snapshot ids, --asset, --tier or --all');
       }
-      if (flags.tier !== undefined && !Number.isInteger(flags.tier)) throw new CliError('--tier takes a whole number (1, 2, 3)', ExitCode.usage);
+      if (flags.tier !== undefined && !Number.isInteger(flags.tier)) throw new UsageError('--tier takes a whole number (1, 2, 3)');
       const pair = await openPair(flags, flags.init);
       try {
         const ids = await Promise.all(specs.map(async (spec) => (await resolveSnapshot(pair.source, spec)).id));
@@ -147,6 +147,6 @@ function describe(r: CopyResult, where: string): string {
 
 function parseLockMode(value: string): ObjectLockMode {
   const mode = value.toUpperCase();
-  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw new CliError(`--lock-mode takes GOVERNANCE or COMPLIANCE, not "${value}"`, ExitCode.usage);
+  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw new UsageError(`--lock-mode takes GOVERNANCE or COMPLIANCE, not "${value}"`);
   return mode;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { forget, type ForgetResult } from '../../engine/forget.js';
 import { prune, type PruneResult } from '../../engine/prune.js';
-import { CliError, ExitCode } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { formatBytes } from '../output.js';
 import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
@@ -20,7 +20,7 @@ export function registerForget(program: Command): void {
     .option('--dry-run', 'say what would be removed, remove nothing')
     .option('--prune', 'prune afterwards')
     .action(async (flags: ForgetFlags) => {
-      if (!Number.isInteger(flags.keepLast) || flags.keepLast! < 0) throw new CliError('--keep-last takes a whole number of at least 0', ExitCode.usage);
+      if (!Number.isInteger(flags.keepLast) || flags.keepLast! < 0) throw new UsageError('--keep-last takes a whole number of at least 0');
       await withRepo(flags, async ({ repo, out }) => {
         const forgotten = await forget(repo, { keepLast: flags.keepLast!, asset: flags.asset, dryRun: flags.dryRun });
         const pruned = flags.prune ? await prune(repo, { dryRun: flags.dryRun }) : undefined;

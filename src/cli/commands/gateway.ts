@@ -2,6 +2,7 @@
  * `lifeboat gateway --config lifeboat.yaml [--listen 127.0.0.1:8089]`: runs the inference gateway until
  * SIGINT or SIGTERM, then stops it gracefully (in-flight requests finish, the cache is saved).
  */
+import { isoNow } from '../../base/clock.js';
 import type { Command } from 'commander';
 import { GatewayConfigError } from '../../gateway/errors.js';
 
@@ -33,7 +34,7 @@ export async function runGatewayCommand(opts: GatewayCommandOptions): Promise<vo
     import('../../gateway/load-config.js'),
   ]);
   const config = await loadGatewayConfig(opts.config);
-  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} gateway: ${line}\n`);
+  const log = (line: string) => process.stderr.write(`${isoNow()} gateway: ${line}\n`);
   const gw = await startGateway(config, { listen: opts.listen ? parseListen(opts.listen) : undefined, log });
   const upstreams = config.groups.reduce((n, g) => n + g.upstreams.length, 0);
   process.stdout.write(`lifeboat gateway listening on ${gw.url} (${config.groups.length} groups, ${upstreams} upstreams${config.adminToken ? ', admin API on' : `, admin API off: set ${config.adminTokenEnv}`})\n`);

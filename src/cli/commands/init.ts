@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { initRepository } from '../../repo/repository.js';
 import { makeOutput } from '../output.js';
 import { chunkerParamsOf } from './copy.js';
-import { CliError, ExitCode } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { openTargetStorage, readPassword, resolveRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export function registerInit(program: Command): void {
@@ -17,7 +17,7 @@ export function registerInit(program: Command): void {
       const out = makeOutput(!!flags.json, !!flags.quiet);
       const target = await resolveRepo(flags);
       if (flags.createBucket) {
-        if (!target.url.startsWith('s3:')) throw new CliError('--create-bucket is for s3:// repositories', ExitCode.usage);
+        if (!target.url.startsWith('s3:')) throw new UsageError('--create-bucket is for s3:// repositories');
         const { createS3Bucket } = await import('../../storage/s3-bucket.js');
         await createS3Bucket(target.url, target.s3, { objectLock: flags.objectLock });
       }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { repairIndex, type RepairIndexResult } from '../../engine/repair-index.js';
-import { CliError } from '../errors.js';
+import { OutcomeError } from '../errors.js';
 import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 /** `repair index`: rebuild the index from the pack headers when index files are damaged or missing. */
@@ -12,7 +12,7 @@ export function registerRepair(program: Command): void {
         const result = await repairIndex(repo);
         out.result(result, () => describe(result));
         if (result.damagedPacks.length) {
-          throw new CliError(`${result.damagedPacks.length} pack(s) have a damaged header and are not indexed (left in place): run "lifeboat check" to see which files they affect`);
+          throw new OutcomeError('DAMAGE_FOUND', `${result.damagedPacks.length} pack(s) have a damaged header and are not indexed (left in place): run "lifeboat check" to see which files they affect`);
         }
       }, { cache: false }),
     );

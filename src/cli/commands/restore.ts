@@ -1,7 +1,8 @@
+import { systemClock } from '../../base/clock.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CliError } from '../errors.js';
+import { OutcomeError } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
 import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
@@ -19,7 +20,7 @@ export function registerRestore(program: Command): void {
       engine.catch(() => {});
       await withRepo(flags, async ({ repo, out }) => {
         const { restore } = await engine;
-        const started = Date.now();
+        const started = systemClock.now();
         const bar = startProgress('restore', !flags.json && !flags.quiet);
         const result = await restore(repo, {
           snapshot,
@@ -28,7 +29,7 @@ export function registerRestore(program: Command): void {
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => out.warn(m),
         }).finally(() => bar.stop());
-        const ms = Date.now() - started;
+        const ms = systemClock.now() - started;
         const target = path.resolve(flags.target);
         if (flags.sha256sums) {
           const lines = result.files.map((f) => sha256sumLine(f.sha256, path.relative(target, f.path))).join('');
@@ -41,7 +42,10 @@ export function registerRestore(program: Command): void {
           (result.removedTempFiles.length ? `\nremoved ${result.removedTempFiles.length} temporary file(s) left by an interrupted restore` : ''),
         );
         if (result.failed.length) {
-          throw new CliError(
+          // Corrupt or missing data is damage (exit 13); a full disk alone is an ordinary failure.
+          const damaged = result.failed.some((f) => f.code !== 'NO_SPACE');
+          throw new OutcomeError(
+            damaged ? 'DAMAGE_FOUND' : 'NO_SPACE',
             `${result.failed.length} file(s) were NOT restored:\n` + result.failed.map((f) => `  ${f.path}: ${f.error}`).join('\n'),
           );
         }

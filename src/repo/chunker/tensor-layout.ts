@@ -2,6 +2,7 @@
  * What the tensor-file parsers (safetensors.ts, gguf.ts) find in a file, and the typed error
  * they throw when a file is not what it claims to be.
  */
+import type { ErrorCode } from '../../base/errors.js';
 import type { DType } from '../codec/codec.js';
 import { RepoError } from '../errors.js';
 import type { FileReader } from './chunker.js';
@@ -28,7 +29,7 @@ export interface TensorLayout {
  * which is lossless for any bytes, and reports the message as a warning.
  */
 export class TensorHeaderError extends RepoError {
-  override readonly code: string = 'TENSOR_HEADER';
+  override readonly code: ErrorCode = 'TENSOR_HEADER';
 }
 
 /** Largest header (safetensors JSON, GGUF metadata + tensor infos) we read: safetensors' own limit. */
