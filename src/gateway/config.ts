@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CONFIG_NAME, httpUrlSchema } from '../control/config-file.js';
-import { parseDurationMs } from './duration.js';
+import { parseDurationMs } from '../base/duration.js';
 
 const duration = (fallbackMs: number) =>
   z

@@ -20,7 +20,7 @@ export const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
 /** What a sealed object is; bound into the ciphertext as GCM associated data. */
-export type SealKind = 'blob' | 'pack-header' | 'index' | 'snapshot' | 'config' | 'lock' | 'key';
+export type SealKind = 'blob' | 'pack-header' | 'index' | 'snapshot' | 'config' | 'lock' | 'key' | 'job' | 'report' | 'lease';
 
 const AAD: Record<SealKind, Buffer> = {
   blob: Buffer.from('lifeboat/blob'),
@@ -30,6 +30,9 @@ const AAD: Record<SealKind, Buffer> = {
   config: Buffer.from('lifeboat/config'),
   lock: Buffer.from('lifeboat/lock'),
   key: Buffer.from('lifeboat/key'),
+  job: Buffer.from('lifeboat/job'),
+  report: Buffer.from('lifeboat/report'),
+  lease: Buffer.from('lifeboat/lease'),
 };
 
 export function sha256(data: Uint8Array): Buffer {
