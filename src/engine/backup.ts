@@ -24,7 +24,8 @@ import { readFileContent, SEALED_BUFFER_BYTES, type ContentContext } from './fil
 import { makeLimit } from './limit.js';
 import { makePacker } from './packer.js';
 import { PROGRAM } from './program.js';
-import { latestOf, listSnapshots, resolveSnapshot, saveSnapshot, type StoredSnapshot } from './snapshots.js';
+import { latestOf, listSnapshots, resolveSnapshot, type StoredSnapshot } from './snapshots.js';
+import { saveNumberedSnapshot } from './versions.js';
 import { makeTreeReader, saveTree, type TreeReader } from './trees.js';
 import { startWorkerPool } from './worker-pool.js';
 
@@ -32,6 +33,8 @@ export interface BackupOptions {
   asset: string;
   /** One directory (its contents become the snapshot root) or files and directories (each by name). */
   paths: string[];
+  /** Glob patterns to leave out (lifeboat.yaml's source.exclude); passed through by sources/path.ts, applied by the walk. */
+  exclude?: string[];
   tags?: string[];
   meta?: Record<string, string>;
   tier?: number;
@@ -44,6 +47,8 @@ export interface BackupOptions {
   clock?: Clock;
   /** The host the snapshot records (lifeboat serve --host); default this machine's name. */
   host?: string;
+  /** Recorded in the snapshot as given: the source adapter's facts, the lineage (sources/, control/lineage.ts). */
+  record?: Pick<Snapshot, 'source' | 'lineage'>;
 }
 
 export interface BackupProgress {
@@ -215,9 +220,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       },
       incomplete,
       program: PROGRAM,
+      ...options.record,
     };
-    const snapshotId = await saveSnapshot(repo, snapshot);
-    return { snapshotId, snapshot };
+    return await saveNumberedSnapshot(repo, snapshot);
   } finally {
     await Promise.all([pool.close(), hasher.close()]);
     await lock.release();

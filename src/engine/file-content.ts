@@ -58,7 +58,7 @@ export type ParentPieces = ReadonlyMap<string, string>;
 /** Size of the sealed-output buffers: a whole batch's blobs (a read and their seals), so any recycled one fits the next batch. */
 export const SEALED_BUFFER_BYTES = 8 * 1024 * 1024 + 1024 * 1024;
 
-interface Piece {
+export interface Piece {
   ref: ContentRef;
   label: string | null;
 }
@@ -132,20 +132,20 @@ async function planFile(ctx: ContentContext, file: fs.FileHandle, size: number, 
 }
 
 /** A batch's turn to add its blobs: after `before` (the batch before it), and `done` for the batch after it. */
-interface AddTurn {
+export interface AddTurn {
   before: Promise<void>;
   done: Promise<void>;
   finish(): void;
 }
 
-function inFileOrder(before: Promise<void>): AddTurn {
+export function inFileOrder(before: Promise<void>): AddTurn {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
   return { before, done, finish };
 }
 
 /** Phase 1 in a worker (hash), dedup here, phase 2 in the same worker (seal) for new chunks only. */
-async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: ParentPieces, turn: AddTurn): Promise<Piece[]> {
+export async function storeBatch(ctx: ContentContext, batch: Batch, parentPieces: ParentPieces, turn: AddTurn): Promise<Piece[]> {
   try {
     return await hashAndSeal(ctx, batch, parentPieces, turn);
   } finally {
@@ -215,7 +215,7 @@ function deltaBase(ctx: ContentContext, label: string | undefined, length: numbe
   return depth > ctx.maxDeltaDepth ? undefined : { base, depth };
 }
 
-function mergeZeroRuns(pieces: Piece[]): Piece[] {
+export function mergeZeroRuns(pieces: Piece[]): Piece[] {
   const out: Piece[] = [];
   for (const p of pieces) {
     const last = out[out.length - 1];

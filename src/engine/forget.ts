@@ -6,6 +6,7 @@
 import { systemClock, type Clock } from '../base/clock.js';
 import { acquireLock } from '../repo/lock.js';
 import { objectKey, type Repository } from '../repo/repository.js';
+import { recordForgotten } from './forgotten.js';
 import { listSnapshots, type StoredSnapshot } from './snapshots.js';
 
 export interface ForgetPlan {
@@ -52,6 +53,7 @@ export async function forget(repo: Repository, options: ForgetOptions): Promise<
   try {
     const plan = planKeepLast(await listSnapshots(repo), options.keepLast, options.asset);
     const result: ForgetResult = { kept: plan.keep.map((s) => s.id), removed: [], locked: [], dryRun: !!options.dryRun };
+    if (!options.dryRun) await recordForgotten(repo, plan.remove, options.clock); // first: their numbers must stay taken
     for (const s of plan.remove) {
       const until = await lockedUntil(repo, objectKey('snapshot', s.id), now);
       if (until) {

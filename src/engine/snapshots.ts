@@ -1,8 +1,9 @@
-/** Listing snapshots and resolving what a user names: an id, a unique prefix, `latest`, `ASSET@latest`. */
+/** Listing snapshots and resolving what a user names: an id, a unique prefix, `latest`, `ASSET@latest`, `ASSET@vN`. */
 import type { ErrorCode } from '../base/errors.js';
 import { RepoError } from '../repo/errors.js';
 import { listIds, loadObject, saveObject, type Repository } from '../repo/repository.js';
 import { decodeSnapshot, type Snapshot } from '../repo/snapshot.js';
+import { listForgotten } from './forgotten.js';
 
 export interface StoredSnapshot {
   id: string;
@@ -53,11 +54,23 @@ export async function resolveSnapshot(repo: Repository, spec: string): Promise<S
     if (!found) throw new SnapshotNotFoundError(asset ? `no snapshot of asset "${asset}" in ${repo.storage.location}` : `no snapshots in ${repo.storage.location}`);
     return found;
   }
-  if (!/^[0-9a-f]{1,64}$/.test(spec)) throw new SnapshotNotFoundError(`"${spec}" is not a snapshot id, id prefix, "latest" or "ASSET@latest"`);
+  const version = /^(.+)@v(\d+)$/.exec(spec);
+  if (version) return byVersion(repo, all, version[1], Number(version[2]));
+  if (!/^[0-9a-f]{1,64}$/.test(spec)) throw new SnapshotNotFoundError(`"${spec}" is not a snapshot id, id prefix, "latest", "ASSET@latest" or "ASSET@vN"`);
   const matches = all.filter((s) => s.id.startsWith(spec));
   const damagedMatches = [...damaged].filter(([id]) => id.startsWith(spec));
   if (matches.length === 0 && damagedMatches.length === 1) throw damagedMatches[0][1];
   if (matches.length === 0) throw new SnapshotNotFoundError(`no snapshot ${spec} in ${repo.storage.location} (see "lifeboat snapshots")`);
   if (matches.length > 1) throw new SnapshotNotFoundError(`snapshot prefix ${spec} is ambiguous (${matches.length} snapshots): give more characters`);
   return matches[0];
+}
+
+/** ASSET@vN: the snapshot with that number; a forgotten or never-given number is named as such. */
+async function byVersion(repo: Repository, all: readonly StoredSnapshot[], asset: string, n: number): Promise<StoredSnapshot> {
+  const matches = all.filter((s) => s.snapshot.asset === asset && s.snapshot.assetVersion === n);
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) throw new SnapshotNotFoundError(`${asset}@v${n} is ambiguous: snapshots ${matches.map((s) => s.id.slice(0, 12)).join(' and ')} both carry it (two backups finished at once); name one by its id`);
+  const gone = (await listForgotten(repo)).find((f) => f.asset === asset && f.assetVersion === n);
+  if (gone) throw new SnapshotNotFoundError(`${asset}@v${n} was forgotten on ${gone.forgotten} (snapshot ${gone.snapshot.slice(0, 12)}): it can no longer be restored from ${repo.storage.location}; a replica may still have it`);
+  throw new SnapshotNotFoundError(`${asset} has no version v${n} in ${repo.storage.location} (see "lifeboat versions ${asset}")`);
 }

@@ -20,7 +20,7 @@ export const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
 /** What a sealed object is; bound into the ciphertext as GCM associated data. */
-export type SealKind = 'blob' | 'pack-header' | 'index' | 'snapshot' | 'config' | 'lock' | 'key' | 'job' | 'report' | 'lease';
+export type SealKind = 'blob' | 'pack-header' | 'index' | 'snapshot' | 'config' | 'lock' | 'key' | 'job' | 'report' | 'lease' | 'forgotten';
 
 const AAD: Record<SealKind, Buffer> = {
   blob: Buffer.from('lifeboat/blob'),
@@ -33,6 +33,7 @@ const AAD: Record<SealKind, Buffer> = {
   job: Buffer.from('lifeboat/job'),
   report: Buffer.from('lifeboat/report'),
   lease: Buffer.from('lifeboat/lease'),
+  forgotten: Buffer.from('lifeboat/forgotten'),
 };
 
 export function sha256(data: Uint8Array): Buffer {

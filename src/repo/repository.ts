@@ -21,10 +21,11 @@ export interface Repository {
 /**
  * Content-addressed sealed objects by kind: `job` (records of the scheduler's jobs) and `report`
  * (drill and recovery reports) are the DR plane's history, kept in the repository so that a replica
- * knows it too (docs/format.md, section 14).
+ * knows it too (docs/format.md, section 14). `forgotten` records the asset versions forget removed, so
+ * that a version number is never given again (docs/format.md §9).
  */
-export type ObjectKind = 'index' | 'snapshot' | 'lock' | 'job' | 'report';
-const DIR: Record<ObjectKind | 'key' | 'pack', string> = { index: 'index', snapshot: 'snapshots', lock: 'locks', key: 'keys', pack: 'data', job: 'jobs', report: 'reports' };
+export type ObjectKind = 'index' | 'snapshot' | 'lock' | 'job' | 'report' | 'forgotten';
+const DIR: Record<ObjectKind | 'key' | 'pack', string> = { index: 'index', snapshot: 'snapshots', lock: 'locks', key: 'keys', pack: 'data', job: 'jobs', report: 'reports', forgotten: 'forgotten' };
 
 export const objectKey = (kind: ObjectKind | 'key', id: string) => `${DIR[kind]}/${id}`;
 export const packKey = (id: string) => `data/${id.slice(0, 2)}/${id}`;
