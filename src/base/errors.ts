@@ -42,6 +42,10 @@ export type ErrorCode =
   // sources (databases, git, S3 buckets, commands)
   | 'SOURCE'
   | 'SOURCE_TOOL_MISSING'
+  | 'SOURCE_AUTH'
+  | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_VERIFY'
+  | 'LINEAGE'
   // the DR plane
   | 'NOT_FOUND_ASSET'
   | 'PREFLIGHT_FAILED'
