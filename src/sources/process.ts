@@ -87,7 +87,7 @@ export async function checkExit(child: ChildRun, what: string, secrets: Readonly
 }
 
 /** Runs a short command to completion and returns its stdout (a version, a query's answer). */
-export async function runText(runner: ProcessRunner, tool: string, args: string[], what: string, options: SpawnOptions & { secrets?: string[]; classify?: Classifier } = {}): Promise<string> {
+export async function runText(runner: ProcessRunner, tool: string, args: string[], what: string, options: SpawnOptions & { secrets?: ReadonlyArray<string | undefined>; classify?: Classifier } = {}): Promise<string> {
   const child = runner.spawn(tool, args, options);
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
