@@ -10,6 +10,7 @@
  * place of the real one in tests, and their secrets through the config, never the command line.
  */
 import type { BackupResult } from '../engine/backup.js';
+import type { FileSplitter } from '../repo/chunker/chunker.js';
 import type { Repository } from '../repo/repository.js';
 import type { Lineage } from '../repo/snapshot.js';
 import type { S3Options } from '../storage/s3-options.js';
@@ -26,6 +27,8 @@ export interface SourceContext {
   /** Where remote git repositories are mirrored between backups; default under tmpDir. */
   cacheDir?: string;
   workers?: number;
+  /** File splitters for path sources (the tensor-aware one); default none (FastCDC only). */
+  splitters?: readonly FileSplitter[];
   warn?: (message: string) => void;
   onProgress?: (bytesDone: number) => void;
 }
