@@ -19,7 +19,7 @@ import type { CatalogView } from './catalog.js';
 import { newJobId, type JobKind, type JobRecord } from './jobs.js';
 import { tryAcquireLease, type Lease } from './lease.js';
 import type { Asset } from './plan.js';
-import { dueJobs, nextDueAt, type PlannedJob, type RepositoryPeriods } from './schedule.js';
+import { dueJobs, planJobs, type PlannedJob, type RepositoryPeriods } from './schedule.js';
 
 export interface JobProgress {
   bytesDone: number;
@@ -80,6 +80,11 @@ export interface Scheduler {
   stop(mode: 'finish' | 'interrupt'): Promise<void>;
 }
 
+/** Jobs that take the repository's exclusive lock (forget, prune). */
+const EXCLUSIVE = new Set<JobKind>(['prune', 'retention']);
+/** How long an exclusive job waits for a quiet moment before it holds new jobs back. */
+const EXCLUSIVE_WAIT_MS = 3_600_000;
+
 /** Repository-wide jobs, and backups of assets with no host: key, run under a lease of this name. */
 function leaseName(job: PlannedJob, asset: Asset | undefined): string | undefined {
   if (job.asset === undefined) return `job-${job.key.replace(/[^A-Za-z0-9._-]/g, '-')}`;
@@ -92,6 +97,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const forced = new Map<string, PlannedJob>();
   /** Keys another host holds the lease of, and until when not to ask again. */
   const heldElsewhere = new Map<string, number>();
+  /** When this process first saw an exclusive job due (its waiting for a quiet moment is measured from there). */
+  const dueSince = new Map<string, number>();
   const stopping = new AbortController();
   const interrupt = new AbortController();
   // A wake-up that comes while a round runs is kept, so the loop does not sleep past it.
@@ -175,15 +182,39 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     };
     for (const [key, until] of heldElsewhere) if (until <= now) heldElsewhere.delete(key);
     const keys = new Set([...running.keys(), ...heldElsewhere.keys()]);
-    const due = [...forced.values(), ...dueJobs(state, now, keys).filter((j) => !forced.has(j.key))];
-    for (const job of due) {
-      if (running.size >= options.maxJobs || stopping.signal.aborted) break;
-      if (running.has(job.key)) continue;
+    const runnable = (j: PlannedJob) => options.executors[j.kind] !== undefined;
+    const due = [...forced.values(), ...dueJobs(state, now, keys).filter((j) => !forced.has(j.key))].filter(runnable);
+    for (const job of startable(due, now)) {
       forced.delete(job.key);
       start(job);
     }
-    const next = nextDueAt(state, now);
+    const next = planJobs(state).find((j) => j.dueAt > now && runnable(j))?.dueAt;
     return Math.min(options.pollMs, next === undefined ? options.pollMs : Math.max(0, next - now));
+  }
+
+  /**
+   * What may start now. Prune and retention take the repository's exclusive lock: they start only
+   * when nothing else runs, and nothing starts beside them. One that has waited EXCLUSIVE_WAIT_MS
+   * for a quiet moment stops new jobs from starting until it gets one.
+   */
+  function startable(due: PlannedJob[], now: number): PlannedJob[] {
+    const out: PlannedJob[] = [];
+    if (stopping.signal.aborted || [...running.values()].some((r) => EXCLUSIVE.has(r.job.kind))) return out;
+    for (const job of due) {
+      if (running.size + out.length >= options.maxJobs) break;
+      if (running.has(job.key)) continue;
+      if (EXCLUSIVE.has(job.kind)) {
+        if (!dueSince.has(job.key)) dueSince.set(job.key, now);
+        if (running.size + out.length === 0) {
+          dueSince.delete(job.key);
+          return [job];
+        }
+        if (now - dueSince.get(job.key)! >= EXCLUSIVE_WAIT_MS) break; // drain: let the running jobs end first
+        continue;
+      }
+      out.push(job);
+    }
+    return out;
   }
 
   const loop = (async () => {

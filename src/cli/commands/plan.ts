@@ -1,10 +1,10 @@
 /** `validate` and `assets`: lifeboat.yaml checked whole, and each asset with its effective policy and where each value came from. */
 import type { Command } from 'commander';
-import { formatDuration } from '../../base/duration.js';
-import { readConfigFile, type ConfigIssue } from '../../control/config-file.js';
+import { readConfigFile } from '../../control/config-file.js';
 import { misclassificationHints, type Hint } from '../../control/misclassified.js';
 import { validatePlan, type Asset } from '../../control/plan.js';
-import { DEFAULT_POLICIES, KIND_DEFAULTS, TIERS, YAML_KEY, type Policy, type PolicyKey } from '../../control/policy.js';
+import { assetsDocument, defaultsDocument, issueLine, yamlValue } from '../../control/assets-document.js';
+import { DEFAULT_POLICIES, KIND_DEFAULTS, TIERS, YAML_KEY, type PolicyKey } from '../../control/policy.js';
 import { describeSource } from '../../sources/config.js';
 import { OutcomeError } from '../errors.js';
 import { makeOutput, table } from '../output.js';
@@ -35,67 +35,14 @@ export function registerPlan(program: Command): void {
       if (flags.defaults) return out.result(defaultsDocument(), describeDefaults);
       const plan = await readPlan(flags);
       const hints = await misclassificationHints(plan.assets);
-      const doc = {
-        file: plan.file,
-        assets: plan.assets.map((a) => assetDocument(a, hints)),
-        warnings: [...plan.warnings.map((w) => ({ path: null, asset: assetOf(w), message: issueLine(w) })), ...hints.filter((h) => h.asset === null).map((h) => ({ asset: null, path: h.path, message: `${h.path}: ${h.message}` }))],
-      };
+      const doc = assetsDocument(plan, hints);
       out.result(doc, () => describeAssets(plan.assets, doc.warnings.map((w) => w.message), hints));
     });
 }
 
-function issueLine(i: ConfigIssue): string {
-  return `${i.file}${i.line ? `:${i.line}` : ''}: ${i.key ? `${i.key}: ` : ''}${i.message}`;
-}
-
-function assetOf(issue: ConfigIssue): string | null {
-  const m = /^assets\.([^.[]+)/.exec(issue.key);
-  return m ? m[1] : null;
-}
 
 function tierCounts(assets: readonly Asset[]): string {
   return `${assets.length} asset(s): ` + TIERS.map((t) => `${assets.filter((a) => a.tier === t).length} in Tier ${t}`).join(', ');
-}
-
-/** A policy value as lifeboat.yaml writes it. */
-function yamlValue(key: PolicyKey, policy: Policy): unknown {
-  const v = policy[key];
-  switch (key) {
-    case 'rpoMs':
-    case 'rtoMs':
-    case 'verifyEveryMs':
-    case 'drillEveryMs':
-      return (v as number) === 0 ? 'never' : formatDuration(v as number);
-    case 'verifySubsetPercent':
-      return `${v}%`;
-    case 'keep': {
-      const { withinMs, ...counts } = policy.keep;
-      return { ...counts, ...(withinMs === undefined ? {} : { within: formatDuration(withinMs) }) };
-    }
-    case 'alerts':
-      return { webhooks: policy.alerts.webhooks.length, remind_every: formatDuration(policy.alerts.remindEveryMs) };
-    default:
-      return v;
-  }
-}
-
-function policyDocument(policy: Policy, origin?: Record<PolicyKey, string>) {
-  return Object.fromEntries((Object.keys(YAML_KEY) as PolicyKey[]).map((k) => [YAML_KEY[k], origin ? { value: yamlValue(k, policy), from: origin[k] } : yamlValue(k, policy)]));
-}
-
-function assetDocument(a: Asset, hints: Hint[]) {
-  return {
-    name: a.name,
-    kind: a.kind,
-    tier: a.tier,
-    source: a.source ? describeSource(a.source) : null,
-    git_remote: a.gitRemote ?? null,
-    owner: a.owner ?? null,
-    host: a.host ?? null,
-    runbook: a.runbook ?? null,
-    policy: a.tier === 3 ? null : policyDocument(a.policy, a.origin),
-    hints: hints.filter((h) => h.asset === a.name).map((h) => ({ path: h.path, message: h.message })),
-  };
 }
 
 function describeAssets(assets: readonly Asset[], warnings: string[], hints: Hint[]): string {
@@ -114,14 +61,6 @@ function describeAssets(assets: readonly Asset[], warnings: string[], hints: Hin
   }
   for (const w of warnings) lines.push(`warning: ${w}`);
   return lines.join('\n').trimEnd();
-}
-
-function defaultsDocument() {
-  return {
-    tiers: Object.fromEntries(TIERS.map((t) => [t, t === 3 ? null : policyDocument(DEFAULT_POLICIES[t])])),
-    kinds: Object.fromEntries(Object.entries(KIND_DEFAULTS).map(([kind, p]) => [kind, { tier: 1, rpo: formatDuration(p.rpoMs!) }])),
-    replicate_to: 'every repository with role: replica',
-  };
 }
 
 function describeDefaults(): string {
