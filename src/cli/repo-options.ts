@@ -106,11 +106,16 @@ export async function resolveTarget(flags: RepoFlags, value: string | undefined,
  */
 async function lookUp(flags: RepoFlags, value: string | undefined): Promise<NamedRepository | undefined> {
   if (value !== undefined && (value.includes('/') || value.includes(':'))) return undefined;
-  const file = flags.config ?? process.env.LIFEBOAT_CONFIG ?? defaultConfigFile();
+  const file = configFileOf(flags);
   if (file === undefined) return undefined;
   const { loadRepositories, defaultRepository, namedRepository } = await import('../control/repositories.js');
   const catalog = await loadRepositories(file);
   return value === undefined ? defaultRepository(catalog) : namedRepository(catalog, value, isDirectory);
+}
+
+/** The lifeboat.yaml a command reads: --config, LIFEBOAT_CONFIG, else a default place when a file is there. */
+export function configFileOf(flags: Pick<RepoFlags, 'config'>): string | undefined {
+  return flags.config ?? process.env.LIFEBOAT_CONFIG ?? defaultConfigFile();
 }
 
 /** ./lifeboat.yaml, else $XDG_CONFIG_HOME/lifeboat/lifeboat.yaml (~/.config/lifeboat/), if there. */
