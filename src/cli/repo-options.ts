@@ -106,20 +106,15 @@ export async function resolveTarget(flags: RepoFlags, value: string | undefined,
  */
 async function lookUp(flags: RepoFlags, value: string | undefined): Promise<NamedRepository | undefined> {
   if (value !== undefined && (value.includes('/') || value.includes(':'))) return undefined;
-  const file = configFileOf(flags);
+  const file = flags.config ?? process.env.LIFEBOAT_CONFIG ?? defaultConfigFile();
   if (file === undefined) return undefined;
   const { loadRepositories, defaultRepository, namedRepository } = await import('../control/repositories.js');
   const catalog = await loadRepositories(file);
   return value === undefined ? defaultRepository(catalog) : namedRepository(catalog, value, isDirectory);
 }
 
-/** The lifeboat.yaml a command reads: --config, LIFEBOAT_CONFIG, else a default place when a file is there. */
-export function configFileOf(flags: Pick<RepoFlags, 'config'>): string | undefined {
-  return flags.config ?? process.env.LIFEBOAT_CONFIG ?? defaultConfigFile();
-}
-
 /** ./lifeboat.yaml, else $XDG_CONFIG_HOME/lifeboat/lifeboat.yaml (~/.config/lifeboat/), if there. */
-function defaultConfigFile(): string | undefined {
+export function defaultConfigFile(): string | undefined {
   const home = process.env.XDG_CONFIG_HOME ? path.resolve(process.env.XDG_CONFIG_HOME) : path.join(os.homedir(), '.config');
   return ['lifeboat.yaml', path.join(home, 'lifeboat', 'lifeboat.yaml')].find((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
 }

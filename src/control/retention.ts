@@ -68,7 +68,11 @@ export function describeKeepPolicy(policy: KeepPolicy): string {
 /** Per asset (sorted by name), every snapshot with keep or remove and the reasons it is kept. */
 export function selectRetention(snapshots: readonly StoredSnapshot[], policy: KeepPolicy, now: number, protect: ProtectedSnapshots = new Map()): AssetRetention[] {
   const byAsset = new Map<string, StoredSnapshot[]>();
-  for (const s of snapshots) byAsset.set(s.snapshot.asset, [...(byAsset.get(s.snapshot.asset) ?? []), s]);
+  for (const s of snapshots) {
+    const group = byAsset.get(s.snapshot.asset);
+    if (group) group.push(s);
+    else byAsset.set(s.snapshot.asset, [s]);
+  }
   return [...byAsset.keys()].sort().map((asset) => ({ asset, decisions: selectGroup(byAsset.get(asset)!, policy, now, protect) }));
 }
 

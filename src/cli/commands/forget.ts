@@ -12,7 +12,7 @@ import { openStorage } from '../../storage/open.js';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '../output.js';
 import { startProgress, type Progress } from '../progress.js';
-import { configFileOf, readPassword, resolveRepo, resolveTarget, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { defaultConfigFile, readPassword, resolveRepo, resolveTarget, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 interface ForgetFlags extends RepoFlags {
   keepLast?: string;
@@ -99,7 +99,7 @@ function keepFromFlags(flags: ForgetFlags): KeepPolicy | undefined {
 
 /** lifeboat.yaml's plan, for a forget given no --keep-* flags. */
 async function planFor(flags: ForgetFlags): Promise<DrPlan> {
-  const file = configFileOf(flags);
+  const file = flags.config ?? process.env.LIFEBOAT_CONFIG ?? defaultConfigFile();
   if (file === undefined) throw new UsageError('no keep policy: give --keep-last, --keep-daily, … or --keep-within, or describe the assets and their tiers in lifeboat.yaml (none found: use --config)');
   const { loadPlan, assetByName } = await import('../../control/plan.js');
   const plan = await loadPlan(file);
