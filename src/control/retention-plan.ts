@@ -40,9 +40,11 @@ export interface RetentionPlan {
 export const NO_ARCHIVE_REASON = 'past the policy, but expired: archive and no repository has role: archive';
 
 export function planRetention(snapshots: readonly StoredSnapshot[], source: PolicySource, scope: RetentionScope, now: number, protect?: ProtectedSnapshots): RetentionPlan {
-  const inScope = snapshots.filter((s) => (scope.asset === undefined || s.snapshot.asset === scope.asset) && (scope.tier === undefined || source.from === 'file' || s.snapshot.tier === scope.tier));
+  const inScope = snapshots.filter((s) => scope.asset === undefined || s.snapshot.asset === scope.asset);
   if (source.from === 'flags') {
-    const assets = selectRetention(inScope, source.keep, now, protect).map((a): AssetPlan => ({ ...a, keepPolicy: source.keep, expired: 'delete' }));
+    // With flags there is no plan to say an asset's tier: the tier the snapshot recorded decides.
+    const tiered = scope.tier === undefined ? inScope : inScope.filter((s) => s.snapshot.tier === scope.tier);
+    const assets = selectRetention(tiered, source.keep, now, protect).map((a): AssetPlan => ({ ...a, keepPolicy: source.keep, expired: 'delete' }));
     return { from: 'flags', assets, leftAlone: [] };
   }
   const { plan } = source;

@@ -104,7 +104,12 @@ export async function applyRetention(repo: Repository, options: ApplyRetentionOp
   const archivedAs = options.dryRun || toArchive.length === 0 ? new Map<string, string>() : await archive(repo, toArchive, plan, outcome, options);
 
   const byId = new Map(snapshots.map((s) => [s.id, s]));
-  const removed = options.dryRun ? [...going.keys()] : await forgetPlanned(repo, [...going.keys()], byId, going, options);
+  const removed = options.dryRun
+    ? [...going.keys()]
+    : await forgetPlanned(repo, [...going.keys()], byId, going, options).catch((err) => {
+        if (archivedAs.size === 0) throw err;
+        throw new LifeboatError(codeOf(err), `${archivedAs.size} snapshot(s) were archived to "${plan.archive}" and checked there, but forgetting them in ${repo.storage.location} failed: ${(err as Error).message}. Run forget again: the archived copies are found there and not copied again`, { cause: err });
+      });
   for (const id of removed) {
     going.get(id)!.removed.push({ ...ref(byId.get(id)!), ...(archivedAs.has(id) ? { archivedAs: archivedAs.get(id) } : {}) });
   }

@@ -6,14 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { manualClock } from '../../src/base/clock.js';
 import type { RetentionOutcome } from '../../src/control/retention-run.js';
 import { backup } from '../../src/engine/backup.js';
 import { copy } from '../../src/engine/copy.js';
 import { listSnapshots } from '../../src/engine/snapshots.js';
-import type { Repository } from '../../src/repo/repository.js';
+import { removeLocks } from '../../src/repo/lock.js';
+import { saveObject, type Repository } from '../../src/repo/repository.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { flipByte, objectKeys } from '../helpers/test-backend.js';
 import { createRepo, repoUrl } from '../helpers/test-repo.js';
@@ -184,4 +187,25 @@ test('forget by lifeboat.yaml: --asset must be an asset of the file; flags still
   const flagged = await runCli(['forget', '-c', s.config, '--asset', 'scratch', '--keep-last', '1'], isolated(s.dir));
   assert.equal(flagged.code, 0, flagged.stderr);
   assert.deepEqual(await times(s.repo, 'scratch'), ['2024-11-02T12:00:00.000Z']);
+});
+
+test('a backup running when forget comes to remove: the archived copies stay, nothing is forgotten (exit 11), and the next run reuses them', async (t) => {
+  const s = await site(t);
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  t.after(() => void holder.kill('SIGKILL'));
+  const now = new Date().toISOString();
+  await saveObject(s.repo, 'lock', Buffer.from(JSON.stringify({ kind: 'shared', operation: 'backup other', hostname: os.hostname(), pid: holder.pid, created: now, refreshed: now })));
+  const r = await runCli(['forget', '-c', s.config], isolated(s.dir));
+  assert.equal(r.code, 11, r.stderr);
+  assert.match(r.stderr, /2 snapshot\(s\) were archived to "cold" and checked there, but forgetting them .* failed: .*locked by "backup other".*Run forget again/);
+  assert.equal((await times(s.repo)).length, 7);
+  assert.equal((await times(s.archive)).length, 2);
+
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('exit', resolve));
+  assert.equal(await removeLocks(s.repo), 1, 'the holder\'s lock is stale now');
+  const again = await runCliJson<RetentionOutcome>(['forget', '-c', s.config], isolated(s.dir));
+  assert.equal(again.result.code, 0, again.result.stderr);
+  assert.deepEqual([again.json.archive?.copied, again.json.archive?.present, again.json.archive?.check?.snapshots], [0, 2, 2], 'found there, not copied again, checked again');
+  assert.equal((await times(s.repo)).length, 4);
 });

@@ -133,7 +133,7 @@ const shortTime = (iso: string) => iso.replace('T', ' ').slice(0, 19);
 function describeForget(r: RetentionOutcome): string {
   const lines: string[] = [];
   for (const a of r.assets) {
-    const goes = a.expired === 'archive' ? `archive to ${r.archive?.name ?? '(none)'}` : 'delete';
+    const goes = a.expired === 'delete' ? 'delete' : r.archive ? `archive to ${r.archive.name}` : 'archive, but no repository has role: archive (kept meanwhile)';
     lines.push(`${a.asset}${a.tier === undefined ? '' : ` (tier ${a.tier})`}: keep ${a.policy}; past it: ${goes}`);
     const rows = [
       ...a.kept.map((k) => ({ time: k.time, line: `  ${'keep'.padEnd(VERB_WIDTH)}  ${k.id.slice(0, 12)}  ${shortTime(k.time)}  ${k.reasons.join(', ')}` })),
