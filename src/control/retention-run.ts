@@ -17,7 +17,7 @@
  */
 import { systemClock, type Clock } from '../base/clock.js';
 import { codeOf } from '../base/error-codes.js';
-import { LifeboatError } from '../base/errors.js';
+import { LifeboatError, throwIfAborted } from '../base/errors.js';
 import { checkSnapshots, type SnapshotCheckReport } from '../engine/check-snapshots.js';
 import { copy, type CopyOptions } from '../engine/copy.js';
 import { forgetSnapshots, lockedUntil } from '../engine/forget.js';
@@ -90,20 +90,12 @@ export async function applyRetention(repo: Repository, options: ApplyRetentionOp
   const snapshots = await listSnapshots(repo, (id, err) => options.onWarning?.(`snapshot ${id.slice(0, 12)} cannot be read (${err.message}): left alone`));
   const plan = planRetention(snapshots, options.source, options.scope ?? {}, now, options.protect);
   const outcome = outcomeOf(plan, !!options.dryRun);
-  const going = new Map<string, AssetOutcome>();
-  for (const a of plan.assets) {
-    const out = outcome.assets.find((o) => o.asset === a.asset)!;
-    for (const d of a.decisions) {
-      if (d.keep) continue;
-      const until = await lockedUntil(repo, objectKey('snapshot', d.snapshot.id), new Date(now));
-      if (until) out.locked.push({ ...ref(d.snapshot), until: until.toISOString() });
-      else going.set(d.snapshot.id, out);
-    }
-  }
+  const going = await unlockedRemovals(repo, plan, outcome, now);
   const toArchive = [...going].filter(([, a]) => a.expired === 'archive').map(([id]) => id);
   const archivedAs = options.dryRun || toArchive.length === 0 ? new Map<string, string>() : await archive(repo, toArchive, plan, outcome, options);
 
   const byId = new Map(snapshots.map((s) => [s.id, s]));
+  throwIfAborted(options.signal); // the last safe point: what was archived stays archived
   const removed = options.dryRun
     ? [...going.keys()]
     : await forgetPlanned(repo, [...going.keys()], byId, going, options).catch((err) => {
@@ -116,6 +108,20 @@ export async function applyRetention(repo: Repository, options: ApplyRetentionOp
   outcome.removed = removed;
   outcome.locked = outcome.assets.flatMap((a) => a.locked.map(({ id, until }) => ({ id, until })));
   return outcome;
+}
+
+/** What the plan removes, by id with its asset's outcome; snapshots under Object Lock retention go to `locked` instead. */
+async function unlockedRemovals(repo: Repository, plan: RetentionPlan, outcome: RetentionOutcome, now: number): Promise<Map<string, AssetOutcome>> {
+  const going = new Map<string, AssetOutcome>();
+  for (const a of plan.assets) {
+    const out = outcome.assets.find((o) => o.asset === a.asset)!;
+    for (const d of a.decisions.filter((x) => !x.keep)) {
+      const until = await lockedUntil(repo, objectKey('snapshot', d.snapshot.id), new Date(now));
+      if (until) out.locked.push({ ...ref(d.snapshot), until: until.toISOString() });
+      else going.set(d.snapshot.id, out);
+    }
+  }
+  return going;
 }
 
 function outcomeOf(plan: RetentionPlan, dryRun: boolean): RetentionOutcome {
