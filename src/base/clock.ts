@@ -56,8 +56,12 @@ export function manualClock(start: number | string | Date = 0): ManualClock {
   let now = typeof start === 'number' ? start : new Date(start).getTime();
   let seq = 0;
   const waiting: Array<{ at: number; seq: number; wake(): void }> = [];
-  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  // Woken tasks run through their promise chains and reach their next sleep before time moves on.
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
   const wakeDue = async (until: number) => {
+    await settle(); // what was started before the call reaches its sleep at the time it was started
     for (;;) {
       waiting.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const first = waiting[0];

@@ -111,5 +111,5 @@ export function abortReason(signal: AbortSignal): LifeboatError {
 
 /** True for an error that means "stopped on purpose", ours or a platform AbortError. */
 export function isAbort(err: unknown): boolean {
-  return (err instanceof LifeboatError && (err.code === 'ABORTED' || err.code === 'LOCK_LOST')) || (err as Error)?.name === 'AbortError';
+  return (err instanceof LifeboatError && (err.code === 'ABORTED' || err.code === 'LOCK_LOST' || err.code === 'LEASE_HELD')) || (err as Error)?.name === 'AbortError';
 }

@@ -26,6 +26,9 @@ const COMMANDS: Array<[names: string[], load: () => Promise<Register>]> = [
   [['quickstart'], async () => (await import('./commands/quickstart.js')).registerQuickstart],
   [['copy', 'replicas'], async () => (await import('./commands/replicas.js')).registerReplication],
   [['gateway'], async () => (await import('./commands/gateway.js')).registerGateway],
+  [['validate', 'assets'], async () => (await import('./commands/plan.js')).registerPlan],
+  [['status'], async () => (await import('./commands/status.js')).registerStatus],
+  [['serve'], async () => (await import('./commands/serve.js')).registerServe],
 ];
 
 /** The program with the command `argv` names, or with all of them when it names none. */

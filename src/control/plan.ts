@@ -221,3 +221,27 @@ export function assetByName(plan: DrPlan, name: string): Asset | undefined {
 }
 
 export { describeSource };
+
+/** The top-level sections lifeboat.yaml may have; anything else is most likely a typo. */
+export const KNOWN_SECTIONS = ['repositories', 'tiers', 'assets', 'runbooks', 'gateway', 'serve'];
+
+export interface Validation {
+  file: string;
+  plan?: DrPlan;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+/** Everything `lifeboat validate` reports about the plan sections of a parsed file, as values. */
+export function validatePlan(config: ConfigFile): Validation {
+  const warnings: ConfigIssue[] = Object.keys(config.root)
+    .filter((s) => !KNOWN_SECTIONS.includes(s))
+    .map((s) => locate(config, [s], `unknown section (lifeboat.yaml has ${KNOWN_SECTIONS.join(', ')})`));
+  try {
+    const plan = planOf(config);
+    return { file: config.file, plan, errors: [], warnings: [...warnings, ...plan.warnings] };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { file: config.file, errors: err.issues.length ? [...err.issues] : [{ file: config.file, line: undefined, key: '', message: err.message }], warnings };
+  }
+}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import { hostName, isoNow, systemClock, type Clock } from '../base/clock.js';
 import path from 'node:path';
 import type { BigIntStats } from 'node:fs';
+import picomatch from 'picomatch';
 import type { FileSplitter } from '../repo/chunker/chunker.js';
 import { makeGear } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
@@ -33,11 +34,13 @@ export interface BackupOptions {
   asset: string;
   /** One directory (its contents become the snapshot root) or files and directories (each by name). */
   paths: string[];
-  /** Glob patterns to leave out (lifeboat.yaml's source.exclude); passed through by sources/path.ts, applied by the walk. */
-  exclude?: string[];
   tags?: string[];
   meta?: Record<string, string>;
   tier?: number;
+  /** The asset's kind (model, dataset, ...), recorded in the snapshot. */
+  kind?: string;
+  /** Glob patterns of paths to leave out (picomatch; a pattern without a slash matches a base name anywhere), relative to the source root. */
+  exclude?: readonly string[];
   /** Parent snapshot id; default: the latest snapshot of the asset. `null`: none (read everything). */
   parent?: string | null;
   splitters?: readonly FileSplitter[];
@@ -45,6 +48,7 @@ export interface BackupOptions {
   onProgress?: (progress: BackupProgress) => void;
   onWarning?: (message: string) => void;
   clock?: Clock;
+  signal?: AbortSignal;
   /** The host the snapshot records (lifeboat serve --host); default this machine's name. */
   host?: string;
   /** Recorded in the snapshot as given: the source adapter's facts, the lineage (sources/, control/lineage.ts). */
@@ -106,6 +110,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       warn,
     };
     const counts = { files: 0, dirs: 0, totalBytes: 0, readBytes: 0 };
+    const excluded = excluder(options.exclude ?? [], sources.length === 1 && sources[0].stat.isDirectory() ? sources[0].abs : undefined);
     const files = makeLimit(4);
 
     async function fileNode(abs: string, base: NodeBase, st: BigIntStats, old: Node | undefined): Promise<FileNode | undefined> {
@@ -183,7 +188,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
         return undefined;
       }
       const old = await oldNodes(trees, oldTreeId);
-      const nodes = await Promise.all(names.map((n) => nodeFor(path.join(abs, n), n, old.get(n))));
+      const kept = names.filter((n) => !excluded(path.join(abs, n)));
+      const nodes = await Promise.all(kept.map((n) => nodeFor(path.join(abs, n), n, old.get(n))));
       return saveTree(repo, packer, codecs, { nodes: nodes.filter((n): n is Node => n !== undefined) });
     }
 
@@ -211,6 +217,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       tags: options.tags ?? [],
       meta: options.meta ?? {},
       tier: options.tier,
+      ...(options.kind ? { kind: options.kind } : {}),
+      ...(options.exclude?.length ? { exclude: [...options.exclude] } : {}),
       summary: {
         ...counts,
         newBlobs: packer.stats.blobs,
@@ -227,6 +235,20 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     await Promise.all([pool.close(), hasher.close()]);
     await lock.release();
   }
+}
+
+/**
+ * Whether a path is excluded: patterns match the path relative to `root` (the one source
+ * directory) or, with several sources, relative to each source's parent, and patterns without a
+ * slash match a base name anywhere (restic's --exclude).
+ */
+function excluder(patterns: readonly string[], root: string | undefined): (abs: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const matches = picomatch([...patterns], { basename: true, dot: true });
+  return (abs) => {
+    const rel = root === undefined ? path.basename(abs) : path.relative(root, abs);
+    return matches(rel.split(path.sep).join('/'));
+  };
 }
 
 /** The snapshot to compare against: the one named (any spec resolveSnapshot takes), none, or the asset's latest. */

@@ -22,6 +22,7 @@ export interface CheckOptions {
   /** Read back all packs (1) or this fraction of them, chosen at random. 0: structure only. */
   readData?: number;
   onProgress?: (p: { packsDone: number; packsTotal: number }) => void;
+  signal?: AbortSignal;
 }
 
 export interface Damage {
@@ -36,6 +37,8 @@ export interface CheckReport {
   packs: number;
   blobs: number;
   packsRead: number;
+  /** Stored bytes of the packs read back. */
+  bytesRead: number;
   errors: string[];
   /** Packs present on storage that no index lists (left by an interrupted backup; harmless, removed by prune). */
   unreferencedPacks: string[];
@@ -48,7 +51,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
   const lock = await acquireLock(repo, 'shared', 'check');
   try {
     const { index } = await loadIndex(repo);
-    const report: CheckReport = { ok: true, snapshots: 0, packs: index.packs().length, blobs: index.size, packsRead: 0, errors: [], unreferencedPacks: [], damagedBlobs: [], affected: [] };
+    const report: CheckReport = { ok: true, snapshots: 0, packs: index.packs().length, blobs: index.size, packsRead: 0, bytesRead: 0, errors: [], unreferencedPacks: [], damagedBlobs: [], affected: [] };
     const stored = await storedPacks(repo);
     for (const packId of index.packs()) if (!stored.has(packId)) report.errors.push(`pack ${packId.slice(0, 12)} is in the index but missing from storage`);
     for (const packId of stored.keys()) if (!index.hasPack(packId)) report.unreferencedPacks.push(packId);
@@ -73,6 +76,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
         await pool.close();
       }
       report.packsRead = packs.length;
+      report.bytesRead = packs.reduce((n, p) => n + (stored.get(p) ?? 0), 0);
     }
     report.damagedBlobs = [...bad.values()];
 

@@ -33,6 +33,7 @@ export interface CopyOptions extends Selection {
   /** After each snapshot is written (or found present) at the destination. */
   onSnapshot?: (s: CopiedSnapshot) => void;
   clock?: Clock;
+  signal?: AbortSignal;
 }
 
 export interface CopyProgress {

@@ -1,6 +1,6 @@
 /**
- * Forget: removes snapshot objects by a keep policy (the newest N of each asset). Only snapshots
- * go; their data stays until prune. A snapshot still under Object Lock retention is not deleted:
+ * Forget: removes snapshot objects, by a keep policy (the newest N of each asset) or by id (what
+ * control/retention.ts selected). Only snapshots go; their data stays until prune. A snapshot still under Object Lock retention is not deleted:
  * it is reported with the date it can go.
  */
 import { systemClock, type Clock } from '../base/clock.js';
@@ -48,26 +48,55 @@ export interface ForgetResult {
 
 export async function forget(repo: Repository, options: ForgetOptions): Promise<ForgetResult> {
   if (!Number.isInteger(options.keepLast) || options.keepLast < 0) throw new RangeError(`keep-last must be a whole number of at least 0, not ${options.keepLast}`);
-  const now = new Date((options.clock ?? systemClock).now());
   const lock = await acquireLock(repo, 'exclusive', 'forget');
   try {
     const plan = planKeepLast(await listSnapshots(repo), options.keepLast, options.asset);
-    const result: ForgetResult = { kept: plan.keep.map((s) => s.id), removed: [], locked: [], dryRun: !!options.dryRun };
-    if (!options.dryRun) await recordForgotten(repo, plan.remove, options.clock); // first: their numbers must stay taken
-    for (const s of plan.remove) {
-      const until = await lockedUntil(repo, objectKey('snapshot', s.id), now);
-      if (until) {
-        result.locked.push({ id: s.id, until: until.toISOString() });
-        continue;
-      }
-      const refused = options.dryRun ? undefined : await deleteUnlessLocked(repo, objectKey('snapshot', s.id));
-      if (refused) result.locked.push({ id: s.id, until: refused });
-      else result.removed.push(s.id);
-    }
-    return result;
+    const removed = await removeSnapshots(repo, plan.remove.map((s) => s.id), options);
+    return { kept: plan.keep.map((s) => s.id), removed: removed.removed, locked: removed.locked, dryRun: !!options.dryRun };
   } finally {
     await lock.release();
   }
+}
+
+export interface ForgetIdsResult {
+  removed: string[];
+  locked: Array<{ id: string; until: string }>;
+  /** Ids that were not there (any more): nothing to remove. */
+  missing: string[];
+  dryRun: boolean;
+}
+
+/** Removes the snapshot objects `ids` under an exclusive lock (what a retention planner chose); locked ones stay and are reported. */
+export async function forgetSnapshots(repo: Repository, ids: readonly string[], options: Pick<ForgetOptions, 'dryRun' | 'clock'> = {}): Promise<ForgetIdsResult> {
+  const lock = await acquireLock(repo, 'exclusive', 'forget');
+  try {
+    return { ...(await removeSnapshots(repo, ids, options)), dryRun: !!options.dryRun };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function removeSnapshots(repo: Repository, ids: readonly string[], options: Pick<ForgetOptions, 'dryRun' | 'clock'>): Promise<Omit<ForgetIdsResult, 'dryRun'>> {
+  const now = new Date((options.clock ?? systemClock).now());
+  const result: Omit<ForgetIdsResult, 'dryRun'> = { removed: [], locked: [], missing: [] };
+  // First: the numbers of the versions about to go stay taken (docs/format.md §9).
+  if (!options.dryRun && ids.length > 0) await recordForgotten(repo, (await listSnapshots(repo)).filter((s) => ids.includes(s.id)), options.clock);
+  for (const id of ids) {
+    const key = objectKey('snapshot', id);
+    const info = await repo.storage.head(key);
+    if (!info) {
+      result.missing.push(id);
+      continue;
+    }
+    if (info.retainUntil && info.retainUntil > now) {
+      result.locked.push({ id, until: info.retainUntil.toISOString() });
+      continue;
+    }
+    const refused = options.dryRun ? undefined : await deleteUnlessLocked(repo, key);
+    if (refused) result.locked.push({ id, until: refused });
+    else result.removed.push(id);
+  }
+  return result;
 }
 
 /** The retention date of an object when it lies after `now`, else undefined. */

@@ -27,6 +27,7 @@ import { makeTreeReader } from './trees.js';
 export interface PruneOptions {
   dryRun?: boolean;
   clock?: Clock;
+  signal?: AbortSignal;
 }
 
 export interface PruneResult {

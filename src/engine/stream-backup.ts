@@ -30,6 +30,8 @@ export interface StreamBackupOptions {
   tags?: string[];
   meta?: Record<string, string>;
   tier?: number;
+  /** The asset's kind (model, dataset, ...), recorded in the snapshot. */
+  kind?: string;
   host?: string;
   /** Recorded in the snapshot as given. */
   record?: Pick<Snapshot, 'source' | 'lineage'>;
@@ -113,6 +115,7 @@ export async function backupStreams(repo: Repository, options: StreamBackupOptio
         tags: options.tags ?? [],
         meta: options.meta ?? {},
         tier: options.tier,
+        ...(options.kind ? { kind: options.kind } : {}),
         summary: {
           files: totals.files,
           dirs,

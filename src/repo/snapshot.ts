@@ -33,6 +33,10 @@ export interface Snapshot {
   tags: string[];
   meta: Record<string, string>;
   tier?: number;
+  /** The asset's kind in lifeboat.yaml (model, adapter, dataset, ...), when backed up from the plan. */
+  kind?: string;
+  /** Exclude patterns the backup applied. */
+  exclude?: string[];
   summary: SnapshotSummary;
   /** Files that could not be read completely; such a snapshot is marked incomplete everywhere. */
   incomplete: Array<{ path: string; reason: string }>;

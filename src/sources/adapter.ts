@@ -37,6 +37,8 @@ export interface SourceContext {
 export interface SnapshotOptions {
   asset: string;
   tier?: number;
+  /** The asset's kind in lifeboat.yaml (model, dataset, annotations, ...). */
+  kind?: string;
   tags?: string[];
   meta?: Record<string, string>;
   host?: string;

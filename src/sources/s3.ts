@@ -10,9 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { backupStreams } from '../engine/stream-backup.js';
 import { makeLimit } from '../engine/limit.js';
-import { createS3Client } from '../storage/s3-client.js';
 import { parseS3Url, resolveS3Options, type S3Options } from '../storage/s3-options.js';
-import { sdk } from '../storage/s3-sdk.js';
 import { report, type Check, type SourceAdapter, type SourceContext } from './adapter.js';
 import type { S3SourceConfig } from './config.js';
 import { SourceError, type SourceErrorCode } from './errors.js';
@@ -23,7 +21,13 @@ const IN_FLIGHT = 4;
 /** A single PUT takes at most 5 GiB. */
 const MAX_PUT = 5 * 1024 ** 3;
 
-function client(options: S3Options, ctx: SourceContext): S3Client {
+/** The SDK is loaded when an S3 source runs: a few megabytes other sources do not carry. */
+type Sdk = (typeof import('../storage/s3-sdk.js'))['sdk'];
+let sdk: Sdk;
+
+async function client(options: S3Options, ctx: SourceContext): Promise<S3Client> {
+  const [{ createS3Client }, loaded] = await Promise.all([import('../storage/s3-client.js'), import('../storage/s3-sdk.js')]);
+  sdk = loaded.sdk;
   return createS3Client(resolveS3Options(options, ctx.env ?? process.env));
 }
 
@@ -86,7 +90,7 @@ export const s3Source: SourceAdapter<S3SourceConfig> = {
 
   async backup(repo, config, options, ctx) {
     const { bucket, prefix } = parseS3Url(config.url);
-    const s3 = client({ endpoint: config.endpoint, profile: config.profile, region: config.region }, ctx);
+    const s3 = await client({ endpoint: config.endpoint, profile: config.profile, region: config.region }, ctx);
     try {
       const entries = await listEntries(s3, bucket, prefix, config.versions, `listing ${config.url}`);
       const place = makePathAllocator();
@@ -123,8 +127,11 @@ export const s3Source: SourceAdapter<S3SourceConfig> = {
 
   async restore(repo, spec, request, ctx) {
     const { bucket, prefix } = parseS3Url(request.to);
-    const reader = await openSourceSnapshot(repo, spec, 's3', ctx.workers);
-    const s3 = client(request.s3 ?? {}, ctx);
+    const s3 = await client(request.s3 ?? {}, ctx);
+    const reader = await openSourceSnapshot(repo, spec, 's3', ctx.workers).catch((err) => {
+      s3.destroy();
+      throw err;
+    });
     try {
       const manifest = await readManifest<S3Manifest>(reader);
       const wrong: Check[] = [];

@@ -40,7 +40,7 @@ export async function createS3Bucket(url: string, options: S3Options = {}, creat
   }
 }
 
-async function hasObjectLock(client: ReturnType<typeof createS3Client>, bucket: string): Promise<boolean> {
+export async function hasObjectLock(client: ReturnType<typeof createS3Client>, bucket: string): Promise<boolean> {
   try {
     const answer = await client.send(new sdk.GetObjectLockConfigurationCommand({ Bucket: bucket }));
     return answer.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';

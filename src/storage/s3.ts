@@ -19,6 +19,7 @@ import { formatS3Url, parseS3Url, resolveS3Options, type S3Options } from './s3-
 import { httpStatus, putObject, SHA256_METADATA, type PutContext } from './s3-put.js';
 import { makeContext, readBody, s3Request, type S3Context } from './s3-request.js';
 import { extendRetention } from './s3-retention.js';
+import { hasObjectLock } from './s3-bucket.js';
 import type { ByteRange, ObjectInfo, PutOptions, RangeReader, Storage } from './storage.js';
 
 export type { S3Options } from './s3-options.js';
@@ -45,6 +46,7 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
   });
   let versioning: Promise<boolean> | undefined;
   let bucketFound: Promise<void> | undefined;
+  let objectLock: Promise<boolean> | undefined;
   const ctx: PutContext = {
     ...base,
     versioned: () => (versioning ??= bucketVersioned(base).catch((err: unknown) => {
@@ -81,6 +83,7 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     list: (prefix: string) => listObjects(ctx, prefix),
     delete: async (key: string) => deleteObject(ctx, checkKey(key), await ctx.versioned()),
     extendRetention: async (key: string, until: Date) => extendRetention(ctx, checkKey(key), until),
+    objectLock: () => (objectLock ??= hasObjectLock(client, ctx.bucket)),
     close: async () => client.destroy(),
   };
 }

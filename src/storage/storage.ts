@@ -58,6 +58,8 @@ export interface Storage {
    * `until`; never shortens it. Backends without immutability do not have this method.
    */
   extendRetention?(key: string, until: Date): Promise<void>;
+  /** Optional capability (S3): whether the bucket has Object Lock enabled, so puts with retainUntil are immutable. */
+  objectLock?(): Promise<boolean>;
 }
 
 /** A byte range read in consecutive parts, in order. */

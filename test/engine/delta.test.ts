@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { defaultSplitters } from '../../src/cli/splitters.js';
+import { defaultSplitters } from '../../src/repo/chunker/default-splitters.js';
 import { backup } from '../../src/engine/backup.js';
 import { check } from '../../src/engine/check.js';
 import { copy } from '../../src/engine/copy.js';

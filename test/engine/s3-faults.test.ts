@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultSplitters } from '../../src/cli/splitters.js';
+import { defaultSplitters } from '../../src/repo/chunker/default-splitters.js';
 import { backup } from '../../src/engine/backup.js';
 import { check } from '../../src/engine/check.js';
 import { restore } from '../../src/engine/restore.js';

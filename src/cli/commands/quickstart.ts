@@ -16,7 +16,7 @@ import { openLocalStorage } from '../../storage/local.js';
 import { LifeboatError } from '../errors.js';
 import { formatBytes } from '../output.js';
 import { writeSampleModel } from '../sample-model.js';
-import { defaultSplitters } from '../splitters.js';
+import { defaultSplitters } from '../../repo/chunker/default-splitters.js';
 
 export function registerQuickstart(program: Command): void {
   program

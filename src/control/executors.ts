@@ -1,0 +1,70 @@
+/**
+ * What each kind of planned job does, for the scheduler: the engine operations with the DR plan's
+ * policy filled in, each ending as a job record. Backups and replication write their own records
+ * (backup-job.ts); the others are recorded by the scheduler from what they return.
+ */
+import { isoNow } from '../base/clock.js';
+import { check } from '../engine/check.js';
+import { prune } from '../engine/prune.js';
+import { backupAsset, replicateAsset, type JobEnv } from './backup-job.js';
+import { newJobId, type JobKind, type JobRecord } from './jobs.js';
+import type { Executor } from './scheduler.js';
+import { verifySubsetPercent, type PlannedJob } from './schedule.js';
+
+/** The executors every serve has; retention and drills are added where their modules provide them. */
+export function coreExecutors(env: JobEnv): Partial<Record<JobKind, Executor>> {
+  return {
+    backup: async (job, ctx) => {
+      const asset = assetOf(env, job);
+      const outcome = await backupAsset(env, asset, { signal: ctx.signal, onProgress: (p) => ctx.onProgress({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, files: p.files }) });
+      return { record: outcome.record, saved: true };
+    },
+    replicate: (job, ctx) =>
+      timed(env, job, async () => {
+        const asset = assetOf(env, job);
+        const replicated = await replicateAsset(env, asset, await env.access.primary(), ctx.signal);
+        const failed = replicated.filter((r) => r.result === 'failed');
+        return { result: failed.length ? 'failed' : 'ok', details: { replicated }, ...(failed.length ? { error: failed[0].error as JobRecord['error'] } : {}) };
+      }),
+    verify: (job, ctx) =>
+      timed(env, job, async () => {
+        const percent = verifySubsetPercent(env.plan.assets);
+        const started = env.clock.now();
+        const report = await check(await env.access.primary(), { readData: percent / 100, signal: ctx.signal });
+        const details = { subsetPercent: percent, packs: report.packs, packsChecked: report.packsRead, bytesRead: report.bytesRead, durationMs: env.clock.now() - started, errors: report.errors.slice(0, 20), damagedBlobs: report.damagedBlobs.length, affected: report.affected.slice(0, 20) };
+        return report.ok ? { result: 'ok', details } : { result: 'failed', details, error: { code: 'DAMAGE_FOUND', message: `verification found damage: ${[...report.errors, ...report.damagedBlobs.map((d) => `blob ${d.blob.slice(0, 12)} in pack ${d.pack.slice(0, 12)}: ${d.problem}`)].slice(0, 3).join('; ')}` } };
+      }),
+    prune: (job, ctx) =>
+      timed(env, job, async () => {
+        const result = await prune(await env.access.primary(), { clock: env.clock, signal: ctx.signal });
+        return { result: 'ok', details: { packsDeleted: result.packsDeleted, bytesFreed: result.bytesFreed, lockedPacks: result.lockedPacks.length } };
+      }),
+  };
+}
+
+type Outcome = Pick<JobRecord, 'result' | 'details'> & { error?: JobRecord['error'] };
+
+/** Runs `body` and makes its outcome a record (saved by the scheduler). A throw is left to the scheduler, which records it as failed. */
+export async function timed(env: JobEnv, job: PlannedJob, body: () => Promise<Outcome>): Promise<{ record: JobRecord; saved: boolean }> {
+  const startedAt = isoNow(env.clock);
+  const outcome = await body();
+  return {
+    record: {
+      version: 1,
+      job: newJobId(),
+      kind: job.kind,
+      ...(job.asset ? { asset: job.asset } : {}),
+      host: env.host,
+      startedAt,
+      finishedAt: isoNow(env.clock),
+      ...outcome,
+    },
+    saved: false,
+  };
+}
+
+function assetOf(env: JobEnv, job: PlannedJob) {
+  const asset = env.plan.assets.find((a) => a.name === job.asset);
+  if (!asset) throw new Error(`job ${job.key} names asset ${job.asset}, which the plan no longer has`);
+  return asset;
+}
