@@ -20,6 +20,7 @@ export const pathSource: SourceAdapter<PathSourceConfig> = {
       record: options.lineage ? { lineage: options.lineage } : undefined,
       splitters: ctx.splitters,
       workers: ctx.workers,
+      signal: ctx.signal,
       onProgress: ctx.onProgress && ((p) => ctx.onProgress!(p.bytesDone)),
       onWarning: ctx.warn,
     }),

@@ -33,7 +33,8 @@ export interface ChildRun {
   readonly exited: Promise<Exit>;
   /** The last few KiB it wrote to stderr. */
   stderr(): string;
-  kill(): void;
+  /** SIGTERM, then SIGKILL if it lingers; or exactly `signal`. */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 export interface ProcessRunner {
@@ -51,12 +52,14 @@ export const systemRunner: ProcessRunner = {
     const child = spawn(tool, args, { env, cwd: options.cwd, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-STDERR_KEEP)));
-    const kill = () => {
+    const kill = (signal?: NodeJS.Signals) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      if (signal) return void child.kill(signal);
       child.kill('SIGTERM');
       setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 3000).unref();
     };
     const onAbort = () => kill();
+
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) kill();
     // A pipe closed early by the child (EPIPE) shows in its exit status; it must not crash us.
@@ -95,6 +98,9 @@ export async function runText(runner: ProcessRunner, tool: string, args: string[
   return out;
 }
 
+/** The tool's error lines (its last lines when none says "error"): what went wrong, not the SQL it was running. */
 function lastLines(text: string): string {
-  return text.split('\n').slice(-6).join('\n');
+  const lines = text.split('\n');
+  const errors = lines.filter((l) => /\b(error|fatal|ERROR|FATAL)\b/.test(l));
+  return (errors.length > 0 ? errors.slice(0, 4) : lines.slice(-6)).join('\n');
 }
