@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { abortReason } from '../base/errors.js';
 import { SourceError, redact, toolMissing, type SourceErrorCode } from './errors.js';
 
 export interface SpawnOptions {
@@ -31,6 +32,8 @@ export interface ChildRun {
   readonly stdin?: Writable;
   /** Resolves when the process ended and its output closed; never rejects. */
   readonly exited: Promise<Exit>;
+  /** The signal it was started with: once it fired, the process was killed on purpose. */
+  readonly abort?: AbortSignal;
   /** The last few KiB it wrote to stderr. */
   stderr(): string;
   /** SIGTERM, then SIGKILL if it lingers; or exactly `signal`. */
@@ -68,7 +71,7 @@ export const systemRunner: ProcessRunner = {
       child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
       child.on('close', (code, signal) => resolve({ code, signal }));
     }).finally(() => options.signal?.removeEventListener('abort', onAbort));
-    return { tool, stdout: child.stdout!, stdin: child.stdin ?? undefined, exited, stderr: () => stderr, kill };
+    return { tool, stdout: child.stdout!, stdin: child.stdin ?? undefined, exited, abort: options.signal, stderr: () => stderr, kill };
   },
 };
 
@@ -81,6 +84,7 @@ export type Classifier = (stderr: string) => SourceErrorCode | undefined;
  */
 export async function checkExit(child: ChildRun, what: string, secrets: ReadonlyArray<string | undefined> = [], classify?: Classifier): Promise<void> {
   const exit = await child.exited;
+  if (child.abort?.aborted) throw abortReason(child.abort);
   if (exit.error?.code === 'ENOENT') throw toolMissing(child.tool);
   if (exit.error) throw new SourceError('SOURCE', redact(`${what}: ${child.tool} could not run: ${exit.error.message}`, secrets));
   if (exit.code === 0) return;
