@@ -3,17 +3,24 @@
  * parent, tensor-aware splitting, sparse restore). Verify reads every file back through its
  * SHA-256. The `exclude` patterns are handed to the engine's backup as they are.
  */
+import fs from 'node:fs/promises';
 import { backup } from '../engine/backup.js';
 import { restore } from '../engine/restore.js';
 import { openSnapshotReader } from '../engine/snapshot-files.js';
 import { report, type Check, type SourceAdapter } from './adapter.js';
 import type { PathSourceConfig } from './config.js';
+import { SourceError } from './errors.js';
 
 export const pathSource: SourceAdapter<PathSourceConfig> = {
   kind: 'path',
 
-  backup: (repo, config, options, ctx) =>
-    backup(repo, {
+  async backup(repo, config, options, ctx) {
+    for (const p of config.paths) {
+      await fs.lstat(p).catch((err) => {
+        throw new SourceError('SOURCE_NOT_FOUND', `${p} does not exist or cannot be read (${(err as Error).message})`, { cause: err });
+      });
+    }
+    return backup(repo, {
       ...options,
       paths: config.paths,
       exclude: config.exclude,
@@ -23,7 +30,8 @@ export const pathSource: SourceAdapter<PathSourceConfig> = {
       signal: ctx.signal,
       onProgress: ctx.onProgress && ((p) => ctx.onProgress!(p.bytesDone)),
       onWarning: ctx.warn,
-    }),
+    });
+  },
 
   async restore(repo, spec, request, ctx) {
     const result = await restore(repo, { snapshot: spec, target: request.to, workers: ctx.workers, onWarning: ctx.warn });

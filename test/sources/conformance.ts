@@ -41,6 +41,8 @@ export interface SourceFixture<C extends SourceConfig> {
   prepare(t: TestContextLike): Promise<PreparedSource<C>>;
   /** Ways this source fails: a tool that dies mid-stream, a missing database, wrong credentials. */
   failures(t: TestContextLike): Promise<Array<{ name: string } & FailingSource<C>>>;
+  /** Why the abort test is expected to fail for now (reported as a todo, not a pass). */
+  abortTodo?: string;
 }
 
 export function context(extra: Partial<SourceContext> = {}): SourceContext {
@@ -114,7 +116,7 @@ export function sourceConformance<C extends SourceConfig>(fixture: SourceFixture
     assert.deepEqual(await listSnapshots(repo), [], 'no snapshot pretends to be complete');
   });
 
-  test(`${kind}: an aborted backup stops and leaves no snapshot`, async (t) => {
+  test(`${kind}: an aborted backup stops and leaves no snapshot`, { todo: fixture.abortTodo }, async (t) => {
     const dir = await tempDir(t);
     const repo = await createRepo(path.join(dir, 'repo'));
     const source = await fixture.prepare(t);
