@@ -14,6 +14,8 @@ const COMMANDS: Array<[names: string[], load: () => Promise<Register>]> = [
   [['init'], async () => (await import('./commands/init.js')).registerInit],
   [['backup'], async () => (await import('./commands/backup.js')).registerBackup],
   [['snapshots'], async () => (await import('./commands/snapshots.js')).registerSnapshots],
+  [['versions'], async () => (await import('./commands/versions.js')).registerVersions],
+  [['lineage'], async () => (await import('./commands/lineage.js')).registerLineage],
   [['ls'], async () => (await import('./commands/ls.js')).registerLs],
   [['diff'], async () => (await import('./commands/diff.js')).registerDiff],
   [['restore'], async () => (await import('./commands/restore.js')).registerRestore],

@@ -16,6 +16,7 @@ import { planAccess, readPlan } from '../plan-options.js';
 import { startProgress } from '../progress.js';
 import { makeOutput } from '../output.js';
 import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
+import { backupFromFlags, withSourceOptions, type SourceFlags } from '../source-options.js';
 
 interface BackupFlags extends RepoFlags {
   asset?: string;
@@ -32,7 +33,7 @@ interface BackupFlags extends RepoFlags {
 }
 
 export function registerBackup(program: Command): void {
-  withRepoOptions(program.command('backup').description('back up files and directories as a snapshot of an asset, or the assets of lifeboat.yaml (--asset, --tier, --due, --all)'))
+  withSourceOptions(withRepoOptions(program.command('backup').description('back up files and directories as a snapshot of an asset, or the assets of lifeboat.yaml (--asset, --tier, --due, --all)'))
     .argument('[paths...]', 'one directory (its contents become the snapshot), or files and directories; none: the asset\'s source from lifeboat.yaml')
     .option('--asset <name>', 'the asset this snapshot belongs to (e.g. llama-ft); without paths, the asset of lifeboat.yaml')
     .option('--tier <n>', 'with paths: the recovery tier to record; without: every asset of this tier in lifeboat.yaml', Number)
@@ -44,9 +45,10 @@ export function registerBackup(program: Command): void {
     .option('--meta <key=value>', 'metadata (repeatable)', collect, [])
     .option('--parent <snapshot>', 'compare against this snapshot instead of the asset\'s latest')
     .option('--force', 're-read every file, even when it looks unchanged')
-    .option('--retain-days <n>', 'write with Object Lock retention of n days, and extend older data the snapshot needs (S3 with Object Lock)', Number)
+    .option('--retain-days <n>', 'write with Object Lock retention of n days, and extend older data the snapshot needs (S3 with Object Lock)', Number))
     .action(async (paths: string[], flags: BackupFlags) => {
       if (flags.tier !== undefined && ![1, 2, 3].includes(flags.tier)) throw new UsageError('--tier takes 1, 2 or 3');
+      if (await backupFromFlags(paths, flags as BackupFlags & SourceFlags)) return; // a source (--postgres, ...) or lineage: cli/source-options.ts
       if (paths.length > 0) return backupPaths(paths, flags);
       if (flags.asset === undefined && flags.tier === undefined && !flags.due && !flags.all) {
         throw new UsageError('say what to back up: paths with --asset NAME, or --asset NAME, --tier N, --due or --all for the assets of lifeboat.yaml');

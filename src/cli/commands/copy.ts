@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import type { CdcParams } from '../../repo/chunker/chunker.js';
 import { copy, type CopyResult } from '../../engine/copy.js';
 import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
-import { resolveSnapshot } from '../../engine/snapshots.js';
+import { selectSnapshots, type Selection } from '../../engine/copy-plan.js';
+import { listSnapshots, resolveSnapshot } from '../../engine/snapshots.js';
+import { withLineageInputs } from '../../control/lineage.js';
 import { initRepository, openRepository, type Repository } from '../../repo/repository.js';
 import { openStorage } from '../../storage/open.js';
 import type { ObjectLockMode } from '../../storage/s3-options.js';
@@ -120,11 +122,9 @@ export function registerCopy(program: Command): void {
           destination = withRetention(destination, { until, onProtect: (r) => pair.out.info(`snapshot ${r.snapshotId.slice(0, 12)}: retention of ${r.packsChecked} older pack(s) and ${r.indexesChecked} index file(s) extended to ${until.toISOString()} where it ended earlier`) });
         }
         const bar = startProgress('copy', !flags.json && !flags.quiet);
+        const selected = await withLineage(pair, { ids: specs.length ? ids : undefined, asset: flags.asset, tier: flags.tier, all: flags.all });
         const result = await copy(pair.source, destination, {
-          ids: specs.length ? ids : undefined,
-          asset: flags.asset,
-          tier: flags.tier,
-          all: flags.all,
+          ids: selected,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => pair.out.warn(m),
         }).finally(() => bar.stop());
@@ -133,6 +133,15 @@ export function registerCopy(program: Command): void {
         await pair.close();
       }
     });
+}
+
+/** The selection's snapshots and the dataset versions their lineage names (control/lineage.ts): a model is copied with its data. */
+async function withLineage(pair: OpenPair, selection: Selection): Promise<string[]> {
+  const all = await listSnapshots(pair.source);
+  const chosen = selectSnapshots(all, selection);
+  const grown = withLineageInputs(all, chosen);
+  if (grown.length > chosen.length) pair.out.info(`also copying ${grown.length - chosen.length} version(s) that the lineage of the selected snapshots names`);
+  return grown.map((s) => s.id);
 }
 
 function describe(r: CopyResult, where: string): string {

@@ -2,18 +2,21 @@ import { systemClock } from '../../base/clock.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { OutcomeError } from '../errors.js';
+import { OutcomeError, UsageError } from '../errors.js';
+import { restoreFromFlags, withRestoreTargets, type RestoreTargetFlags } from '../source-options.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
 import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { splitSpec } from '../snapshot-spec.js';
 
 export function registerRestore(program: Command): void {
-  withRepoOptions(program.command('restore').description('restore a snapshot (or a path in it) into a directory, verified'))
-    .argument('<snapshot>', 'id, id prefix, latest, or ASSET@latest; optionally :subpath')
-    .requiredOption('--target <dir>', 'directory to restore into (created if missing)')
-    .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')
-    .action(async (spec: string, flags: RepoFlags & { target: string; sha256sums?: boolean }) => {
+  withRestoreTargets(withRepoOptions(program.command('restore').description('restore a snapshot (or a path in it) into a directory, verified; or a database, git repository or bucket to where it belongs'))
+    .argument('<snapshot>', 'id, id prefix, latest, ASSET@latest or ASSET@vN; optionally :subpath')
+    .option('--target <dir>', 'directory to restore into (created if missing)')
+    .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"'))
+    .action(async (spec: string, flags: RepoFlags & RestoreTargetFlags & { target: string; sha256sums?: boolean }) => {
+      if (await restoreFromFlags(spec, flags)) return; // --to-postgres, --to-mysql, --to-git, --to-s3, --with-lineage: cli/source-options.ts
+      if (!flags.target) throw new UsageError('say where to: --target DIR (or --to-postgres, --to-mysql, --to-git, --to-s3 for a snapshot of that source)');
       const { snapshot, subpath } = splitSpec(spec);
       // The engine's code (threads, codecs) loads while the repository opens: sooner key derivation.
       const engine = import('../../engine/restore.js');
