@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine and runs it:
 # npm packages (building zstd-napi from source), the Ceph RADOS Gateway the S3 tests talk to,
-# then every test. Tests that need a service fail, never skip, when it is missing.
+# PostgreSQL and MariaDB for the source tests, then every test. Tests that need a service fail, never skip, when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,9 @@ npm ci --no-audit --no-fund
 
 echo "== Ceph RADOS Gateway on 127.0.0.1:7480 (installs Debian packages the first time)"
 bash scripts/start-ceph-rgw.sh >/dev/null
+
+echo "== PostgreSQL and MariaDB for the source tests (installs Debian packages the first time)"
+bash scripts/start-databases.sh
 
 echo "== build"
 npm run build
