@@ -29,6 +29,7 @@ const COMMANDS: Array<[names: string[], load: () => Promise<Register>]> = [
   [['validate', 'assets'], async () => (await import('./commands/plan.js')).registerPlan],
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
   [['serve'], async () => (await import('./commands/serve.js')).registerServe],
+  [['catalog'], async () => (await import('./commands/catalog.js')).registerCatalog],
 ];
 
 /** The program with the command `argv` names, or with all of them when it names none. */
