@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 const CONCURRENCY = 2;
 
 /** The files whose repositories follow LIFEBOAT_TEST_BACKEND (test/helpers/test-backend.ts). */
-const ON_BOTH_BACKENDS = ['dist/test/engine/', 'dist/test/cli/'];
+const ON_BOTH_BACKENDS = ['dist/test/engine/', 'dist/test/cli/', 'dist/test/control/lease.test.js'];
 /** Files there that the S3 pass leaves out, and why. */
 const NOT_AGAIN_ON_S3 = {
   'copy-plan.test.js': 'plans copies in memory: no repository',
