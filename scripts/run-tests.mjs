@@ -20,6 +20,7 @@ const NOT_AGAIN_ON_S3 = {
   'copy-resume.test.js': 'copies to a local and to an S3 destination itself',
   's3-commands.test.js': 'runs on S3 already',
   's3-faults.test.js': 'runs on S3 (through a fault proxy) already',
+  'serve-hosts.test.js': 'its repository is on S3 already',
 };
 
 function testFiles(dir) {
