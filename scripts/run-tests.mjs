@@ -21,6 +21,7 @@ const NOT_AGAIN_ON_S3 = {
   's3-commands.test.js': 'runs on S3 already',
   's3-faults.test.js': 'runs on S3 (through a fault proxy) already',
   'serve-hosts.test.js': 'its repository is on S3 already',
+  'quickstart.test.js': 'makes local repositories of its own',
 };
 
 function testFiles(dir) {
