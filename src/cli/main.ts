@@ -26,6 +26,8 @@ const COMMANDS: Array<[names: string[], load: () => Promise<Register>]> = [
   [['quickstart'], async () => (await import('./commands/quickstart.js')).registerQuickstart],
   [['copy', 'replicas'], async () => (await import('./commands/replicas.js')).registerReplication],
   [['gateway'], async () => (await import('./commands/gateway.js')).registerGateway],
+  [['discover'], async () => (await import('./commands/discover.js')).registerDiscover],
+  [['audit'], async () => (await import('./commands/audit.js')).registerAudit],
 ];
 
 /** The program with the command `argv` names, or with all of them when it names none. */
