@@ -68,7 +68,7 @@ export async function walkFiles(roots: string[], options: FsWalkOptions = {}): P
     const resolved = await fs.realpath(path.resolve(r)).catch((err: unknown) => void tally.skip(path.resolve(r), reasonOf(err)));
     if (resolved !== undefined) real.push(resolved);
   }
-  const walk = new FsWalk(fs, real, options, tally);
+  const walk = new FsWalk(fs, [...new Set(real)], options, tally);
   for (const root of walk.roots) await walk.root(root);
   return tally.result();
 }
