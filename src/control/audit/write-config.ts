@@ -26,8 +26,7 @@ export function configEntries(assets: readonly DiscoveredAsset[], taken: Iterabl
     }
     if (a.proposed_tier === 3) entry.git_remote = a.git_remote ?? 'REPLACE-WITH-THE-REMOTE-URL';
     else entry.source = { path: a.path };
-    const yaml = stringify({ [name]: entry }, { flowCollectionPadding: true, collectionStyle: 'flow' }).trimEnd();
-    lines.push(`  ${yaml}`);
+    lines.push(`  ${name}: ${stringify(entry, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd()}`);
   }
   if (unprotected.length === 0) lines[2] = 'assets: {} # everything discovery found is covered already';
   return lines.join('\n') + '\n';
