@@ -8,6 +8,7 @@ import { openStorage } from '../../storage/open.js';
 import type { S3Options } from '../../storage/s3-options.js';
 import type { Storage } from '../../storage/storage.js';
 import { newDirState, type DirOutcome, type DirState } from './candidate.js';
+import { remoteOf } from './git-remote.js';
 import { joinPath } from './group.js';
 import { expectationOf, HEAD_BYTES, needsTail, TAIL_BYTES } from './sniff.js';
 import { classifySqlite, SQLITE_SCHEMA_BYTES, tablesInHead } from './sqlite-kind.js';
@@ -51,16 +52,33 @@ export async function walkStorage(storage: Storage, root: string, options: WalkC
     if (object.key.endsWith('/')) continue; // a console's "folder" placeholder
     const segments = object.key.split('/');
     const name = segments.pop()!;
-    while (!isPrefix(stack[stack.length - 1].segments, segments)) close();
-    for (let depth = stack[stack.length - 1].segments.length; depth < segments.length; depth++) {
+    // A repository's .git objects belong to the folder that holds it, as on a file system.
+    const git = segments.indexOf('.git');
+    const dir = git >= 0 ? segments.slice(0, git) : segments;
+    while (!isPrefix(stack[stack.length - 1].segments, dir)) close();
+    for (let depth = stack[stack.length - 1].segments.length; depth < dir.length; depth++) {
       const parent = stack[stack.length - 1].state;
-      const seg = segments[depth];
-      stack.push({ state: newDirState(joinPath(parent.path, seg), seg, parent.dvcTargets.has(seg)), segments: segments.slice(0, depth + 1), children: [] });
+      const seg = dir[depth];
+      stack.push({ state: newDirState(joinPath(parent.path, seg), seg, parent.dvcTargets.has(seg)), segments: dir.slice(0, depth + 1), children: [] });
     }
-    await objectFile(storage, tally, stack[stack.length - 1].state, object.key, name, object.size);
+    const state = stack[stack.length - 1].state;
+    if (git >= 0) await gitObject(storage, tally, state, object.key, git === segments.length - 1 && name === 'config', object.size);
+    else await objectFile(storage, tally, state, object.key, name, object.size);
   }
   while (stack.length > 0) close();
   return tally.result();
+}
+
+/** An object under `.git/`: counted with its repository; `config` names the remote (not contacted from here). */
+async function gitObject(storage: Storage, tally: WalkTally, dir: DirState, key: string, isConfig: boolean, size: number): Promise<void> {
+  const git = (dir.git ??= { bytes: 0, files: 0 });
+  git.bytes += size;
+  git.files++;
+  tally.files++;
+  tally.bytes += size;
+  if (!isConfig || size === 0) return;
+  const url = remoteOf((await storage.get(key, { offset: 0, length: Math.min(size, 64 * 1024) })).toString('utf8'));
+  if (url) git.remote = { url, reachable: undefined };
 }
 
 function isPrefix(prefix: string[], of: string[]): boolean {
