@@ -55,6 +55,9 @@ export const nodeWalkFs: WalkFs = {
   },
 };
 
+/** Files of one directory measured at once. */
+const BATCH = 32;
+
 export interface FsWalkOptions extends WalkCommon {
   fs?: WalkFs;
 }
@@ -104,19 +107,26 @@ class FsWalk {
     throwIfAborted(this.options.signal);
     const state = newDirState(dir, path.basename(dir), dvcTracked);
     const subdirs: string[] = [];
+    // Files are measured and sniffed a batch at a time: one stat after another waits on the disk
+    // (or the thread pool) for each, a batch keeps the pool busy. A batch is all that is held.
+    const batch: Array<Promise<void>> = [];
+    let unlisted = false;
     try {
       for await (const entry of await this.fs.opendir(dir)) {
         const full = path.join(dir, entry.name);
         const type = entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() ? entry : await this.fs.lstat(full).catch(() => undefined);
         if (!type) continue;
         if (type.isDirectory()) subdirs.push(entry.name);
-        else if (type.isSymbolicLink()) await this.link(full);
-        else if (type.isFile()) await this.file(state, entry.name);
+        else if (type.isSymbolicLink()) batch.push(this.link(full));
+        else if (type.isFile()) batch.push(this.file(state, entry.name));
+        if (batch.length >= BATCH) await Promise.all(batch.splice(0));
       }
     } catch (err) {
       this.tally.skip(dir, reasonOf(err));
-      if (state.files === 0 && subdirs.length === 0) return undefined;
+      unlisted = true;
     }
+    await Promise.all(batch);
+    if (unlisted && state.files === 0 && subdirs.length === 0) return undefined;
     const children: DirOutcome[] = [];
     for (const name of subdirs) {
       const full = path.join(dir, name);
