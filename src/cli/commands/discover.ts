@@ -79,7 +79,7 @@ async function writeConfig(file: string, report: DiscoverReport, plan: DrPlan | 
 function walkProgress(enabled: boolean): { update(p: WalkProgress): void; stop(): void } {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
   const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof cliProgressTypes;
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'discover {value} files | {bytes} | {at}', hideCursor: true, fps: 5 });
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'discover {value} files | {bytes} | {at}', hideCursor: true, clearOnComplete: true, fps: 5 });
   bar.start(0, 0, { bytes: '0 B', at: '' });
   let stopped = false;
   return {
