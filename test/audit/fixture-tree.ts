@@ -3,10 +3,11 @@
  * and sharded safetensors), a GGUF file, a PEFT adapter, a PyTorch zip checkpoint, JSONL splits and
  * Parquet shards (real Parquet, hyparquet-writer), Label-Studio-like and MLflow-like SQLite
  * databases (better-sqlite3), a serving configuration with a prompt template, a git repository
- * with a reachable remote, decoys with the right extension and the wrong magic, and a symlink loop.
+ * with a reachable remote, a model in a Hugging Face hub cache, decoys with the right extension and the wrong magic, and a symlink loop.
  * `EXPECTED` lists what discovery must report for it, path by path.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -33,6 +34,7 @@ export const EXPECTED: Record<string, Expected> = {
   'mlflow/mlflow.db': { kind: 'registry', format: 'mlflow-sqlite', proposed_tier: 1, files: 1 },
   serving: { kind: 'config', format: 'vllm-args', proposed_tier: 2, files: 2 },
   'deploy-repo': { kind: 'code', format: 'git', proposed_tier: 3 },
+  'hf-home/hub/models--Qwen--Qwen2.5-0.5B': { kind: 'model', format: 'hf-cache', proposed_tier: 2, files: 3 },
 };
 
 /** Files whose names promise a format their bytes do not have. */
@@ -95,8 +97,24 @@ export async function writeFixtureTree(root: string, remoteDir: string): Promise
   await write(root, 'serving/vllm.yaml', 'model: /srv/models/llama-ft\ntensor-parallel-size: 2\ngpu-memory-utilization: 0.9\nmax-model-len: 8192\n');
   await write(root, 'serving/chat.jinja', '{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}\n');
   await gitRepo(path.join(root, 'deploy-repo'), remoteDir);
+  await hfCache(path.join(root, 'hf-home/hub/models--Qwen--Qwen2.5-0.5B'));
   await fs.mkdir(path.join(root, 'loop'), { recursive: true });
   await fs.symlink('..', path.join(root, 'loop/up'));
+}
+
+/** A model downloaded by huggingface_hub: content-addressed blobs, and a snapshot of links to them. */
+async function hfCache(dir: string): Promise<void> {
+  const blobs: Array<[string, string | Uint8Array]> = [
+    ['config.json', '{"architectures":["Qwen2ForCausalLM"]}'],
+    ['model.safetensors', buildSafetensors(tensors('model.embed', 2))],
+  ];
+  for (const [name, data] of blobs) {
+    const hash = createHash('sha256').update(data).digest('hex');
+    await write(dir, `blobs/${hash}`, data);
+    await fs.mkdir(path.join(dir, 'snapshots/0123abcd'), { recursive: true });
+    await fs.symlink(`../../blobs/${hash}`, path.join(dir, 'snapshots/0123abcd', name));
+  }
+  await write(dir, 'refs/main', '0123abcd');
 }
 
 async function gitRepo(dir: string, remote: string): Promise<void> {

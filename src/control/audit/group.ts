@@ -36,6 +36,7 @@ export const MAX_LISTED = 64;
 /** Fewer images than this in a folder are illustrations, not a dataset. */
 export const MIN_IMAGES = 16;
 
+const HF_CACHE = /^(models|datasets)--[^/]+--[^/]+$/;
 const SPLIT_NAME = /^(train|training|test|testing|valid|validation|val|dev|eval|evaluation|data|shards?|splits?|part[-_]?\d+|\d+|default|images|labels|annotations)$/i;
 const SHARD = /^(.*)-(\d{3,6})-of-(\d{3,6})(\.[^.]+)$/;
 
@@ -119,6 +120,8 @@ function folderAsset(dir: DirState, children: DirOutcome[], whole: Whole): Pick<
   const m = dir.markers;
   const childModels = children.some((c) => c.assets.some((a) => a.kind === 'model'));
   if (dir.name === 'mlruns') return { assets: [whole('registry', 'mlruns')] };
+  // The Hugging Face hub cache: the bytes are in blobs/ under content hashes, snapshots/ holds only links to them.
+  if (HF_CACHE.test(dir.name)) return { assets: [whole(dir.name.startsWith('models--') ? 'model' : 'dataset', 'hf-cache')] };
   if (m.has('adapter_config.json') && dir.listed.some((w) => WEIGHT_FORMATS.has(w.format))) return { assets: [whole('adapter', 'peft')] };
   const weights = dir.listed.filter((w) => WEIGHT_FORMATS.has(w.format));
   const indexed = m.has('model.safetensors.index.json') || m.has('pytorch_model.bin.index.json');
