@@ -2,7 +2,9 @@
  * Lifeboat's own deployment (deploy/): the Kubernetes manifests pass `lifeboat audit k8s` with no
  * finding at warn or above and are valid against the Kubernetes OpenAPI schemas (the validators
  * kubernetes-models generates from them, and prometheus-operator's CRD schema for the
- * ServiceMonitor, shipped in npm packages: nothing is downloaded); the Kustomization lists every
+ * ServiceMonitor, shipped in npm packages: nothing is downloaded) and name no field the schemas do
+ * not know (the validators allow unknown fields, so TypeScript's excess-property check against
+ * the same packages' types, generated from the same schemas, does that); the Kustomization lists every
  * manifest; the lifeboat.yaml it mounts is a valid plan and gateway configuration; the systemd
  * units pass `systemd-analyze verify`.
  */
@@ -12,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadGatewayConfig } from '../../src/gateway/load-config.js';
 import { loadPlan } from '../../src/control/plan.js';
@@ -23,8 +26,11 @@ const K8S = path.join(DEPLOY, 'kubernetes');
 
 /** The kubernetes-models class of an object's apiVersion and kind. */
 async function modelOf(apiVersion: string, kind: string): Promise<{ new (data: unknown): { validate(): void } }> {
-  const module = apiVersion === 'monitoring.coreos.com/v1' ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}` : `kubernetes-models/${apiVersion}/${kind}`;
-  return ((await import(module)) as Record<string, { new (data: unknown): { validate(): void } }>)[kind];
+  return ((await import(modulePathOf(apiVersion, kind))) as Record<string, { new (data: unknown): { validate(): void } }>)[kind];
+}
+
+function modulePathOf(apiVersion: string, kind: string): string {
+  return apiVersion === 'monitoring.coreos.com/v1' ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}` : `kubernetes-models/${apiVersion}/${kind}`;
 }
 
 async function manifests(): Promise<Array<{ file: string; doc: Record<string, unknown> }>> {
@@ -66,6 +72,30 @@ test('every manifest is valid against the Kubernetes OpenAPI schemas, and the va
   broken.spec.replicas = 'two';
   const Model = await modelOf('apps/v1', 'StatefulSet');
   assert.throws(() => new Model(broken).validate(), /replicas must be integer/);
+});
+
+/** What TypeScript says of `objects` typed as their kubernetes-models interfaces, in a program held in memory. */
+function typeErrors(objects: Array<Record<string, unknown>>): string[] {
+  const lines = objects.map((o, i) => {
+    const module = modulePathOf(String(o.apiVersion), String(o.kind));
+    return `import type { I${o.kind} as T${i} } from ${JSON.stringify(module)};\nexport const o${i}: T${i} = ${JSON.stringify(o)};`;
+  });
+  const file = fileURLToPath(new URL('../../../manifests-as-types.ts', import.meta.url)); // never written: beside node_modules for resolution
+  const host = ts.createCompilerHost({});
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, language, ...rest) => (name === file ? ts.createSourceFile(name, lines.join('\n'), language) : read(name, language, ...rest));
+  const options = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true, types: [] };
+  return ts.getPreEmitDiagnostics(ts.createProgram([file], options, host)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+}
+
+test('no manifest names a field the Kubernetes schemas do not have, and a misspelt one is caught', async () => {
+  const all = await manifests();
+  assert.deepEqual(typeErrors(all.map((m) => m.doc)), []);
+  const typo = structuredClone(all.find((m) => m.doc.kind === 'Deployment')!.doc) as { spec: Record<string, unknown> };
+  typo.spec.replica = typo.spec.replicas;
+  delete typo.spec.replicas;
+  const [error] = typeErrors([typo]);
+  assert.match(error, /'"?replica"?' does not exist in type 'IDeploymentSpec'/);
 });
 
 test('the Kustomization names every manifest of its folder, and the lifeboat.yaml it mounts is a valid plan and gateway', async () => {
