@@ -11,6 +11,9 @@ npm ci --no-audit --no-fund
 echo "== Ceph RADOS Gateway on 127.0.0.1:7480 (installs Debian packages the first time)"
 bash scripts/start-ceph-rgw.sh >/dev/null
 
+echo "== systemd-analyze (the deploy/ units are verified with it)"
+command -v systemd-analyze >/dev/null || { apt-get update -qq && apt-get install -y --no-install-recommends systemd; }
+
 echo "== build"
 npm run build
 
