@@ -13,13 +13,15 @@ import { pathToFileURL } from 'node:url';
 const CONCURRENCY = 2;
 
 /** The files whose repositories follow LIFEBOAT_TEST_BACKEND (test/helpers/test-backend.ts). */
-const ON_BOTH_BACKENDS = ['dist/test/engine/', 'dist/test/cli/'];
+const ON_BOTH_BACKENDS = ['dist/test/engine/', 'dist/test/cli/', 'dist/test/control/lease.test.js'];
 /** Files there that the S3 pass leaves out, and why. */
 const NOT_AGAIN_ON_S3 = {
   'copy-plan.test.js': 'plans copies in memory: no repository',
   'copy-resume.test.js': 'copies to a local and to an S3 destination itself',
   's3-commands.test.js': 'runs on S3 already',
   's3-faults.test.js': 'runs on S3 (through a fault proxy) already',
+  'serve-hosts.test.js': 'its repository is on S3 already',
+  'quickstart.test.js': 'makes local repositories of its own',
 };
 
 function testFiles(dir) {

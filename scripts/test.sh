@@ -14,6 +14,9 @@ bash scripts/start-ceph-rgw.sh >/dev/null
 echo "== PostgreSQL and MariaDB for the source tests (installs Debian packages the first time)"
 bash scripts/start-databases.sh
 
+echo "== systemd-analyze (the deploy/ units are verified with it)"
+command -v systemd-analyze >/dev/null || { apt-get update -qq && apt-get install -y --no-install-recommends systemd; }
+
 echo "== build"
 npm run build
 

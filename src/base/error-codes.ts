@@ -63,6 +63,7 @@ const MEANING: Record<ErrorCode, Meaning> = {
   INCOMPLETE: { exit: ExitCode.incomplete, http: 200 },
   DAMAGE_FOUND: { exit: ExitCode.damage, http: 200 },
   OBJECTIVE_NOT_MET: { exit: ExitCode.objectiveNotMet, http: 200 },
+  AUDIT_FINDINGS: { exit: ExitCode.error, http: 200 },
   SOURCE: { exit: ExitCode.error, http: 502 },
   SOURCE_TOOL_MISSING: { exit: ExitCode.error, http: 500 },
   SOURCE_AUTH: { exit: ExitCode.error, http: 502 },

@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'INCOMPLETE'
   | 'DAMAGE_FOUND'
   | 'OBJECTIVE_NOT_MET'
+  | 'AUDIT_FINDINGS'
   // sources (databases, git, S3 buckets, commands)
   | 'SOURCE'
   | 'SOURCE_TOOL_MISSING'

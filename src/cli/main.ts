@@ -31,6 +31,9 @@ const COMMANDS: Array<[names: string[], load: () => Promise<Register>]> = [
   [['validate', 'assets'], async () => (await import('./commands/plan.js')).registerPlan],
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
   [['serve'], async () => (await import('./commands/serve.js')).registerServe],
+  [['catalog'], async () => (await import('./commands/catalog.js')).registerCatalog],
+  [['discover'], async () => (await import('./commands/discover.js')).registerDiscover],
+  [['audit'], async () => (await import('./commands/audit.js')).registerAudit],
 ];
 
 /** The program with the command `argv` names, or with all of them when it names none. */

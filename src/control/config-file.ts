@@ -5,7 +5,7 @@
  * reads only what it uses and a mistake in one section does not stop the others.
  */
 import { readFile } from 'node:fs/promises';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 
@@ -59,21 +59,37 @@ export function parseConfigText(text: string, file: string): ConfigFile {
 export function parseSection<S extends z.ZodType>(config: ConfigFile, section: string, schema: S): z.output<S> | undefined {
   const value = config.root[section];
   if (value === undefined) return undefined;
+  return parseValueAt(config, [section], value, schema, `${config.file}: the ${section} section is invalid`);
+}
+
+/** `value`, found at `keyPath` in the file, validated by `schema`; throws ConfigError with each issue at its line. */
+export function parseValueAt<S extends z.ZodType>(config: ConfigFile, keyPath: KeyPath, value: unknown, schema: S, headline: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   // An unknown key is reported at its own line, not at the line of the mapping it is in.
-  const issues = result.error.issues.map((i) => locate(config, [section, ...i.path, ...(i.code === 'unrecognized_keys' ? i.keys.slice(0, 1) : [])], i.message));
-  throw new ConfigError(formatIssues(`${config.file}: the ${section} section is invalid`, issues), issues);
+  const issues = result.error.issues.map((i) => locate(config, [...keyPath, ...i.path, ...(i.code === 'unrecognized_keys' ? i.keys.slice(0, 1) : [])], i.message));
+  throw new ConfigError(formatIssues(headline, issues), issues);
 }
 
 /** An issue at `keyPath`; a missing key has no line of its own, so it gets its nearest parent's. */
 export function locate(config: ConfigFile, keyPath: KeyPath, message: string): ConfigIssue {
   const key = formatKey(keyPath);
   for (let n = keyPath.length; n > 0; n--) {
-    const node = config.doc.getIn(keyPath.slice(0, n) as (string | number)[], true);
+    const node = nodeAt(config.doc, keyPath.slice(0, n));
     if (isNode(node) && node.range) return { file: config.file, line: config.lines.linePos(node.range[0]).line, key, message };
   }
   return { file: config.file, line: undefined, key, message };
+}
+
+/** The node at `keyPath`; a key written as a number (`1:` under tiers:) is found by its string too. */
+function nodeAt(doc: Document, keyPath: KeyPath): unknown {
+  let node: unknown = doc.contents;
+  for (const k of keyPath) {
+    if (isMap(node)) node = node.items.find((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key) === String(k))?.value;
+    else if (isSeq(node) && typeof k === 'number') node = node.items[k];
+    else return undefined;
+  }
+  return node;
 }
 
 function formatKey(keyPath: KeyPath): string {

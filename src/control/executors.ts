@@ -7,11 +7,12 @@ import { isoNow } from '../base/clock.js';
 import { check } from '../engine/check.js';
 import { prune } from '../engine/prune.js';
 import { backupAsset, replicateAsset, type JobEnv } from './backup-job.js';
+import { applyRetention } from './retention-run.js';
 import { newJobId, type JobKind, type JobRecord } from './jobs.js';
 import type { Executor } from './scheduler.js';
 import { verifySubsetPercent, type PlannedJob } from './schedule.js';
 
-/** The executors every serve has; retention and drills are added where their modules provide them. */
+/** The executors of every serve; drills are added where their module provides them. */
 export function coreExecutors(env: JobEnv): Partial<Record<JobKind, Executor>> {
   return {
     backup: async (job, ctx) => {
@@ -33,6 +34,18 @@ export function coreExecutors(env: JobEnv): Partial<Record<JobKind, Executor>> {
         const report = await check(await env.access.primary(), { readData: percent / 100, signal: ctx.signal });
         const details = { subsetPercent: percent, packs: report.packs, packsChecked: report.packsRead, bytesRead: report.bytesRead, durationMs: env.clock.now() - started, errors: report.errors.slice(0, 20), damagedBlobs: report.damagedBlobs.length, affected: report.affected.slice(0, 20) };
         return report.ok ? { result: 'ok', details } : { result: 'failed', details, error: { code: 'DAMAGE_FOUND', message: `verification found damage: ${[...report.errors, ...report.damagedBlobs.map((d) => `blob ${d.blob.slice(0, 12)} in pack ${d.pack.slice(0, 12)}: ${d.problem}`)].slice(0, 3).join('; ')}` } };
+      }),
+    retention: (job, ctx) =>
+      timed(env, job, async () => {
+        const archive = env.plan.archive;
+        const outcome = await applyRetention(await env.access.primary(), {
+          source: { from: 'file', plan: env.plan },
+          openArchive: archive ? async () => ({ repo: await env.access.open(archive.name), close: async () => {} }) : undefined,
+          onWarning: env.log,
+          clock: env.clock,
+          signal: ctx.signal,
+        });
+        return { result: 'ok', details: { removed: outcome.removed.length, kept: outcome.kept.length, locked: outcome.locked.length, archived: outcome.archive?.copied ?? 0 } };
       }),
     prune: (job, ctx) =>
       timed(env, job, async () => {

@@ -39,7 +39,7 @@ export interface LeaseOptions {
   host: string;
   /** How long a lease lasts without renewal. */
   ttlMs: number;
-  /** Added to expiries read from other hosts before taking their lease over. */
+  /** The clock skew allowed between hosts (default: a quarter of the period, at most 5 s). */
   skewMs?: number;
   onWarning?: (message: string) => void;
 }
@@ -67,7 +67,7 @@ export async function readLease(repo: Repository, name: string): Promise<LeaseIn
 export async function tryAcquireLease(repo: Repository, name: string, options: LeaseOptions): Promise<Lease | undefined> {
   const current = await readLease(repo, name);
   const now = options.clock.now();
-  if (current && current.holder !== PROCESS_HOLDER && Date.parse(current.expiresAt) + (options.skewMs ?? 5000) > now) return undefined;
+  if (current && current.holder !== PROCESS_HOLDER && Date.parse(current.expiresAt) + skewOf(options) > now) return undefined;
   const info = await writeNext(repo, name, (current?.seq ?? 0) + 1, options, now);
   if (!info) return undefined;
   if (current) await removeOlder(repo, name, info.seq);
@@ -75,7 +75,9 @@ export async function tryAcquireLease(repo: Repository, name: string, options: L
 }
 
 async function writeNext(repo: Repository, name: string, seq: number, options: LeaseOptions, now: number, acquiredAt?: string): Promise<LeaseInfo | undefined> {
-  const info: LeaseInfo = { name, seq, host: options.host, holder: PROCESS_HOLDER, acquiredAt: acquiredAt ?? new Date(now).toISOString(), expiresAt: new Date(now + options.ttlMs).toISOString() };
+  // The holder gives up at expiresAt; others wait a skew longer: a dead holder's lease passes on within one period of its last renewal.
+  const expiresAt = new Date(now + options.ttlMs - skewOf(options)).toISOString();
+  const info: LeaseInfo = { name, seq, host: options.host, holder: PROCESS_HOLDER, acquiredAt: acquiredAt ?? new Date(now).toISOString(), expiresAt };
   try {
     await repo.storage.put(key(name, seq), seal(repo.key.data, 'lease', Buffer.from(JSON.stringify(info))), { ifAbsent: true });
     return info;
@@ -83,6 +85,10 @@ async function writeNext(repo: Repository, name: string, seq: number, options: L
     if (err instanceof AlreadyExistsError) return undefined;
     throw err;
   }
+}
+
+function skewOf(options: LeaseOptions): number {
+  return options.skewMs ?? Math.min(5000, Math.floor(options.ttlMs / 4));
 }
 
 async function removeOlder(repo: Repository, name: string, keep: number): Promise<void> {

@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { describeSource, sourcePaths, sourceSchema, type SourceConfig } from '../sources/config.js';
-import { CONFIG_NAME, ConfigError, formatIssues, locate, parseSection, readConfigFile, type ConfigFile, type ConfigIssue } from './config-file.js';
+import { CONFIG_NAME, ConfigError, formatIssues, locate, parseValueAt, readConfigFile, type ConfigFile, type ConfigIssue } from './config-file.js';
 import {
   ASSET_KINDS,
   effectivePolicy,
@@ -67,14 +67,7 @@ export interface DrPlan {
 
 const tierSchema = z.strictObject(policyFields);
 
-const tiersSchema = z.record(z.string(), tierSchema).superRefine((tiers, ctx) => {
-  for (const key of Object.keys(tiers)) {
-    if (!['1', '2', '3'].includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'tiers are 1, 2 and 3' });
-    else if (key === '3' && Object.keys(tiers[key]).length > 0) {
-      ctx.addIssue({ code: 'custom', path: [key], message: 'Tier 3 is rebuilt from git and never backed up: it takes no policy (write 3: {})' });
-    }
-  }
-});
+const tierKeySchema = z.enum(['1', '2', '3'], 'tiers are 1, 2 and 3');
 
 function assetSchema(baseDir: string) {
   return z.strictObject({
@@ -91,8 +84,26 @@ function assetSchema(baseDir: string) {
   });
 }
 
-function assetsSchema(baseDir: string) {
-  return z.record(z.string().regex(CONFIG_NAME, 'an asset name uses letters, digits, ".", "_" or "-" and starts with a letter or digit'), assetSchema(baseDir));
+const assetNameSchema = z.string().regex(CONFIG_NAME, 'an asset name uses letters, digits, ".", "_" or "-" and starts with a letter or digit');
+
+/**
+ * The entries of a mapping section (tiers:, assets:), each key and value validated on its own;
+ * entries with mistakes are reported through `section` and left out.
+ */
+function entries<T>(config: ConfigFile, name: string, keySchema: z.ZodType, valueSchema: (key: string) => z.ZodType<T>, section: <R>(read: () => R, fallback: R) => R): Record<string, T> {
+  const raw = config.root[name];
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return section(() => parseValueAt(config, [name], raw, z.record(z.string(), z.unknown()), `${config.file}: the ${name} section is invalid`) as Record<string, T>, {});
+  }
+  const out: Record<string, T> = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const ok = section(() => (parseValueAt(config, [name, key], key, keySchema, `${config.file}: ${name}.${key}`), true), false);
+    if (!ok) continue;
+    const parsed = section(() => ({ value: parseValueAt(config, [name, key], value ?? {}, valueSchema(key), `${config.file}: ${name}.${key} is invalid`) }), undefined);
+    if (parsed) out[key] = parsed.value;
+  }
+  return out;
 }
 
 /** Reads `file` as a DR plan; throws ConfigError listing every error with its line. */
@@ -115,9 +126,14 @@ export function planOf(config: ConfigFile): DrPlan {
     }
   };
   const { repositories } = section(() => repositoriesOf(config), { file: config.file, repositories: [] as NamedRepository[] });
-  const tierSection = section(() => parseSection(config, 'tiers', tiersSchema) ?? {}, {});
-  const assetSection = section(() => parseSection(config, 'assets', assetsSchema(baseDir)) ?? {}, {});
+  // Each tier and each asset on its own: one mistake must not hide the checks of the others.
+  const tierSection = entries(config, 'tiers', tierKeySchema, () => tierSchema, section);
+  const assetSchemaHere = assetSchema(baseDir);
+  const assetSection = entries(config, 'assets', assetNameSchema, () => assetSchemaHere, section);
 
+  if (tierSection['3'] && Object.keys(tierSection['3']).length > 0) {
+    errors.push(locate(config, ['tiers', '3'], 'Tier 3 is rebuilt from git and never backed up: it takes no policy (write 3: {})'));
+  }
   const tiers = { 1: {}, 2: {}, 3: {} } as Record<Tier, PolicyOverrides>;
   for (const t of TIERS) if (tierSection[String(t)]) tiers[t] = overridesOf(tierSection[String(t)]);
 

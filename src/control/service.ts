@@ -49,7 +49,7 @@ export interface ServiceOptions {
   settings: ServeSettings;
   /** The catalog's sync of the primary. */
   sync(): Promise<CatalogView>;
-  /** Executors beside the core ones (retention, drills). */
+  /** Executors beside the core ones (drills). */
   executors?: Partial<Record<JobKind, Executor>>;
   /** Where alert state is kept between restarts. */
   stateDir: string;
@@ -115,7 +115,7 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
     executors: { ...coreExecutors(env), ...options.executors },
     ownsAsset: (a) => ownsAsset(a, env.host),
     maxJobs: settings.maxJobs,
-    periods: { retentionEveryMs: options.executors?.retention ? settings.retentionEveryMs : 0, pruneEveryMs: settings.pruneEveryMs },
+    periods: { retentionEveryMs: settings.retentionEveryMs, pruneEveryMs: settings.pruneEveryMs },
     leaseTtlMs: settings.leaseTtlMs,
     pollMs: Math.min(settings.pollMs, settings.statusEveryMs),
     onEvent: (e) => {

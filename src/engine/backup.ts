@@ -244,7 +244,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
  */
 function excluder(patterns: readonly string[], root: string | undefined): (abs: string) => boolean {
   if (patterns.length === 0) return () => false;
-  const matches = picomatch([...patterns], { basename: true, dot: true });
+  // `cache/` names a directory: matched by name, its contents are then never walked.
+  const matches = picomatch(patterns.map((p) => p.replace(/\/+$/, '')), { basename: true, dot: true });
   return (abs) => {
     const rel = root === undefined ? path.basename(abs) : path.relative(root, abs);
     return matches(rel.split(path.sep).join('/'));

@@ -2,6 +2,7 @@
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
+import type { Snapshot } from '../repo/snapshot.js';
 import type { Node } from '../repo/tree.js';
 import { listSnapshots, resolveSnapshot } from './snapshots.js';
 import { findNode, makeTreeReader, walkTree, type TreeReader } from './trees.js';
@@ -90,7 +91,11 @@ export interface Stats {
 
 /** Stats over one snapshot, or over every snapshot of the repository. */
 export async function stats(repo: Repository, spec?: string): Promise<Stats> {
-  const snaps = spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo);
+  return statsOf(repo, spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo));
+}
+
+/** Stats over the given snapshots (the DR audit counts each tier's snapshots on their own). */
+export async function statsOf(repo: Repository, snaps: ReadonlyArray<{ snapshot: Snapshot }>): Promise<Stats> {
   const { index, trees } = await openTrees(repo);
   const codecs = makeCodecSet(repo.config.zstdLevel);
   const codecName = (id: number) => {
