@@ -10,6 +10,7 @@ import type { JobRecord } from './jobs.js';
 import type { Asset } from './plan.js';
 import { newestRecord } from './jobs.js';
 import type { RpoState } from './rpo.js';
+import { verified } from './status.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -116,7 +117,7 @@ export function conditionsOf(assets: readonly Asset[], rpo: ReadonlyMap<string, 
       out.push({ key: `replication:${asset.name}`, asset, state: failed.length ? 'failed' : 'ok', severity: 'warning', message: failed.length ? `${asset.name}: not replicated to ${failed.map((f) => `${f.repository} (${f.error?.message ?? 'failed'})`).join(', ')}` : `${asset.name}: replicated again` });
     }
   }
-  const verify = newestRecord(jobs, (j) => j.kind === 'verify' && j.result !== 'interrupted');
+  const verify = newestRecord(jobs, verified);
   if (verify) {
     const failed = verify.result === 'failed';
     out.push({ key: 'verification', state: failed ? 'failed' : 'ok', severity: 'critical', message: failed ? `verification failed: ${verify.error?.message ?? 'see the job record'}` : 'verification passes again' });

@@ -86,6 +86,7 @@ export async function backupAsset(env: JobEnv, asset: Asset, options: BackupJobO
     },
   };
   await recordJob(env, record);
+  await recordOnReplicas(env, record, outcome.replicated);
   const replicationFailed = outcome.replicated.some((r) => r.result === 'failed');
   if (asset.ping) await ping(env, asset.ping, result === 'ok' && incomplete === 0 && !replicationFailed ? '' : '/fail');
   return { record, snapshotId: outcome.snapshotId, snapshot: outcome.snapshot, replicated: outcome.replicated };
@@ -144,6 +145,17 @@ export async function recordJob(env: JobEnv, record: JobRecord): Promise<string 
   } catch (err) {
     env.log(`cannot record ${record.kind} job ${record.job}${record.asset ? ` of ${record.asset}` : ''}: ${messageOf(err)}`);
     return undefined;
+  }
+}
+
+/** The record goes to each replica the backup reached too, so the second site knows the history (format.md, section 15). */
+async function recordOnReplicas(env: JobEnv, record: JobRecord, replicated: ReplicationOutcome[]): Promise<void> {
+  for (const r of replicated.filter((x) => x.result === 'ok')) {
+    try {
+      await saveJobRecord(await env.access.open(r.repository), record);
+    } catch (err) {
+      env.log(`cannot record the backup of ${record.asset} on ${r.repository}: ${messageOf(err)}`);
+    }
   }
 }
 

@@ -97,7 +97,7 @@ export interface StatusInputs {
 
 export function buildStatus(plan: DrPlan, inputs: StatusInputs, now: number, only?: string): StatusDocument {
   const records = inputs.view.jobs.map((j) => j.record);
-  const verification = verificationOf(newestRecord(records, (r) => r.kind === 'verify'), now);
+  const verification = verificationOf(newestRecord(records, verified), now);
   const rate = restoreRate(inputs.drillRestoreRate, records);
   const assets = plan.assets
     .filter((a) => only === undefined || a.name === only)
@@ -162,6 +162,11 @@ function replicaStatus(name: string, asset: string, lag: LagReport | Error | und
   return { repository: name, lag_seconds: Math.round(a.lagMs / 1000), missing_snapshots: a.missing, pending_bytes: a.pendingBytes, newest_replicated: a.newestReplicated ?? null };
 }
 
+/** A verification that ran to its end: it passed, or it found damage (not one that could not start, e.g. locked). */
+export function verified(r: JobRecord): boolean {
+  return r.kind === 'verify' && (r.result === 'ok' || r.error?.code === 'DAMAGE_FOUND');
+}
+
 function verificationOf(record: JobRecord | undefined, now: number): VerificationStatus | null {
   if (!record) return null;
   const d = record.details as { packsChecked?: number; errors?: string[] };
@@ -183,7 +188,7 @@ interface Rate {
 function restoreRate(drillRate: number | undefined, records: JobRecord[]): Rate | undefined {
   if (drillRate && drillRate > 0) return { bytesPerSecond: drillRate, basis: 'drill' };
   const rates = records
-    .filter((r) => r.kind === 'verify' && r.result === 'ok')
+    .filter((r) => verified(r) && r.result === 'ok')
     .map((r) => r.details as { bytesRead?: number; durationMs?: number })
     .filter((d) => (d.bytesRead ?? 0) > 0 && (d.durationMs ?? 0) > 0)
     .map((d) => (d.bytesRead! * 1000) / d.durationMs!)

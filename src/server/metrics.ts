@@ -10,6 +10,7 @@ import type { JobRecord } from '../control/jobs.js';
 import type { DrService } from '../control/service.js';
 import { rpoStatus } from '../control/rpo.js';
 import type { DrPlan } from '../control/plan.js';
+import { verified } from '../control/status.js';
 
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200];
 
@@ -129,7 +130,7 @@ export function createServeMetrics(plan: DrPlan, service: DrService, clock: { no
     registers: [registry],
     collect() {
       this.reset();
-      const last = records().filter((r) => r.kind === 'verify' && r.result !== 'interrupted').at(-1);
+      const last = records().filter(verified).at(-1);
       if (last) this.set(last.result === 'ok' ? 1 : 0);
     },
   });
@@ -139,7 +140,7 @@ export function createServeMetrics(plan: DrPlan, service: DrService, clock: { no
     registers: [registry],
     collect() {
       this.reset();
-      const last = records().filter((r) => r.kind === 'verify' && r.result !== 'interrupted').at(-1);
+      const last = records().filter(verified).at(-1);
       if (last) this.set(Date.parse(last.finishedAt) / 1000);
     },
   });
