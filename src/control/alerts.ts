@@ -42,20 +42,8 @@ export interface Alert {
   webhooks: string[];
 }
 
-export interface AlertBody {
-  source: 'lifeboat';
-  text: string;
-  event: string;
-  severity: Severity;
-  asset: string | null;
-  tier: number | null;
-  state: string;
-  previous: string;
-  reminder: boolean;
-  message: string;
-  host: string;
-  time: string;
-}
+/** What a webhook receives (docs/cli.md, "Alert webhooks"). */
+export type AlertBody = Omit<Alert, 'key' | 'webhooks'> & { source: 'lifeboat'; text: string; host: string; time: string };
 
 const DAY = 86_400_000;
 
