@@ -26,6 +26,9 @@ const COMMANDS: Array<[names: string[], load: () => Promise<Register>]> = [
   [['quickstart'], async () => (await import('./commands/quickstart.js')).registerQuickstart],
   [['copy', 'replicas'], async () => (await import('./commands/replicas.js')).registerReplication],
   [['gateway'], async () => (await import('./commands/gateway.js')).registerGateway],
+  [['recover'], async () => (await import('./commands/recover.js')).registerRecover],
+  [['drill'], async () => (await import('./commands/drill.js')).registerDrill],
+  [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
 ];
 
 /** The program with the command `argv` names, or with all of them when it names none. */

@@ -114,7 +114,7 @@ async function lookUp(flags: RepoFlags, value: string | undefined): Promise<Name
 }
 
 /** ./lifeboat.yaml, else $XDG_CONFIG_HOME/lifeboat/lifeboat.yaml (~/.config/lifeboat/), if there. */
-function defaultConfigFile(): string | undefined {
+export function defaultConfigFile(): string | undefined {
   const home = process.env.XDG_CONFIG_HOME ? path.resolve(process.env.XDG_CONFIG_HOME) : path.join(os.homedir(), '.config');
   return ['lifeboat.yaml', path.join(home, 'lifeboat', 'lifeboat.yaml')].find((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
 }

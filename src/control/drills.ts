@@ -130,3 +130,10 @@ function trendOf(times: number[]): { trend: AssetDrillHistory['trend']; change: 
   const change = Math.round(((times[times.length - 1] - median) / median) * 1000) / 10;
   return { trend: change > 10 ? 'slower' : change < -10 ? 'faster' : 'steady', change };
 }
+
+/** The assets a drill may pick: backed up (Tier 1 or 2, with a source), of `tier` (default 1) or the one named. */
+export function drillCandidates(assets: readonly Asset[], filter: { tier?: number; asset?: string } = {}): Asset[] {
+  const drillable = assets.filter((a) => a.tier !== 3 && a.source !== undefined);
+  if (filter.asset !== undefined) return drillable.filter((a) => a.name === filter.asset);
+  return drillable.filter((a) => a.tier === (filter.tier ?? 1));
+}

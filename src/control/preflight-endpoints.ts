@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { messageOf } from '../base/error-codes.js';
+import { shownUrl } from './runbook-io.js';
 import { CHECK_TIMEOUT_MS, withinTime, type CheckResult, type CheckStatus, type PreflightTools } from './preflight.js';
 
 /**
@@ -13,8 +14,7 @@ import { CHECK_TIMEOUT_MS, withinTime, type CheckResult, type CheckStatus, type 
  * well be 405). `unreachable` is what no answer counts as: a smoke test's endpoint may be the
  * very service being recovered, so there it is only a warning.
  */
-export async function checkEndpoint(url: string, role: string, unreachable: CheckStatus, tools: PreflightTools): Promise<CheckResult> {
-  const subject = url;
+export async function checkEndpoint(url: string, role: string, unreachable: CheckStatus, tools: PreflightTools, subject = shownUrl(url)): Promise<CheckResult> {
   const host = new URL(url).hostname;
   try {
     await withinTime(tools.clock, CHECK_TIMEOUT_MS, `DNS for ${host}`, tools.lookup(host));
@@ -22,7 +22,7 @@ export async function checkEndpoint(url: string, role: string, unreachable: Chec
     return { check: 'endpoint', subject, status: 'fail', message: `the ${role} endpoint's host ${host} does not resolve (${messageOf(err)}): fix the URL or DNS` };
   }
   try {
-    const res = await withinTime(tools.clock, CHECK_TIMEOUT_MS, url, tools.http.request({ method: 'HEAD', url }));
+    const res = await withinTime(tools.clock, CHECK_TIMEOUT_MS, subject, tools.http.request({ method: 'HEAD', url }));
     return { check: 'endpoint', subject, status: 'ok', message: `the ${role} endpoint answers (HTTP ${res.status} to HEAD)` };
   } catch (err) {
     const expected = unreachable === 'warn' ? ' (expected if it is the service being recovered)' : '';

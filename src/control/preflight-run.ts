@@ -4,6 +4,7 @@ import type { Asset } from './plan.js';
 import type { CheckResult, PreflightTools } from './preflight.js';
 import { checkCommand, checkEndpoint, checkGateway, checkSourceTools } from './preflight-endpoints.js';
 import { checkSpace, formatSize } from './preflight-space.js';
+import { shownWebhook } from './runbook-io.js';
 import type { RunbookPlan } from './runbook-plan.js';
 
 /** Checks already made (by subject): `doctor` looks at a shared endpoint or command once. */
@@ -18,7 +19,8 @@ export function snapshotCheck(asset: string, s: StoredSnapshot): CheckResult {
   return { check: 'snapshot', subject: asset, status: 'ok', message: `restores ${what}` };
 }
 
-export async function checkPlannedRun(plan: RunbookPlan, asset: Asset, snapshot: StoredSnapshot, baseDir: string, tools: PreflightTools, memo: CheckMemo = new Set()): Promise<CheckResult[]> {
+/** `bytes`: the size of what the restore brings back; undefined (no snapshot yet) skips the space check. */
+export async function checkPlannedRun(plan: RunbookPlan, asset: Asset, bytes: number | undefined, baseDir: string, tools: PreflightTools, memo: CheckMemo = new Set()): Promise<CheckResult[]> {
   const checks: Array<Promise<CheckResult | CheckResult[]>> = [];
   const once = (key: string, check: () => Promise<CheckResult | CheckResult[]>) => {
     if (memo.has(key)) return;
@@ -26,9 +28,9 @@ export async function checkPlannedRun(plan: RunbookPlan, asset: Asset, snapshot:
     checks.push(check());
   };
   const restoring = plan.steps.some((s) => s.kind === 'restore' && !s.skip);
-  if (restoring && plan.restoreDir && (asset.source?.kind ?? 'path') === 'path') {
+  if (restoring && plan.restoreDir && bytes !== undefined && (asset.source?.kind ?? 'path') === 'path') {
     const dir = plan.restoreDir;
-    once(`space ${dir}`, () => checkSpace(dir, snapshot.snapshot.summary.totalBytes, `restoring ${asset.name} (${plan.mode})`, tools));
+    once(`space ${dir}`, () => checkSpace(dir, bytes, `restoring ${asset.name} (${plan.mode})`, tools));
   }
   for (const step of plan.steps) {
     if (step.skip) continue;
@@ -36,7 +38,7 @@ export async function checkPlannedRun(plan: RunbookPlan, asset: Asset, snapshot:
     if (a?.type === 'run') once(`command ${a.command}`, () => checkCommand(a.command, step.name, baseDir, tools));
     if (a?.type === 'http') once(`endpoint ${a.request.url}`, () => checkEndpoint(a.request.url, step.name, step.kind === 'smoke' ? 'warn' : 'fail', tools));
     if (a?.type === 'gateway') once(`gateway ${a.url} ${a.group}`, () => checkGateway(a.url, a.group, a.tokenEnv, tools));
-    if (step.webhook) once(`endpoint ${step.webhook}`, () => checkEndpoint(step.webhook!, step.name, step.onFailure === 'continue' ? 'warn' : 'fail', tools));
+    if (step.webhook) once(`endpoint ${step.webhook}`, () => checkEndpoint(step.webhook!, step.name, step.onFailure === 'continue' ? 'warn' : 'fail', tools, shownWebhook(step.webhook!)));
   }
   const kind = asset.source?.kind;
   if (kind) once(`tools ${kind}`, () => checkSourceTools(asset.name, kind, tools));

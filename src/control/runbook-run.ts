@@ -145,7 +145,7 @@ async function prepare(ctx: DrContext, asset: Asset, mode: RunMode, choice: Snap
     checks.push({ check: 'runbook', subject: runbook.name, status: 'fail', message: messageOf(err) });
     return stop(messageOf(err), { snapshot });
   }
-  checks.push(...(await checkPlannedRun(plan, asset, snapshot, runbook.baseDir, tools)));
+  checks.push(...(await checkPlannedRun(plan, asset, snapshot.snapshot.summary.totalBytes, runbook.baseDir, tools)));
   const skew = await checkClockSkew(named, tools);
   const expiry = checkCredentialExpiry(tools);
   for (const c of [skew, expiry]) if (c) checks.push(c);
