@@ -55,7 +55,7 @@ function openFailure(err: unknown, named: NamedRepository, subject: string): Che
     case 'USAGE':
       return fail('password', `${why} (for ${named.name}: set its password_file in lifeboat.yaml)`);
     case 'ACCESS_DENIED':
-      return fail('credentials', `the store refuses the credentials for ${named.url}: ${why}; renew them (profile ${named.s3.profile ?? 'default'}) before a drill finds it`);
+      return fail('credentials', `the store refuses the credentials: ${why}`);
     case 'NOT_A_REPOSITORY':
       return fail('repository', why);
     default:

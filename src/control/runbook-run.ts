@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hostName, type Clock } from '../base/clock.js';
 import { messageOf } from '../base/error-codes.js';
+import { UsageError } from '../base/errors.js';
 import type { StoredSnapshot } from '../engine/snapshots.js';
 import { PROGRAM } from '../engine/program.js';
 import type { Repository } from '../repo/repository.js';
@@ -74,7 +75,8 @@ function assetOf(ctx: DrContext, name: string): Asset {
   return asset;
 }
 
-class RunError extends Error {}
+/** What the caller asked cannot be run at all (an unknown asset, nothing to resume). */
+export class RunError extends UsageError {}
 
 async function runGuarded(ctx: DrContext, assetName: string, mode: RunMode, options: RunOptions, resume: boolean): Promise<Report> {
   const started = ctx.clock.now();
