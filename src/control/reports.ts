@@ -136,3 +136,16 @@ export async function writeReportFiles(dir: string, report: Report): Promise<str
   }
   return written;
 }
+
+/**
+ * Brings the reports `destination` lacks (by run id and revision) from `source`, re-sealed with
+ * the destination's key: replication calls it so that the second site knows every drill and
+ * recovery too. Returns how many were copied.
+ */
+export async function copyReports(source: Repository, destination: Repository): Promise<number> {
+  const [from, to] = await Promise.all([listReports(source), listReports(destination)]);
+  const have = new Set(to.map((r) => `${r.id} ${r.revision}`));
+  const missing = from.filter((r) => !have.has(`${r.id} ${r.revision}`));
+  for (const r of missing) await saveReport(destination, r);
+  return missing.length;
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { reportHtml, timelineSvg } from '../../src/control/report-html.js';
 import { reportMarkdown } from '../../src/control/report-markdown.js';
-import { findReport, listReports, newestRevisions, saveReport, type Report } from '../../src/control/reports.js';
+import { copyReports, findReport, listReports, newestRevisions, saveReport, type Report } from '../../src/control/reports.js';
 import { assembleReport, verdictOf } from '../../src/control/runbook-report.js';
 import { objectKey } from '../../src/repo/repository.js';
 import { createRepo } from '../helpers/test-repo.js';
@@ -85,4 +85,16 @@ test('HTML: standalone, escaped, the steps on a timeline with the RTO line, or t
   assert.ok(Math.abs(bars[1][0] - (bars[0][0] + bars[0][1])) < 0.01, 'smoke starts where restore ended');
   const longRto = timelineSvg(sample({ rto_seconds: 4 * 3600 }));
   assert.match(longRto, /RTO 4h → off the chart \(this run used 0.208% of it\)/);
+});
+
+test('copyReports brings a replica the reports it lacks, re-sealed with its own key', async (t) => {
+  const dir = await tempDir(t);
+  const [primary, replica] = await Promise.all([createRepo(path.join(dir, 'primary')), createRepo(path.join(dir, 'replica'))]);
+  await saveReport(primary, sample());
+  await saveReport(replica, sample());
+  await saveReport(primary, sample({ revision: 2, verdict: 'met' }));
+  await saveReport(primary, sample({ id: '20250302T000000Z-bbbbbb' }));
+  assert.equal(await copyReports(primary, replica), 2);
+  assert.deepEqual((await listReports(replica)).map((r) => [r.id, r.revision]), [['20250301T120000Z-a1b2c3', 2], ['20250302T000000Z-bbbbbb', 1]]);
+  assert.equal(await copyReports(primary, replica), 0, 'nothing twice');
 });
