@@ -35,10 +35,17 @@ export function finishRun(r: Report, out: Output, interrupted: boolean): void {
   }
 }
 
-/** An AbortSignal that fires on SIGINT or SIGTERM, for as long as `body` runs. */
+/**
+ * An AbortSignal that fires on SIGINT or SIGTERM, for as long as `body` runs: the running step
+ * stops at a safe point and the report is written. A second signal exits at once.
+ */
 export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctrl = new AbortController();
-  const on = (sig: NodeJS.Signals) => ctrl.abort(new Error(`${sig}`));
+  const on = (sig: NodeJS.Signals) => {
+    if (ctrl.signal.aborted) process.exit(130);
+    process.stderr.write(`${sig}: stopping at the next safe point and writing the report (again to exit at once)\n`);
+    ctrl.abort(new Error(`${sig}`));
+  };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
   try {
