@@ -3,6 +3,7 @@
  * (random, seedable, weighted toward the least recently drilled), an asset's last drill (for
  * `lifeboat status`), and the trend of measured recovery times (`lifeboat drill history`).
  */
+import { mulberry32 } from '../base/seeded-random.js';
 import type { Asset } from './plan.js';
 import type { Report, Verdict } from './reports.js';
 
@@ -44,18 +45,6 @@ export function pickDrill(assets: readonly Asset[], history: readonly Report[], 
   let point = mulberry32(seed)() * total;
   const chosen = weights.find((w) => (point -= w.weight) < 0) ?? weights[weights.length - 1];
   return { asset: chosen.asset, seed, weights };
-}
-
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function lastDrill(reports: readonly Report[], asset: string): Report | undefined {

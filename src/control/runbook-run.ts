@@ -167,7 +167,7 @@ async function run(ctx: DrContext, asset: Asset, mode: RunMode, options: RunOpti
     runbook: prep.runbook?.name ?? base.runbook,
     snapshot: prep.snapshot?.id ?? null,
     restore_dir: plan?.restoreDir ?? null,
-    ...(previous ? { revision: previous.report.revision + 1, started_at: previous.report.started_at, resumed_at: [...previous.report.resumed_at, new Date(t0).toISOString()] } : {}),
+    ...(previous ? resumedFields(previous.report, t0) : {}),
   });
   const t1 = ctx.clock.now();
   const timing = (end: number, start = t1) => ({ startMs: start, endMs: end, preflightSeconds: (t1 - t0) / 1000 });
@@ -192,18 +192,27 @@ async function run(ctx: DrContext, asset: Asset, mode: RunMode, options: RunOpti
     onEvent: ctx.onEvent,
     onRecords: async (records) => {
       sofar = records;
-      if (mode === 'recovery') await writeState(ctx, assembleReport(base, records, prep.checks, timing(ctx.clock.now(), exec0(records, t1)), 'in progress'));
+      if (mode !== 'recovery') return;
+      // A state that cannot be written costs only --resume after a crash: the run goes on.
+      const state = assembleReport(base, records, prep.checks, timing(ctx.clock.now(), firstStepStart(records, t1)), 'in progress');
+      await writeState(ctx, state).catch((err) => ctx.onEvent?.({ type: 'note', message: `the resume state could not be written: ${messageOf(err)}` }));
     },
   });
   const error = exec.failure ? `step ${exec.failure.step} failed: ${exec.failure.error.split('\n')[0]}` : null;
   const report = assembleReport(base, exec.records, prep.checks, timing(exec.endMs, exec.firstStartMs ?? t1), error);
   if (mode === 'drill' && plan.restoreDir && !options.keepScratch) await removeScratch(ctx, prep.runbook!, plan.restoreDir);
+  else if (mode === 'drill' && plan.restoreDir) ctx.onEvent?.({ type: 'note', message: `the scratch target is kept: ${plan.restoreDir}` });
   await record(ctx, repo, report);
   return report;
 }
 
+/** A resumed run is the same run: its id, one more revision, the first attempt's start. */
+function resumedFields(previous: Report, now: number): Partial<ReportBase> {
+  return { revision: previous.revision + 1, started_at: previous.started_at, resumed_at: [...previous.resumed_at, new Date(now).toISOString()] };
+}
+
 /** The first step's start from its record (the state written mid-run). */
-function exec0(records: StepRecord[], fallback: number): number {
+function firstStepStart(records: StepRecord[], fallback: number): number {
   const first = records.find((r) => r.started_at !== null);
   return first ? Date.parse(first.started_at!) : fallback;
 }
