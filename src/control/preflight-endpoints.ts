@@ -76,7 +76,7 @@ export async function checkCommand(line: string, role: string, cwd: string, tool
   }
   const found = await findExecutable(word, cwd, tools.env.PATH ?? '');
   if (found) return { check: 'command', subject, status: 'ok', message: `the ${role} step's ${word} is ${found}` };
-  const where = word.includes('/') ? `${path.resolve(cwd, word)} is not an executable file` : `it is not on PATH (${tools.env.PATH ?? ''})`;
+  const where = word.includes('/') ? `${path.resolve(cwd, word)} is not an executable file` : `it is in none of the ${(tools.env.PATH ?? '').split(':').filter(Boolean).length} directories of PATH`;
   return { check: 'command', subject, status: 'fail', message: `the ${role} step runs ${word}, but ${where}: install it, or give its full path` };
 }
 

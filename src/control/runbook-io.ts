@@ -6,6 +6,7 @@
  * /bin/sh.
  */
 import { spawn } from 'node:child_process';
+import { LifeboatError } from '../base/errors.js';
 
 export interface HttpRequest {
   method: string;
@@ -54,7 +55,13 @@ export const OUTPUT_TAIL = 4096;
 
 export const fetchClient: HttpClient = {
   async request(req) {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal, redirect: 'manual' });
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal, redirect: 'manual' }).catch((err: Error) => {
+      if (req.signal?.aborted) throw err;
+      // fetch says only "fetch failed"; the reason (refused, reset, no route, TLS) is its cause.
+      const cause = err.cause as NodeJS.ErrnoException | undefined;
+      const why = cause?.code && !cause.message?.includes(cause.code) ? `${cause.code}${cause.message ? ` (${cause.message})` : ''}` : (cause?.message ?? err.message);
+      throw new LifeboatError('REQUEST_FAILED', `${req.method} ${shownUrl(req.url)} got no answer: ${why}`, { cause: err });
+    });
     const text = req.method === 'HEAD' ? '' : await res.text();
     return { status: res.status, headers: Object.fromEntries(res.headers), body: text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text };
   },

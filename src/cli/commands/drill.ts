@@ -64,9 +64,9 @@ async function drillAction(flags: DrillFlags): Promise<void> {
       throw new UsageError(flags.asset ? `no backed-up asset "${flags.asset}" in ${ctx.plan.file}` : `${ctx.plan.file} has no Tier ${tier ?? 1} asset with a source to drill`);
     }
     const pick = pickDrill(candidates, await history(loaded), seed, ctx.clock.now())!;
-    out.info(`drill of ${pick.asset} (picked with seed ${seed} from ${pick.weights.map((w) => `${w.asset} ${w.weight.toFixed(2)}`).join(', ')})`);
+    if (!flags.asset) out.info(`drill of ${pick.asset} (picked with seed ${seed}; weights ${pick.weights.map((w) => `${w.asset} ${w.weight.toFixed(2)}`).join(', ')})`);
     await withInterrupt(async (signal) => {
-      const report = await runDrill(ctx, pick.asset, { seed, signal, keepScratch: flags.keepScratch });
+      const report = await runDrill(ctx, pick.asset, { seed: flags.asset ? undefined : seed, signal, keepScratch: flags.keepScratch });
       progress.stop();
       finishRun(report, out, signal.aborted);
     });
