@@ -148,7 +148,7 @@ export async function recordJob(env: JobEnv, record: JobRecord): Promise<string 
   }
 }
 
-/** The record goes to each replica the backup reached too, so the second site knows the history (format.md, section 15). */
+/** The record goes to each replica the backup reached too, so the second site knows the history (format.md, section 14). */
 async function recordOnReplicas(env: JobEnv, record: JobRecord, replicated: ReplicationOutcome[]): Promise<void> {
   for (const r of replicated.filter((x) => x.result === 'ok')) {
     try {
