@@ -105,6 +105,21 @@ export function conditionsOf(assets: readonly Asset[], rpo: ReadonlyMap<string, 
       out.push({ key: `replication:${asset.name}`, asset, state: failed.length ? 'failed' : 'ok', severity: 'warning', message: failed.length ? `${asset.name}: not replicated to ${failed.map((f) => `${f.repository} (${f.error?.message ?? 'failed'})`).join(', ')}` : `${asset.name}: replicated again` });
     }
   }
+  for (const asset of assets) {
+    const drill = newestRecord(jobs, (j) => j.kind === 'drill' && j.details.asset === asset.name && j.result !== 'interrupted');
+    if (!drill) continue;
+    const verdict = String(drill.details.verdict ?? 'failed');
+    const state = verdict === 'met' ? 'ok' : verdict === 'missed' ? 'missed' : 'failed';
+    const took = Number(drill.details.total_seconds ?? 0);
+    const target = Number(drill.details.rto_seconds ?? 0);
+    out.push({
+      key: `drill:${asset.name}`,
+      asset,
+      state,
+      severity: state === 'failed' ? 'critical' : 'warning',
+      message: state === 'ok' ? `${asset.name}: drill recovered it within its RTO (${took}s of ${target}s)` : state === 'missed' ? `${asset.name}: drill took ${took}s, over its RTO of ${target}s (report ${drill.details.report})` : `${asset.name}: drill failed: ${drill.error?.message ?? 'see the report'} (report ${drill.details.report ?? '-'})`,
+    });
+  }
   const verify = newestRecord(jobs, verified);
   if (verify) {
     const failed = verify.result === 'failed';

@@ -17,6 +17,7 @@ import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import { sourcePaths } from '../sources/config.js';
 import { trySend, type HttpClient } from './http-client.js';
+import { copyReports } from './reports.js';
 import { newJobId, saveJobRecord, type JobRecord, type JobResult } from './jobs.js';
 import type { Asset, DrPlan } from './plan.js';
 import type { RepositoryAccess } from './status.js';
@@ -121,6 +122,8 @@ export async function replicateAsset(env: JobEnv, asset: Asset, primary: Reposit
     try {
       const { repo } = await immutable(await env.access.open(name), asset, env.clock);
       const result = await copy(primary, repo, { asset: asset.name, clock: env.clock, onWarning: (m) => env.log(`${asset.name} -> ${name}: ${m}`), signal });
+      // The second site also gets the drill and recovery reports it lacks (format.md, section 14).
+      await copyReports(primary, repo).catch((err: unknown) => env.log(`${asset.name}: reports not copied to ${name}: ${messageOf(err)}`));
       outcomes.push({ repository: name, result: 'ok', copied: result.copied });
     } catch (err) {
       if (isAbort(err)) throw err;

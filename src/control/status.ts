@@ -11,6 +11,8 @@ import { codeOf } from '../base/error-codes.js';
 import { replicationLag, type LagReport } from '../engine/replication.js';
 import type { Repository } from '../repo/repository.js';
 import type { CatalogView } from './catalog.js';
+import { latestDrill } from './drills.js';
+import { listReports, type Report } from './reports.js';
 import { newestRecord, type JobRecord } from './jobs.js';
 import type { Asset, DrPlan } from './plan.js';
 import { objectiveMissed, rpoStatus, type RpoState } from './rpo.js';
@@ -229,5 +231,23 @@ export async function gatherStatus(plan: DrPlan, access: RepositoryAccess, optio
       }
     }),
   );
-  return buildStatus(plan, { repository: access.primaryName, view, lags }, options.clock.now(), options.asset);
+  const reports = await listReports(primary).catch(() => []);
+  const drills = new Map(plan.assets.flatMap((a) => {
+    const d = latestDrill(reports, a.name);
+    return d ? [[a.name, { last_at: d.at, report: d.id, verdict: d.verdict, measured_rto_seconds: d.measured_seconds, target_rto_seconds: d.target_seconds }] as const] : [];
+  }));
+  return buildStatus(plan, { repository: access.primaryName, view, lags, drills, drillRestoreRate: drillRestoreRate(reports, view) }, options.clock.now(), options.asset);
+}
+
+/**
+ * Bytes per second the drills' restore steps ran at on this repository (the median over drills
+ * whose restore succeeded): the snapshot's size over the step's time.
+ */
+export function drillRestoreRate(reports: readonly Report[], view: CatalogView): number | undefined {
+  const sizes = new Map(view.snapshots.map((s) => [s.id, s.snapshot.summary.totalBytes]));
+  const rates = reports
+    .filter((r) => r.mode === 'drill' && r.snapshot !== null && sizes.has(r.snapshot))
+    .flatMap((r) => r.steps.filter((s) => s.kind === 'restore' && s.status === 'ok' && s.seconds > 0).map((s) => sizes.get(r.snapshot!)! / s.seconds))
+    .sort((a, b) => a - b);
+  return rates.length ? rates[Math.floor(rates.length / 2)] : undefined;
 }
