@@ -34,6 +34,9 @@ const COMMANDS: Array<[names: string[], load: () => Promise<Register>]> = [
   [['catalog'], async () => (await import('./commands/catalog.js')).registerCatalog],
   [['discover'], async () => (await import('./commands/discover.js')).registerDiscover],
   [['audit'], async () => (await import('./commands/audit.js')).registerAudit],
+  [['recover'], async () => (await import('./commands/recover.js')).registerRecover],
+  [['drill'], async () => (await import('./commands/drill.js')).registerDrill],
+  [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
 ];
 
 /** The program with the command `argv` names, or with all of them when it names none. */

@@ -10,6 +10,7 @@ import type { JobRecord } from './jobs.js';
 import type { Asset } from './plan.js';
 import { newestRecord } from './jobs.js';
 import type { RpoState } from './rpo.js';
+import { verified } from './status.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -41,20 +42,8 @@ export interface Alert {
   webhooks: string[];
 }
 
-export interface AlertBody {
-  source: 'lifeboat';
-  text: string;
-  event: string;
-  severity: Severity;
-  asset: string | null;
-  tier: number | null;
-  state: string;
-  previous: string;
-  reminder: boolean;
-  message: string;
-  host: string;
-  time: string;
-}
+/** What a webhook receives (docs/cli.md, "Alert webhooks"). */
+export type AlertBody = Omit<Alert, 'key' | 'webhooks'> & { source: 'lifeboat'; text: string; host: string; time: string };
 
 const DAY = 86_400_000;
 
@@ -116,7 +105,22 @@ export function conditionsOf(assets: readonly Asset[], rpo: ReadonlyMap<string, 
       out.push({ key: `replication:${asset.name}`, asset, state: failed.length ? 'failed' : 'ok', severity: 'warning', message: failed.length ? `${asset.name}: not replicated to ${failed.map((f) => `${f.repository} (${f.error?.message ?? 'failed'})`).join(', ')}` : `${asset.name}: replicated again` });
     }
   }
-  const verify = newestRecord(jobs, (j) => j.kind === 'verify' && j.result !== 'interrupted');
+  for (const asset of assets) {
+    const drill = newestRecord(jobs, (j) => j.kind === 'drill' && j.details.asset === asset.name && j.result !== 'interrupted');
+    if (!drill) continue;
+    const verdict = String(drill.details.verdict ?? 'failed');
+    const state = verdict === 'met' ? 'ok' : verdict === 'missed' ? 'missed' : 'failed';
+    const took = Number(drill.details.total_seconds ?? 0);
+    const target = Number(drill.details.rto_seconds ?? 0);
+    out.push({
+      key: `drill:${asset.name}`,
+      asset,
+      state,
+      severity: state === 'failed' ? 'critical' : 'warning',
+      message: state === 'ok' ? `${asset.name}: drill recovered it within its RTO (${took}s of ${target}s)` : state === 'missed' ? `${asset.name}: drill took ${took}s, over its RTO of ${target}s (report ${drill.details.report})` : `${asset.name}: drill failed: ${drill.error?.message ?? 'see the report'} (report ${drill.details.report ?? '-'})`,
+    });
+  }
+  const verify = newestRecord(jobs, verified);
   if (verify) {
     const failed = verify.result === 'failed';
     out.push({ key: 'verification', state: failed ? 'failed' : 'ok', severity: 'critical', message: failed ? `verification failed: ${verify.error?.message ?? 'see the job record'}` : 'verification passes again' });

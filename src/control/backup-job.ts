@@ -17,6 +17,7 @@ import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import { sourcePaths } from '../sources/config.js';
 import { trySend, type HttpClient } from './http-client.js';
+import { copyReports } from './reports.js';
 import { newJobId, saveJobRecord, type JobRecord, type JobResult } from './jobs.js';
 import type { Asset, DrPlan } from './plan.js';
 import type { RepositoryAccess } from './status.js';
@@ -86,6 +87,7 @@ export async function backupAsset(env: JobEnv, asset: Asset, options: BackupJobO
     },
   };
   await recordJob(env, record);
+  await recordOnReplicas(env, record, outcome.replicated);
   const replicationFailed = outcome.replicated.some((r) => r.result === 'failed');
   if (asset.ping) await ping(env, asset.ping, result === 'ok' && incomplete === 0 && !replicationFailed ? '' : '/fail');
   return { record, snapshotId: outcome.snapshotId, snapshot: outcome.snapshot, replicated: outcome.replicated };
@@ -123,6 +125,8 @@ export async function replicateAsset(env: JobEnv, asset: Asset, primary: Reposit
     try {
       const { repo } = await immutable(await env.access.open(name), asset, env.clock);
       const result = await copy(primary, repo, { asset: asset.name, clock: env.clock, onWarning: (m) => env.log(`${asset.name} -> ${name}: ${m}`), signal });
+      // The second site also gets the drill and recovery reports it lacks (format.md, section 14).
+      await copyReports(primary, repo).catch((err: unknown) => env.log(`${asset.name}: reports not copied to ${name}: ${messageOf(err)}`));
       outcomes.push({ repository: name, result: 'ok', copied: result.copied });
     } catch (err) {
       if (isAbort(err)) throw err;
@@ -147,6 +151,17 @@ export async function recordJob(env: JobEnv, record: JobRecord): Promise<string 
   } catch (err) {
     env.log(`cannot record ${record.kind} job ${record.job}${record.asset ? ` of ${record.asset}` : ''}: ${messageOf(err)}`);
     return undefined;
+  }
+}
+
+/** The record goes to each replica the backup reached too, so the second site knows the history (format.md, section 14). */
+async function recordOnReplicas(env: JobEnv, record: JobRecord, replicated: ReplicationOutcome[]): Promise<void> {
+  for (const r of replicated.filter((x) => x.result === 'ok')) {
+    try {
+      await saveJobRecord(await env.access.open(r.repository), record);
+    } catch (err) {
+      env.log(`cannot record the backup of ${record.asset} on ${r.repository}: ${messageOf(err)}`);
+    }
   }
 }
 

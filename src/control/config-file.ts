@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { parseDurationMs } from '../base/duration.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 
 export { ConfigError, type ConfigIssue };
@@ -23,6 +24,18 @@ type KeyPath = readonly (string | number | symbol)[];
 
 /** A name in lifeboat.yaml (a repository, a gateway group or upstream): never mistaken for a path or a URL. */
 export const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A duration as lifeboat.yaml writes it (`30s`, `15m`, `1h`, `7d`, or milliseconds), in ms; the message shows `examples`. */
+export function durationSchema(examples = '30s, 15m, 1h or 7d') {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const ms = parseDurationMs(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: write e.g. ${examples}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
 
 /** An http:// or https:// URL with a host; the message shows `example`. */
 export function httpUrlSchema(example: string) {

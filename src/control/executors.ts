@@ -7,7 +7,12 @@ import { isoNow } from '../base/clock.js';
 import { check } from '../engine/check.js';
 import { prune } from '../engine/prune.js';
 import { backupAsset, replicateAsset, type JobEnv } from './backup-job.js';
+import { randomInt } from 'node:crypto';
+import { drillCandidates, pickDrill } from './drills.js';
+import { listReports } from './reports.js';
 import { applyRetention } from './retention-run.js';
+import { runDrill, type DrContext } from './runbook-run.js';
+import type { RunbookSet } from './runbooks.js';
 import { newJobId, type JobKind, type JobRecord } from './jobs.js';
 import type { Executor } from './scheduler.js';
 import { verifySubsetPercent, type PlannedJob } from './schedule.js';
@@ -53,6 +58,30 @@ export function coreExecutors(env: JobEnv): Partial<Record<JobKind, Executor>> {
         return { result: 'ok', details: { packsDeleted: result.packsDeleted, bytesFreed: result.bytesFreed, lockedPacks: result.lockedPacks.length } };
       }),
   };
+}
+
+/** Drills on each tier's drill_every: a random asset (weighted toward the least recently drilled) through its runbook in drill mode. */
+export function drillExecutor(env: JobEnv, runbooks: RunbookSet, dirs: { reportDir: string; stateDir: string }): Executor {
+  const ctx: DrContext = {
+    plan: env.plan,
+    runbooks,
+    openRepository: (named) => (named.name === env.plan.primary?.name ? env.access.primary() : env.access.open(named.name)),
+    clock: env.clock,
+    http: env.http,
+    reportDir: dirs.reportDir,
+    stateDir: dirs.stateDir,
+  };
+  return (job, run) =>
+    timed(env, job, async () => {
+      const candidates = drillCandidates(env.plan.assets, { tier: job.tier }).filter((a) => a.policy.drillEveryMs > 0);
+      const seed = randomInt(2 ** 31);
+      const pick = pickDrill(candidates, await listReports(await env.access.primary()), seed, env.clock.now());
+      if (!pick) return { result: 'ok', details: { tier: job.tier, asset: null, note: 'no asset of the tier to drill' } };
+      const report = await runDrill(ctx, pick.asset, { seed, signal: run.signal });
+      const details = { tier: job.tier, asset: pick.asset, seed, report: report.id, verdict: report.verdict, total_seconds: report.total_seconds, rto_seconds: report.rto_seconds };
+      if (report.verdict === 'failed') return { result: 'failed', details, error: { code: 'STEP_FAILED', message: `drill of ${pick.asset} failed: ${report.error ?? 'see the report'}` } };
+      return { result: 'ok', details };
+    });
 }
 
 type Outcome = Pick<JobRecord, 'result' | 'details'> & { error?: JobRecord['error'] };

@@ -248,14 +248,17 @@ export interface Validation {
   warnings: ConfigIssue[];
 }
 
-/** Everything `lifeboat validate` reports about the plan sections of a parsed file, as values. */
-export function validatePlan(config: ConfigFile): Validation {
+/**
+ * Everything `lifeboat validate` reports about the plan sections of a parsed file, as values;
+ * `more` are the checks of other sections that need the plan (the runbooks').
+ */
+export function validatePlan(config: ConfigFile, more: Array<(config: ConfigFile, plan: DrPlan) => ConfigIssue[]> = []): Validation {
   const warnings: ConfigIssue[] = Object.keys(config.root)
     .filter((s) => !KNOWN_SECTIONS.includes(s))
     .map((s) => locate(config, [s], `unknown section (lifeboat.yaml has ${KNOWN_SECTIONS.join(', ')})`));
   try {
     const plan = planOf(config);
-    return { file: config.file, plan, errors: [], warnings: [...warnings, ...plan.warnings] };
+    return { file: config.file, plan, errors: more.flatMap((check) => check(config, plan)), warnings: [...warnings, ...plan.warnings] };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return { file: config.file, errors: err.issues.length ? [...err.issues] : [{ file: config.file, line: undefined, key: '', message: err.message }], warnings };

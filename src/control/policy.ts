@@ -6,8 +6,7 @@
  * value came from, so `lifeboat assets` can say why an asset is protected the way it is.
  */
 import { z } from 'zod';
-import { parseDurationMs } from '../base/duration.js';
-import { CONFIG_NAME, httpUrlSchema } from './config-file.js';
+import { CONFIG_NAME, durationSchema, httpUrlSchema } from './config-file.js';
 
 export type Tier = 1 | 2 | 3;
 export const TIERS: readonly Tier[] = [1, 2, 3];
@@ -103,14 +102,7 @@ export const KIND_DEFAULTS: Partial<Record<AssetKind, Partial<Policy>>> = {
   registry: { rpoMs: HOUR },
 };
 
-const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const ms = parseDurationMs(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: write e.g. 30s, 15m, 1h or 7d` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationSchema();
 
 const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0');
 

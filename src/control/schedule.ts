@@ -98,13 +98,13 @@ function replicateJob(asset: Asset, jobs: readonly JobRecord[]): PlannedJob | un
 function repositoryJobs(state: ScheduleState): PlannedJob[] {
   const backedUp = state.allAssets.filter((a) => a.tier !== 3);
   const jobs: PlannedJob[] = [];
-  const periodic = (key: string, kind: JobKind, every: number, reason: string, match: (j: JobRecord) => boolean = (j) => j.kind === kind) => {
+  const periodic = (key: string, kind: JobKind, every: number, reason: string, match: (j: JobRecord) => boolean = (j) => j.kind === kind, tier?: number) => {
     if (every <= 0 || backedUp.length === 0) return;
     const mine = state.jobs.filter(match);
     const lastOk = latest(mine.filter((j) => j.result === 'ok'));
     const retry = retryAt(mine);
     const dueAt = Math.max(lastOk ? Date.parse(lastOk.finishedAt) + every : 0, retry ?? 0);
-    jobs.push({ key, kind, dueAt, reason });
+    jobs.push({ key, kind, dueAt, reason, ...(tier === undefined ? {} : { tier }) });
   };
   const verifyEvery = minPositive(backedUp.map((a) => a.policy.verifyEveryMs));
   if (verifyEvery !== undefined) periodic('verify', 'verify', verifyEvery, 'verify a random subset of packs');
@@ -112,7 +112,7 @@ function repositoryJobs(state: ScheduleState): PlannedJob[] {
   periodic('prune', 'prune', state.periods.pruneEveryMs, 'delete data no snapshot needs');
   for (const tier of [1, 2] as const) {
     const every = minPositive(backedUp.filter((a) => a.tier === tier).map((a) => a.policy.drillEveryMs));
-    if (every !== undefined) periodic(`drill:${tier}`, 'drill', every, `drill a random Tier ${tier} asset`, (j) => j.kind === 'drill' && j.details.tier === tier);
+    if (every !== undefined) periodic(`drill:${tier}`, 'drill', every, `drill a random Tier ${tier} asset`, (j) => j.kind === 'drill' && j.details.tier === tier, tier);
   }
   return jobs;
 }

@@ -16,8 +16,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDurationMs } from '../base/duration.js';
-import { parseSection, type ConfigFile } from './config-file.js';
+import { durationSchema, parseSection, type ConfigFile } from './config-file.js';
 
 export interface ServeSettings {
   listen?: string;
@@ -32,18 +31,7 @@ export interface ServeSettings {
   stateDir?: string;
 }
 
-const duration = (fallback: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDurationMs(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: write e.g. 30s, 15m, 1h or 7d` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+const duration = (fallback: string) => z.union([z.number(), z.string()]).default(fallback).pipe(durationSchema());
 
 const serveSchema = z.strictObject({
   listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8080').optional(),

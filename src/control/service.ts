@@ -49,7 +49,7 @@ export interface ServiceOptions {
   settings: ServeSettings;
   /** The catalog's sync of the primary. */
   sync(): Promise<CatalogView>;
-  /** Executors beside the core ones (drills). */
+  /** Executors beside the core ones (drills: they need the runbooks). */
   executors?: Partial<Record<JobKind, Executor>>;
   /** Where alert state is kept between restarts. */
   stateDir: string;

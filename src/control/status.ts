@@ -11,6 +11,8 @@ import { codeOf } from '../base/error-codes.js';
 import { replicationLag, type LagReport } from '../engine/replication.js';
 import type { Repository } from '../repo/repository.js';
 import type { CatalogView } from './catalog.js';
+import { latestDrill } from './drills.js';
+import { listReports, type Report } from './reports.js';
 import { newestRecord, type JobRecord } from './jobs.js';
 import type { Asset, DrPlan } from './plan.js';
 import { objectiveMissed, rpoStatus, type RpoState } from './rpo.js';
@@ -97,7 +99,7 @@ export interface StatusInputs {
 
 export function buildStatus(plan: DrPlan, inputs: StatusInputs, now: number, only?: string): StatusDocument {
   const records = inputs.view.jobs.map((j) => j.record);
-  const verification = verificationOf(newestRecord(records, (r) => r.kind === 'verify'), now);
+  const verification = verificationOf(newestRecord(records, verified), now);
   const rate = restoreRate(inputs.drillRestoreRate, records);
   const assets = plan.assets
     .filter((a) => only === undefined || a.name === only)
@@ -162,6 +164,11 @@ function replicaStatus(name: string, asset: string, lag: LagReport | Error | und
   return { repository: name, lag_seconds: Math.round(a.lagMs / 1000), missing_snapshots: a.missing, pending_bytes: a.pendingBytes, newest_replicated: a.newestReplicated ?? null };
 }
 
+/** A verification that ran to its end: it passed, or it found damage (not one that could not start, e.g. locked). */
+export function verified(r: JobRecord): boolean {
+  return r.kind === 'verify' && (r.result === 'ok' || r.error?.code === 'DAMAGE_FOUND');
+}
+
 function verificationOf(record: JobRecord | undefined, now: number): VerificationStatus | null {
   if (!record) return null;
   const d = record.details as { packsChecked?: number; errors?: string[] };
@@ -183,7 +190,7 @@ interface Rate {
 function restoreRate(drillRate: number | undefined, records: JobRecord[]): Rate | undefined {
   if (drillRate && drillRate > 0) return { bytesPerSecond: drillRate, basis: 'drill' };
   const rates = records
-    .filter((r) => r.kind === 'verify' && r.result === 'ok')
+    .filter((r) => verified(r) && r.result === 'ok')
     .map((r) => r.details as { bytesRead?: number; durationMs?: number })
     .filter((d) => (d.bytesRead ?? 0) > 0 && (d.durationMs ?? 0) > 0)
     .map((d) => (d.bytesRead! * 1000) / d.durationMs!)
@@ -224,5 +231,23 @@ export async function gatherStatus(plan: DrPlan, access: RepositoryAccess, optio
       }
     }),
   );
-  return buildStatus(plan, { repository: access.primaryName, view, lags }, options.clock.now(), options.asset);
+  const reports = await listReports(primary).catch(() => []);
+  const drills = new Map(plan.assets.flatMap((a) => {
+    const d = latestDrill(reports, a.name);
+    return d ? [[a.name, { last_at: d.at, report: d.id, verdict: d.verdict, measured_rto_seconds: d.measured_seconds, target_rto_seconds: d.target_seconds }] as const] : [];
+  }));
+  return buildStatus(plan, { repository: access.primaryName, view, lags, drills, drillRestoreRate: drillRestoreRate(reports, view) }, options.clock.now(), options.asset);
+}
+
+/**
+ * Bytes per second the drills' restore steps ran at on this repository (the median over drills
+ * whose restore succeeded): the snapshot's size over the step's time.
+ */
+export function drillRestoreRate(reports: readonly Report[], view: CatalogView): number | undefined {
+  const sizes = new Map(view.snapshots.map((s) => [s.id, s.snapshot.summary.totalBytes]));
+  const rates = reports
+    .filter((r) => r.mode === 'drill' && r.snapshot !== null && sizes.has(r.snapshot))
+    .flatMap((r) => r.steps.filter((s) => s.kind === 'restore' && s.status === 'ok' && s.seconds > 0).map((s) => sizes.get(r.snapshot!)! / s.seconds))
+    .sort((a, b) => a - b);
+  return rates.length ? rates[Math.floor(rates.length / 2)] : undefined;
 }

@@ -3,21 +3,9 @@
  * normalised shape the gateway runs on (camelCase, defaults applied, groups in priority order).
  */
 import { z } from 'zod';
-import { CONFIG_NAME, httpUrlSchema } from '../control/config-file.js';
-import { parseDurationMs } from '../base/duration.js';
+import { CONFIG_NAME, durationSchema, httpUrlSchema } from '../control/config-file.js';
 
-const duration = (fallbackMs: number) =>
-  z
-    .union([z.number(), z.string()])
-    .default(fallbackMs)
-    .transform((v, ctx) => {
-      const ms = parseDurationMs(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: write e.g. 500ms, 2s, 1m or a number of milliseconds` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+const duration = (fallbackMs: number) => z.union([z.number(), z.string()]).default(fallbackMs).pipe(durationSchema('500ms, 2s, 1m or a number of milliseconds'));
 
 const name = z.string().regex(CONFIG_NAME, 'use letters, digits, ".", "_" or "-"');
 const httpUrl = httpUrlSchema('http://10.0.0.5:8000');

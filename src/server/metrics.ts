@@ -7,9 +7,11 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobRecord } from '../control/jobs.js';
+import type { Stats } from '../engine/inspect.js';
 import type { DrService } from '../control/service.js';
-import { rpoStatus } from '../control/rpo.js';
-import type { DrPlan } from '../control/plan.js';
+import { rpoStatus, type RpoStatus } from '../control/rpo.js';
+import type { Asset, DrPlan } from '../control/plan.js';
+import { verified } from '../control/status.js';
 
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200];
 
@@ -20,20 +22,24 @@ export function createServeMetrics(plan: DrPlan, service: DrService, clock: { no
   const tierOf = (name: string | undefined) => String(plan.assets.find((a) => a.name === name)?.tier ?? '');
   const backups = () => records().filter((r) => r.kind === 'backup' && r.asset !== undefined);
 
-  new Gauge({
-    name: 'lifeboat_backup_last_success_timestamp_seconds',
-    help: 'Time of the newest complete snapshot of the asset (Unix seconds); absent when it has none.',
-    labelNames: ['asset', 'tier'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const now = clock.now();
-      for (const a of assets()) {
-        const last = rpoStatus(a, service.view().snapshots, now).lastGood;
-        if (last) this.set({ asset: a.name, tier: String(a.tier) }, Date.parse(last.snapshot.time) / 1000);
-      }
-    },
-  });
+  /** A gauge per backed-up asset, from its RPO status now; `value` undefined leaves the asset out. */
+  const assetGauge = (name: string, help: string, value: (a: Asset, s: RpoStatus) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['asset', 'tier'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const now = clock.now();
+        for (const a of assets()) {
+          const v = value(a, rpoStatus(a, service.view().snapshots, now));
+          if (v !== undefined) this.set({ asset: a.name, tier: String(a.tier) }, v);
+        }
+      },
+    });
+
+  assetGauge('lifeboat_backup_last_success_timestamp_seconds', 'Time of the newest complete snapshot of the asset (Unix seconds); absent when it has none.', (_, s) => (s.lastGood ? Date.parse(s.lastGood.snapshot.time) / 1000 : undefined));
   new Histogram({
     name: 'lifeboat_backup_duration_seconds',
     help: 'How long the backups of each asset took, from their job records.',
@@ -67,44 +73,9 @@ export function createServeMetrics(plan: DrPlan, service: DrService, clock: { no
       for (const [asset, r] of newest) this.set({ asset, tier: tierOf(asset) }, Number(r.details.newStoredBytes ?? 0));
     },
   });
-  new Gauge({
-    name: 'lifeboat_asset_rpo_seconds',
-    help: 'The recovery point objective of the asset.',
-    labelNames: ['asset', 'tier'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const a of assets()) this.set({ asset: a.name, tier: String(a.tier) }, a.policy.rpoMs / 1000);
-    },
-  });
-  new Gauge({
-    name: 'lifeboat_asset_backup_age_seconds',
-    help: 'Age of the newest complete snapshot of the asset; absent when it has none.',
-    labelNames: ['asset', 'tier'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const now = clock.now();
-      for (const a of assets()) {
-        const s = rpoStatus(a, service.view().snapshots, now);
-        if (s.ageMs !== undefined) this.set({ asset: a.name, tier: String(a.tier) }, s.ageMs / 1000);
-      }
-    },
-  });
-  new Gauge({
-    name: 'lifeboat_asset_rpo_violated',
-    help: '1 when the asset is past its RPO or was never backed up, else 0.',
-    labelNames: ['asset', 'tier'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const now = clock.now();
-      for (const a of assets()) {
-        const state = rpoStatus(a, service.view().snapshots, now).state;
-        this.set({ asset: a.name, tier: String(a.tier) }, state === 'violated' || state === 'never' ? 1 : 0);
-      }
-    },
-  });
+  assetGauge('lifeboat_asset_rpo_seconds', 'The recovery point objective of the asset.', (a) => a.policy.rpoMs / 1000);
+  assetGauge('lifeboat_asset_backup_age_seconds', 'Age of the newest complete snapshot of the asset; absent when it has none.', (_, s) => (s.ageMs === undefined ? undefined : s.ageMs / 1000));
+  assetGauge('lifeboat_asset_rpo_violated', '1 when the asset is past its RPO or was never backed up, else 0.', (_, s) => (s.state === 'violated' || s.state === 'never' ? 1 : 0));
   const replicaGauge = (name: string, help: string, pick: (r: { lag_seconds: number | null; pending_bytes: number | null }) => number | null) =>
     new Gauge({
       name,
@@ -129,7 +100,7 @@ export function createServeMetrics(plan: DrPlan, service: DrService, clock: { no
     registers: [registry],
     collect() {
       this.reset();
-      const last = records().filter((r) => r.kind === 'verify' && r.result !== 'interrupted').at(-1);
+      const last = records().filter(verified).at(-1);
       if (last) this.set(last.result === 'ok' ? 1 : 0);
     },
   });
@@ -139,30 +110,23 @@ export function createServeMetrics(plan: DrPlan, service: DrService, clock: { no
     registers: [registry],
     collect() {
       this.reset();
-      const last = records().filter((r) => r.kind === 'verify' && r.result !== 'interrupted').at(-1);
+      const last = records().filter(verified).at(-1);
       if (last) this.set(Date.parse(last.finishedAt) / 1000);
     },
   });
-  new Gauge({
-    name: 'lifeboat_repository_stored_bytes',
-    help: 'Stored (compressed, encrypted) bytes of every blob the snapshots reference, as of the last status refresh.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      const s = service.cached().stats;
-      if (s) this.set(s.storedBytes);
-    },
-  });
-  new Gauge({
-    name: 'lifeboat_repository_dedup_ratio',
-    help: 'Bytes of the files in all snapshots per byte of distinct data (before compression).',
-    registers: [registry],
-    collect() {
-      this.reset();
-      const s = service.cached().stats;
-      if (s) this.set(s.dedupRatio);
-    },
-  });
+  const statsGauge = (name: string, help: string, pick: (s: Stats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const s = service.cached().stats;
+        if (s) this.set(pick(s));
+      },
+    });
+  statsGauge('lifeboat_repository_stored_bytes', 'Stored (compressed, encrypted) bytes of every blob the snapshots reference, as of the last status refresh.', (s) => s.storedBytes);
+  statsGauge('lifeboat_repository_dedup_ratio', 'Bytes of the files in all snapshots per byte of distinct data (before compression).', (s) => s.dedupRatio);
   new Gauge({
     name: 'lifeboat_jobs_running',
     help: 'Jobs this serve is running, by kind.',

@@ -194,3 +194,28 @@ test('killed mid-backup, serve restarted runs the backup once more; the reposito
   const check = await runCli(['check', '--read-data', '-r', 'primary'], { cwd: dir, env });
   assert.equal(check.code, 0, check.stdout + check.stderr);
 });
+
+test('SIGTERM mid-backup: serve stops the backup at a safe point and exits; no snapshot, no lock, the repository checks clean, the job is recorded as interrupted', async (t) => {
+  const hook = await receiver(t);
+  const { dir, env } = await site(t, hook.url);
+  await writeRandomFile(path.join(dir, 'model', 'big.bin'), 160 << 20, 'big');
+  const serve = await startServe([], { cwd: dir, env });
+  t.after(() => serve.child.kill('SIGKILL'));
+  await eventually('the backup of model to be under way', async () => {
+    const jobs = await api<{ running: Array<{ key: string; progress?: { bytesDone: number } }> }>(serve.url, '/api/v1/jobs');
+    return jobs.body.running.some((j) => j.key === 'backup:model' && (j.progress?.bytesDone ?? 0) > 0) ? true : undefined;
+  }, 60_000, 50);
+  const started = Date.now();
+  const ended = await serve.stop('SIGTERM');
+  assert.equal(ended.code, 0, serve.log());
+  assert.ok(Date.now() - started < 20_000, 'it stopped at a safe point, not after the whole backup');
+  const snapshots = await runCliJson<Array<{ asset: string }>>(['snapshots', '-r', 'primary'], { cwd: dir, env });
+  assert.equal(snapshots.json.filter((s) => s.asset === 'model').length, 0, 'no snapshot for the interrupted backup');
+  const locks = await runCliJson<{ removed: number }>(['unlock', '-r', 'primary'], { cwd: dir, env });
+  assert.equal(locks.json.removed, 0, 'no lock left behind');
+  assert.equal((await runCli(['check', '-r', 'primary'], { cwd: dir, env })).code, 0);
+  const catalog = await runCliJson<{ jobs: number }>(['catalog', 'rebuild', '-r', 'primary'], { cwd: dir, env: { ...env, LIFEBOAT_CATALOG: path.join(dir, 'c.sqlite') } });
+  assert.ok(catalog.json.jobs >= 1);
+  const status = await runCliJson<{ assets: Array<{ name: string; last_backup: { result: string } | null }> }>(['status'], { cwd: dir, env: { ...env, LIFEBOAT_CATALOG: path.join(dir, 'c.sqlite') } });
+  assert.equal(status.json.assets.find((a) => a.name === 'model')?.last_backup?.result, 'interrupted');
+});

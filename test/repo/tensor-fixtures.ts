@@ -7,16 +7,7 @@ import type { DType } from '../../src/repo/codec/codec.js';
 import type { FileReader } from '../../src/repo/chunker/chunker.js';
 
 /** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../../src/base/seeded-random.js';
 
 export function randomInt(next: () => number, below: number): number {
   return Math.floor(next() * below);

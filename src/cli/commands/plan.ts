@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readConfigFile } from '../../control/config-file.js';
 import { misclassificationHints, type Hint } from '../../control/misclassified.js';
 import { validatePlan, type Asset } from '../../control/plan.js';
+import { checkRunbooks } from '../../control/runbook-check.js';
 import { assetsDocument, defaultsDocument, issueLine, yamlValue } from '../../control/assets-document.js';
 import { DEFAULT_POLICIES, KIND_DEFAULTS, TIERS, YAML_KEY, type PolicyKey } from '../../control/policy.js';
 import { describeSource } from '../../sources/config.js';
@@ -16,7 +17,7 @@ export function registerPlan(program: Command): void {
       const out = makeOutput(!!flags.json, !!flags.quiet);
       const file = planFile(flags);
       const config = await readConfigFile(file, 'pass the right path with --config or LIFEBOAT_CONFIG');
-      const v = validatePlan(config);
+      const v = validatePlan(config, [checkRunbooks]);
       const doc = { file, valid: v.errors.length === 0, errors: v.errors, warnings: v.warnings, assets: v.plan?.assets.length ?? 0, repositories: v.plan?.repositories.length ?? 0 };
       out.result(doc, () =>
         [

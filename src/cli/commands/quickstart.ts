@@ -3,8 +3,8 @@
  * sample model, prompt templates and a lifeboat.yaml with the three tiers (a model in Tier 1, the
  * prompts in Tier 2, the deployment manifests in Tier 3 from git), a primary and a second-site
  * repository; backs up every asset and replicates it, fine-tunes the model and backs up again
- * (deduplicated), verifies everything, restores the model verified by SHA-256, and ends with
- * `lifeboat status`. Everything it makes stays in --dir, ready for the commands it suggests.
+ * (deduplicated), verifies everything, restores the model verified by SHA-256, and ends with the
+ * DR loop: `lifeboat status`, then a drill of the model measured against its RTO, with its report. Everything it makes stays in --dir, ready for the commands it suggests.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -26,11 +26,16 @@ import { formatBytes } from '../output.js';
 import { planAccess } from '../plan-options.js';
 import { writeSampleModel } from '../sample-model.js';
 import { describeStatus } from './status.js';
+import { readConfigFile } from '../../control/config-file.js';
+import { runbooksOf } from '../../control/runbooks.js';
+import { runDrill, type DrContext } from '../../control/runbook-run.js';
+import { humanReport } from '../dr-report.js';
 
 const LIFEBOAT_YAML = `# The DR plan of the quickstart (docs/config.md): what matters, and how much.
 repositories:
   primary: { url: ./repo, role: primary, password_file: password }
   dr-site: { url: ./dr-site, role: replica, password_file: password }   # the second site
+  archive: { url: ./archive, role: archive, password_file: password }   # expired: archive sends old snapshots here
 tiers:
   1: { rpo: 24h, rto: 4h, keep: { last: 7, daily: 14, weekly: 8, monthly: 24, yearly: 5 } }
   2: { rpo: 7d, rto: 24h, keep: { last: 5, weekly: 8 }, expired: delete }
@@ -61,8 +66,8 @@ export function registerQuickstart(program: Command): void {
       const file = path.join(dir, 'lifeboat.yaml');
       await fs.writeFile(file, LIFEBOAT_YAML);
       say(`2. the DR plan: ${file} — demo-llm in Tier 1, prompts in Tier 2, manifests in Tier 3 (git)`);
-      for (const name of ['repo', 'dr-site']) await initRepository(openLocalStorage(path.join(dir, name)), password);
-      say(`3. two encrypted repositories: ${path.join(dir, 'repo')} (primary) and ${path.join(dir, 'dr-site')} (second site); password in ${path.join(dir, 'password')}`);
+      for (const name of ['repo', 'dr-site', 'archive']) await initRepository(openLocalStorage(path.join(dir, name)), password);
+      say(`3. encrypted repositories: ${path.join(dir, 'repo')} (primary), ${path.join(dir, 'dr-site')} (second site), ${path.join(dir, 'archive')} (archive); password in ${path.join(dir, 'password')}`);
 
       const plan = await loadPlan(file);
       const access = planAccess({ config: file, passwordFile: path.join(dir, 'password'), repo: path.join(dir, 'repo') }, plan);
@@ -94,6 +99,14 @@ export function registerQuickstart(program: Command): void {
         } finally {
           catalog.close();
         }
+        // A backup without a tested recovery is a hope: drill the model, measured against its RTO.
+        const reportDir = path.join(dir, 'reports');
+        const ctx: DrContext = { plan, runbooks: runbooksOf(await readConfigFile(file, '')), openRepository: () => access.primary(), clock: systemClock, http: fetchClient, reportDir, stateDir: path.join(dir, 'runs') };
+        say('\n$ lifeboat drill --asset demo-llm');
+        const drill = await runDrill(ctx, 'demo-llm', {});
+        say(humanReport(drill));
+        say(`report: ${path.join(reportDir, `${drill.id}.html`)} (and .md, .json); "npx lifeboat drill report ${drill.id}" prints it again`);
+        if (drill.verdict !== 'met') throw new LifeboatError(drill.verdict === 'missed' ? 'OBJECTIVE_NOT_MET' : 'STEP_FAILED', drill.error ?? `the drill of demo-llm was ${drill.verdict}`);
       } finally {
         await access.close();
       }

@@ -17,6 +17,8 @@ import { fetchClient } from '../../control/http-client.js';
 import { misclassificationHints } from '../../control/misclassified.js';
 import { planOf } from '../../control/plan.js';
 import { serveSettingsOf } from '../../control/serve-config.js';
+import { drillExecutor } from '../../control/executors.js';
+import { runbooksOf } from '../../control/runbooks.js';
 import { ownsAsset, startService } from '../../control/service.js';
 import { parseListen } from '../../server/auth.js';
 import { createServeMetrics } from '../../server/metrics.js';
@@ -52,11 +54,13 @@ export function registerServe(program: Command): void {
       const root = cacheRoot(process.env);
       const catalog = openCatalog(catalogFile(process.env, root));
       const env: JobEnv = { plan, access, clock: systemClock, host, http: fetchClient, log };
+      const stateDir = settings.stateDir ?? path.join(root, 'serve', host);
       const service = await startService({
         env,
         settings,
+        executors: { drill: drillExecutor(env, runbooksOf(config), { reportDir: path.join(stateDir, 'reports'), stateDir: path.join(stateDir, 'runs') }) },
         sync: async () => catalog.sync(await access.primary(), (what, err) => log(`${what} cannot be read: ${err.message}`)),
-        stateDir: settings.stateDir ?? path.join(root, 'serve', host),
+        stateDir,
       });
       const server = await startServer({
         listen,
