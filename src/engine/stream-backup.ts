@@ -99,9 +99,16 @@ export async function backupStreams(repo: Repository, options: StreamBackupOptio
         addBytes: (path, bytes, o) => store(path, o, () => storeStream(ctx, once(typeof bytes === 'string' ? Buffer.from(bytes) : bytes), options.signal)),
         addFile: (path, localPath, o) => store(path, o, () => readFileContent(ctx, localPath)),
       };
-      await produce(sink);
-      // A producer that returned while its source was being aborted did not finish it.
-      if (options.signal?.aborted) throw abortReason(options.signal);
+      try {
+        await produce(sink);
+        // A producer that returned while its source was being aborted did not finish it.
+        if (options.signal?.aborted) throw abortReason(options.signal);
+      } catch (err) {
+        // No snapshot; but what was stored is flushed and indexed (at most one more pack), so no put
+        // outlives the lock and the next backup deduplicates against it.
+        await packer.flush().catch(() => {});
+        throw err;
+      }
       const { tree: root, dirs } = await tree.save(repo, packer, codecs, stamp);
       await packer.flush();
       const snapshot: Snapshot = {
