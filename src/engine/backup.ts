@@ -21,7 +21,7 @@ import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { startHashThread } from './hash-thread.js';
 import { readFileContent, SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 import { makePacker } from './packer.js';
 import { PROGRAM } from './program.js';
 import { latestOf, listSnapshots, resolveSnapshot, saveSnapshot, type StoredSnapshot } from './snapshots.js';

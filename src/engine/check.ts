@@ -13,7 +13,7 @@ import { acquireLock } from '../repo/lock.js';
 import { readPackHeader } from '../repo/pack.js';
 import { packKey, storedPacks, type Repository } from '../repo/repository.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 import { listSnapshots } from './snapshots.js';
 import { makeTreeReader, walkTree } from './trees.js';
 import { startWorkerPool, type WorkerPool } from './worker-pool.js';

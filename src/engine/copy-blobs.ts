@@ -11,7 +11,7 @@ import { packKey, type Repository } from '../repo/repository.js';
 import type { BlobType } from '../repo/pack.js';
 import type { BlobLoader } from './blob-loader.js';
 import type { Fetch } from './copy-plan.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 import type { Packer } from './packer.js';
 import type { ReplyOf } from './pipeline-protocol.js';
 import type { WorkerPool } from './worker-pool.js';

@@ -21,7 +21,7 @@ import { listIds, objectKey, packKey, type Repository } from '../repo/repository
 import { decodeSnapshot } from '../repo/snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { collectBlobs } from './copy-plan.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 import { makeTreeReader } from './trees.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

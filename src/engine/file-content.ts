@@ -14,7 +14,7 @@ import { fileBatches, type Batch } from './file-batches.js';
 import type { BlobLoader } from './blob-loader.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { HashThread } from './hash-thread.js';
-import type { Limit } from './limit.js';
+import type { Limit } from '../storage/limit.js';
 import type { Packer } from './packer.js';
 import { transferable, type ReplyOf } from './pipeline-protocol.js';
 import type { WorkerPool } from './worker-pool.js';

@@ -20,7 +20,7 @@ import { collectBlobs } from './copy-plan.js';
 import { withDeltaBases } from './delta-bases.js';
 import { loadIndexMap, type IndexMap } from './copy-retention.js';
 import { deleteUnlessLocked, lockedUntil } from './forget.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 import { listSnapshots } from './snapshots.js';
 import { makeTreeReader } from './trees.js';
 

@@ -15,7 +15,7 @@ import { acquireLock } from '../repo/lock.js';
 import { decodePackHeader, packHeaderRange, type PackEntry } from '../repo/pack.js';
 import { listIds, objectKey, packKey, storedPacks, type Repository } from '../repo/repository.js';
 import { deleteUnlessLocked } from './forget.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 
 export interface RepairIndexResult {
   /** Packs now indexed (their headers read and authenticated), and the blobs in them. */

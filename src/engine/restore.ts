@@ -25,7 +25,7 @@ import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { BLOCK, createBlockWriter } from './block-writer.js';
 import { makeBufferPool, type BufferPool } from './buffer-pool.js';
 import { startHashThread, type HashThread } from './hash-thread.js';
-import { makeLimit, type Limit } from './limit.js';
+import { makeLimit, type Limit } from '../storage/limit.js';
 import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
 import { removeStaleTempFiles, tempPathFor } from './restore-temp.js';
 import { resolveSnapshot } from './snapshots.js';
