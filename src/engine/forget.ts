@@ -1,11 +1,14 @@
 /**
  * Forget: removes snapshot objects by a keep policy (the newest N of each asset). Only snapshots
  * go; their data stays until prune. A snapshot still under Object Lock retention is not deleted:
- * it is reported with the date it can go.
+ * it is reported with the date it can go. Stopped, it has removed some of the snapshots (each
+ * removal is whole), and a rerun removes the rest.
  */
-import { systemClock, type Clock } from '../base/clock.js';
-import { acquireLock } from '../repo/lock.js';
+import { systemClock } from '../base/clock.js';
+import { throwIfAborted } from '../base/errors.js';
 import { objectKey, type Repository } from '../repo/repository.js';
+import { deleteUnlessLocked, lockedUntil } from './object-lock.js';
+import { underLock, type OperationOptions } from './operation.js';
 import { listSnapshots, type StoredSnapshot } from './snapshots.js';
 
 export interface ForgetPlan {
@@ -30,11 +33,10 @@ export function planKeepLast(all: readonly StoredSnapshot[], keepLast: number, a
   return plan;
 }
 
-export interface ForgetOptions {
+export interface ForgetOptions extends OperationOptions {
   keepLast: number;
   asset?: string;
   dryRun?: boolean;
-  clock?: Clock;
 }
 
 export interface ForgetResult {
@@ -48,11 +50,11 @@ export interface ForgetResult {
 export async function forget(repo: Repository, options: ForgetOptions): Promise<ForgetResult> {
   if (!Number.isInteger(options.keepLast) || options.keepLast < 0) throw new RangeError(`keep-last must be a whole number of at least 0, not ${options.keepLast}`);
   const now = new Date((options.clock ?? systemClock).now());
-  const lock = await acquireLock(repo, 'exclusive', 'forget');
-  try {
+  return underLock(repo, 'exclusive', 'forget', options, async ({ repo, signal }) => {
     const plan = planKeepLast(await listSnapshots(repo), options.keepLast, options.asset);
     const result: ForgetResult = { kept: plan.keep.map((s) => s.id), removed: [], locked: [], dryRun: !!options.dryRun };
     for (const s of plan.remove) {
+      throwIfAborted(signal);
       const until = await lockedUntil(repo, objectKey('snapshot', s.id), now);
       if (until) {
         result.locked.push({ id: s.id, until: until.toISOString() });
@@ -63,25 +65,5 @@ export async function forget(repo: Repository, options: ForgetOptions): Promise<
       else result.removed.push(s.id);
     }
     return result;
-  } finally {
-    await lock.release();
-  }
-}
-
-/** The retention date of an object when it lies after `now`, else undefined. */
-export async function lockedUntil(repo: Repository, key: string, now: Date): Promise<Date | undefined> {
-  const until = (await repo.storage.head(key))?.retainUntil;
-  return until && until > now ? until : undefined;
-}
-
-/** Deletes an object; when storage refuses because it is locked, returns the lock's date (or "unknown") instead of throwing. */
-export async function deleteUnlessLocked(repo: Repository, key: string): Promise<string | undefined> {
-  try {
-    await repo.storage.delete(key);
-    return undefined;
-  } catch (err) {
-    const e = err as { code?: string; retainUntil?: Date };
-    if (e.code !== 'OBJECT_LOCKED') throw err;
-    return e.retainUntil?.toISOString() ?? 'unknown';
-  }
+  });
 }
