@@ -4,7 +4,7 @@ import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
 import { OutcomeError, UsageError } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
-import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
+import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { defaultSplitters } from '../splitters.js';
 
 interface BackupFlags extends RepoFlags {
@@ -28,6 +28,7 @@ export function registerBackup(program: Command): void {
     .option('--force', 're-read every file, even when it looks unchanged')
     .option('--retain-days <n>', 'write with Object Lock retention of n days, and extend older data the snapshot needs (S3 with Object Lock)', Number)
     .action(async (paths: string[], flags: BackupFlags) => {
+      const signal = interruptSignal(); // armed now: a signal while the repository opens stops the backup before it starts
       const meta = Object.fromEntries(flags.meta.map(parseMeta));
       await withRepo(flags, async ({ repo: opened, out }) => {
         const repo = flags.retainDays === undefined ? opened : withRetention(opened, { until: retentionUntil(flags.retainDays) });
@@ -42,6 +43,7 @@ export function registerBackup(program: Command): void {
           splitters: defaultSplitters(),
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => out.warn(m),
+          signal,
         }).finally(() => bar.stop());
         const s = snapshot.summary;
         out.result({ id: snapshotId, ...snapshot }, () =>

@@ -3,7 +3,7 @@ import { forget, type ForgetResult } from '../../engine/forget.js';
 import { prune, type PruneResult } from '../../engine/prune.js';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '../output.js';
-import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { interruptSignal, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 interface ForgetFlags extends RepoFlags {
   keepLast?: number;
@@ -21,9 +21,11 @@ export function registerForget(program: Command): void {
     .option('--prune', 'prune afterwards')
     .action(async (flags: ForgetFlags) => {
       if (!Number.isInteger(flags.keepLast) || flags.keepLast! < 0) throw new UsageError('--keep-last takes a whole number of at least 0');
+      const signal = interruptSignal();
       await withRepo(flags, async ({ repo, out }) => {
-        const forgotten = await forget(repo, { keepLast: flags.keepLast!, asset: flags.asset, dryRun: flags.dryRun });
-        const pruned = flags.prune ? await prune(repo, { dryRun: flags.dryRun }) : undefined;
+        const stopping = { signal, onWarning: (m: string) => out.warn(m) };
+        const forgotten = await forget(repo, { keepLast: flags.keepLast!, asset: flags.asset, dryRun: flags.dryRun, ...stopping });
+        const pruned = flags.prune ? await prune(repo, { dryRun: flags.dryRun, ...stopping }) : undefined;
         out.result(pruned ? { ...forgotten, prune: pruned } : forgotten, () => [describeForget(forgotten), ...(pruned ? [describePrune(pruned)] : [])].join('\n'));
       });
     });
@@ -31,8 +33,9 @@ export function registerForget(program: Command): void {
   withRepoOptions(program.command('prune').description('delete data no snapshot needs; objects under Object Lock stay and are listed with their dates'))
     .option('--dry-run', 'say what would be deleted, delete nothing')
     .action(async (flags: RepoFlags & { dryRun?: boolean }) => {
+      const signal = interruptSignal();
       await withRepo(flags, async ({ repo, out }) => {
-        const result = await prune(repo, { dryRun: flags.dryRun });
+        const result = await prune(repo, { dryRun: flags.dryRun, signal, onWarning: (m) => out.warn(m) });
         out.result(result, () => describePrune(result));
       });
     });

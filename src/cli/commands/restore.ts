@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { OutcomeError } from '../errors.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
-import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
+import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { splitSpec } from '../snapshot-spec.js';
 
 export function registerRestore(program: Command): void {
@@ -14,6 +14,7 @@ export function registerRestore(program: Command): void {
     .requiredOption('--target <dir>', 'directory to restore into (created if missing)')
     .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')
     .action(async (spec: string, flags: RepoFlags & { target: string; sha256sums?: boolean }) => {
+      const signal = interruptSignal();
       const { snapshot, subpath } = splitSpec(spec);
       // The engine's code (threads, codecs) loads while the repository opens: sooner key derivation.
       const engine = import('../../engine/restore.js');
@@ -28,6 +29,7 @@ export function registerRestore(program: Command): void {
           target: flags.target,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => out.warn(m),
+          signal,
         }).finally(() => bar.stop());
         const ms = systemClock.now() - started;
         const target = path.resolve(flags.target);
