@@ -28,9 +28,8 @@ export interface Archive {
   content: ContentContext;
   /** Bounds the files read at once. */
   files: Limit;
-  /** Stops the savers: the operation's signal, and the backup's own on its first failure. */
+  /** Stops the savers: the operation's signal, or the backup's first failure (`fail`). */
   signal: AbortSignal;
-  /** Stops the other savers when one fails. */
   fail(err: unknown): void;
   counts: Pick<SnapshotSummary, 'files' | 'dirs' | 'totalBytes' | 'readBytes'>;
   /** Files done (saved, skipped as unchanged, or left out): for progress. */
@@ -97,14 +96,14 @@ export async function saveDir(a: Archive, abs: string, oldTreeId: string | undef
     return undefined;
   }
   const old = await oldNodes(a.trees, oldTreeId);
-  const nodes = await settleAll(names.map((n) => saveNode(a, path.join(abs, n), n, old.get(n))), a.fail);
+  const nodes = await settleAll(names.map((n) => saveNode(a, path.join(abs, n), n, old.get(n))), (err) => a.fail(err));
   return saveTreeOf(a, nodes);
 }
 
 /** The root tree of several sources, each by its base name, against the parent's root tree. */
 export async function saveSources(a: Archive, sources: readonly string[], parentTree: string | undefined): Promise<string> {
   const old = await oldNodes(a.trees, parentTree);
-  const nodes = await settleAll(sources.map((abs) => saveNode(a, abs, path.basename(abs), old.get(path.basename(abs)))), a.fail);
+  const nodes = await settleAll(sources.map((abs) => saveNode(a, abs, path.basename(abs), old.get(path.basename(abs)))), (err) => a.fail(err));
   return saveTreeOf(a, nodes, true);
 }
 

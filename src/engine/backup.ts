@@ -23,7 +23,7 @@ import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
 import { startHashThread, type HashThread } from './hash-thread.js';
-import { underLock, type OperationOptions } from './operation.js';
+import { failFast, underLock, type FailFast, type OperationOptions } from './operation.js';
 import { makePacker, type Packer } from './packer.js';
 import { PROGRAM } from './program.js';
 import { latestOf, listSnapshots, resolveSnapshot, saveSnapshot, type StoredSnapshot } from './snapshots.js';
@@ -80,8 +80,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       const { index } = await loadIndex(bound);
       const parent = await findParent(bound, options);
       packer = makePacker(bound, index);
-      const archive = await openArchive(bound, index, packer, pool, hasher, signal, sources, options);
-      const rootTree = await saveRoot(archive, sources, parent?.snapshot.tree);
+      const stops = failFast(signal);
+      const archive = await openArchive(bound, index, packer, pool, hasher, stops, sources, options);
+      const rootTree = await stops.run(() => saveRoot(archive, sources, parent?.snapshot.tree));
       await packer.flush();
       const snapshot = snapshotOf(options, sources, rootTree, parent?.id, archive, clock.now() - started, clock);
       // The last safe point: past it the snapshot is written whole (never half), so a stop that
@@ -96,13 +97,10 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   });
 }
 
-async function openArchive(repo: Repository, index: BlobIndex, packer: Packer, pool: WorkerPool, hasher: HashThread, signal: AbortSignal, sources: Source[], options: BackupOptions): Promise<Archive> {
+async function openArchive(repo: Repository, index: BlobIndex, packer: Packer, pool: WorkerPool, hasher: HashThread, stops: FailFast, sources: Source[], options: BackupOptions): Promise<Archive> {
   const codecs = makeCodecSet(repo.config.zstdLevel);
   // The pre-walk for a total (progress, ETA) stats every file a second time: only when someone watches.
   const progress: BackupProgress = { files: 0, bytesDone: 0, bytesTotal: options.onProgress ? await totalBytes(sources.map((s) => s.abs)) : 0 };
-  // The backup's own stop: its first failure stops the rest of the walk, then the walk settles.
-  const failed = new AbortController();
-  const stop = AbortSignal.any([signal, failed.signal]);
   const warn = (message: string) => options.onWarning?.(message);
   let batchId = 0;
   const content: ContentContext = {
@@ -123,7 +121,7 @@ async function openArchive(repo: Repository, index: BlobIndex, packer: Packer, p
       options.onProgress?.(progress);
     },
     warn,
-    signal: stop,
+    signal: stops.signal,
   };
   return {
     repo,
@@ -132,8 +130,9 @@ async function openArchive(repo: Repository, index: BlobIndex, packer: Packer, p
     trees: makeTreeReader(repo, index, codecs),
     content,
     files: makeLimit(4),
-    signal: stop,
-    fail: (err) => failed.abort(err),
+    // The first failure stops the rest of the walk; the walk then settles before the backup fails.
+    signal: stops.signal,
+    fail: stops.fail,
     counts: { files: 0, dirs: 0, totalBytes: 0, readBytes: 0 },
     filesDone: () => void progress.files++,
     incomplete: [],

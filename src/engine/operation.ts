@@ -8,6 +8,7 @@
  * safe point and the operation throws the signal's reason (AbortedError, or LockLostError); the
  * lock is released after the work has settled, whatever happened.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../base/clock.js';
 import { abortReason, throwIfAborted } from '../base/errors.js';
 import { acquireLock, type HeldLock, type LockInfo } from '../repo/lock.js';
@@ -45,7 +46,17 @@ export async function underLock<T>(repo: Repository, kind: LockInfo['kind'], ope
 
 /** The caller's signal (if any) and the lock's, as one. */
 export function withLockSignal(signal: AbortSignal | undefined, lock: HeldLock): AbortSignal {
-  return signal ? AbortSignal.any([signal, lock.signal]) : lock.signal;
+  return anySignal(signal ? [signal, lock.signal] : [lock.signal]);
+}
+
+/**
+ * A signal that fires with the first of `signals`. Every waiter of an operation (a file, a fetch,
+ * a request) listens to it, so it has no listener limit (Node warns past 10 by default).
+ */
+export function anySignal(signals: AbortSignal[]): AbortSignal {
+  const signal = AbortSignal.any(signals);
+  setMaxListeners(0, signal);
+  return signal;
 }
 
 /** The repository with every storage request bound to `signal`. */
@@ -64,6 +75,36 @@ export async function stoppable<T>(signal: AbortSignal, work: () => Promise<T>):
   } catch (err) {
     throw signal.aborted ? abortReason(signal) : err;
   }
+}
+
+/** The first failure of an operation's parallel work, and the signal that stops the rest of it. */
+export interface FailFast {
+  /** The operation's signal, and fired at the first failure. */
+  readonly signal: AbortSignal;
+  /** Records a failure; the first one stops the other tasks. */
+  fail(err: unknown): void;
+  /** Runs `work`; a failure of it after one was recorded is that first failure (not a task stopped because of it). */
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function failFast(signal: AbortSignal): FailFast {
+  const failed = new AbortController();
+  let first: { err: unknown } | undefined;
+  return {
+    signal: anySignal([signal, failed.signal]),
+    fail(err) {
+      if (first) return;
+      first = { err };
+      failed.abort(err);
+    },
+    async run(work) {
+      try {
+        return await work();
+      } catch (err) {
+        throw first ? first.err : err;
+      }
+    },
+  };
 }
 
 /**

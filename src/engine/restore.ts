@@ -24,7 +24,7 @@ import { makeLimit } from '../storage/limit.js';
 import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { startHashThread } from './hash-thread.js';
-import { bindSignal, releaseLock, settleAll, stoppable, type OperationOptions } from './operation.js';
+import { anySignal, bindSignal, failFast, releaseLock, settleAll, stoppable, type FailFast, type OperationOptions } from './operation.js';
 import { FETCHES, nsToDate, PLAIN_BYTES, restoreFile, type FileContext, type RestoredFile } from './restore-file.js';
 import { removeStaleTempFiles } from './restore-temp.js';
 import { resolveSnapshot } from './snapshots.js';
@@ -64,10 +64,9 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
   hasher.warmUp();
   // Stops: the caller's signal, the lock's (once it is held), and the restore's own first failure.
   const lockLost = new AbortController();
-  const failed = new AbortController();
-  const signal = AbortSignal.any([...(options.signal ? [options.signal] : []), lockLost.signal]);
-  const stop = AbortSignal.any([signal, failed.signal]);
-  const bound = bindSignal(repo, stop);
+  const signal = anySignal([...(options.signal ? [options.signal] : []), lockLost.signal]);
+  const stops = failFast(signal);
+  const bound = bindSignal(repo, stops.signal);
   // The snapshot, the index and the trees are read while the lock is written and checked (two
   // round trips): safe, because no data is read and nothing is written before the lock is held,
   // and a conflicting exclusive lock (a prune) fails the restore with the lock's error.
@@ -78,7 +77,7 @@ export async function restore(repo: Repository, options: RestoreOptions): Promis
       const [locked, plan] = await Promise.allSettled([locking, readPlan(bound, options)]);
       if (locked.status === 'rejected') throw locked.reason;
       if (plan.status === 'rejected') throw plan.reason;
-      return restoreTree(bound, plan.value, options, { pool, hasher, stop, fail: (err) => failed.abort(err) });
+      return stops.run(() => restoreTree(bound, plan.value, options, { pool, hasher, stops }));
     });
   } finally {
     await Promise.all([pool.close(), hasher.close(), locking.then((lock) => releaseLock(lock, options.onWarning), () => {})]);
@@ -90,12 +89,13 @@ type Plan = Awaited<ReturnType<typeof readPlan>>;
 interface Machinery {
   pool: FileContext['pool'];
   hasher: FileContext['hasher'];
-  stop: AbortSignal;
-  fail(err: unknown): void;
+  /** The first failure stops the other files; the restore fails with it once they have settled. */
+  stops: FailFast;
 }
 
 /** Restores the plan's tree under the target: directories, symlinks, files (four at a time), then directory times. */
-async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions, { pool, hasher, stop, fail }: Machinery): Promise<RestoreResult> {
+async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions, { pool, hasher, stops }: Machinery): Promise<RestoreResult> {
+  const stop = stops.signal;
   const { snapshotId, index, trees, top, bytesTotal } = plan;
   const target = path.resolve(options.target);
   const result: RestoreResult = { snapshotId, files: [], bytes: 0, failed: [], removedTempFiles: [] };
@@ -124,7 +124,7 @@ async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions
   const removeStale = async (dir: string) => result.removedTempFiles.push(...(await removeStaleTempFiles(dir)));
   const restoreChildren = async (subtree: string, dest: string, where: string) => {
     const children = (await trees.load(subtree)).nodes;
-    await settleAll(children.map((c) => restoreNode(c, path.join(dest, checkNodeName(c.name, where)))), fail);
+    await settleAll(children.map((c) => restoreNode(c, path.join(dest, checkNodeName(c.name, where)))), stops.fail);
   };
 
   async function restoreNode(node: Node, dest: string): Promise<void> {

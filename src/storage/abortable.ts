@@ -4,10 +4,12 @@
  * after the signal fired fails at once with the signal's reason; one in flight is given up, and
  * the S3 backend stops retrying it (retry.ts).
  */
+import { setMaxListeners } from 'node:events';
 import { throwIfAborted } from '../base/errors.js';
 import type { Storage } from './storage.js';
 
 export function abortable(storage: Storage, signal: AbortSignal): Storage {
+  setMaxListeners(0, signal); // each request in flight or waiting for its turn listens to it
   const inner = storage;
   const extend = inner.extendRetention?.bind(inner);
   const readRange = inner.readRange?.bind(inner);

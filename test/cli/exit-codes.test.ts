@@ -56,21 +56,20 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
 
 test('0 success; 1 error; 2 usage; 10 no repository; 12 wrong password: each with its JSON', async (t) => {
   const { dir, location, snapshotId } = await setup(t);
-  const ok = await exitsWith(ExitCode.ok, ['snapshots', '-r', location]);
-  assert.deepEqual((ok.json as Array<{ id: string }>).map((s) => s.id), [snapshotId], '0: the result, no error');
-
-  const missing = await exitsWith(ExitCode.error, ['restore', '-r', location, 'abcdef12', '--target', path.join(dir, 'out')]);
-  assertErrorDocument(missing.json, 'SNAPSHOT_NOT_FOUND', /no snapshot abcdef12/);
-
-  const usage = await exitsWith(ExitCode.usage, ['backup', '-r', location, path.join(dir, 'src')]);
-  assertErrorDocument(usage.json, 'USAGE', /--asset/);
-
   const empty = path.join(dir, 'nothing-here');
   await fs.mkdir(empty);
-  const none = await exitsWith(ExitCode.noRepository, ['snapshots', '-r', repoUrl(empty)]);
+  // Independent commands: run at once.
+  const [ok, missing, usage, none, wrong] = await Promise.all([
+    exitsWith(ExitCode.ok, ['snapshots', '-r', location]),
+    exitsWith(ExitCode.error, ['restore', '-r', location, 'abcdef12', '--target', path.join(dir, 'out')]),
+    exitsWith(ExitCode.usage, ['backup', '-r', location, path.join(dir, 'src')]),
+    exitsWith(ExitCode.noRepository, ['snapshots', '-r', repoUrl(empty)]),
+    exitsWith(ExitCode.wrongPassword, ['snapshots', '-r', location], { env: { LIFEBOAT_PASSWORD: 'not the password' } }),
+  ]);
+  assert.deepEqual((ok.json as Array<{ id: string }>).map((s) => s.id), [snapshotId], '0: the result, no error');
+  assertErrorDocument(missing.json, 'SNAPSHOT_NOT_FOUND', /no snapshot abcdef12/);
+  assertErrorDocument(usage.json, 'USAGE', /--asset/);
   assertErrorDocument(none.json, 'NOT_A_REPOSITORY', /is not a Lifeboat repository/);
-
-  const wrong = await exitsWith(ExitCode.wrongPassword, ['snapshots', '-r', location], { env: { LIFEBOAT_PASSWORD: 'not the password' } });
   assertErrorDocument(wrong.json, 'WRONG_PASSWORD', /wrong password/);
 });
 

@@ -2,7 +2,7 @@
  * SIGTERM or SIGINT in the middle of a CLI backup: the backup stops at a safe point and the
  * command exits 130 saying it was interrupted and what stays valid; there is no snapshot, no
  * lock, the repository passes check --read-data, and the next backup completes reusing what the
- * interrupted one stored (12 packs of 1 MiB in: past the first index write). A second signal
+ * interrupted one stored (12 packs of 512 KiB in: past the first index write). A second signal
  * quits at once.
  */
 import { test } from 'node:test';
@@ -30,8 +30,8 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t);
   const src = path.join(dir, 'src');
   await fs.mkdir(src);
-  for (let i = 0; i < 4; i++) await writeRandomFile(path.join(src, `shard-${i}.bin`), 12 * MiB, `shard-${i}`);
-  const repo = await createRepo(path.join(dir, 'repo'), { packSize: 1 * MiB });
+  for (let i = 0; i < 4; i++) await writeRandomFile(path.join(src, `shard-${i}.bin`), 6 * MiB, `shard-${i}`);
+  const repo = await createRepo(path.join(dir, 'repo'), { packSize: 512 * 1024 });
   return { src, repo, location: repoUrl(path.join(dir, 'repo')) };
 }
 
@@ -61,8 +61,8 @@ test('SIGTERM mid-backup: exit 130 saying what stays valid, no snapshot, no lock
 
   const rerun = await runCliJson<{ summary: { newRawBytes: number; totalBytes: number } }>(['backup', '-r', location, '--asset', 'model', src]);
   assert.equal(rerun.result.code, 0, rerun.result.stderr);
-  assert.equal(rerun.json.summary.totalBytes, 48 * MiB);
-  assert.ok(rerun.json.summary.newRawBytes < 48 * MiB, 'the rerun reused what the interrupted backup had indexed');
+  assert.equal(rerun.json.summary.totalBytes, 24 * MiB);
+  assert.ok(rerun.json.summary.newRawBytes < 24 * MiB, 'the rerun reused what the interrupted backup had indexed');
 });
 
 test('a second signal quits at once, exit 130, even while the operation has not reached a safe point', async () => {

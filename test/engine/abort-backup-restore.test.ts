@@ -16,7 +16,9 @@ import { isTempName } from '../../src/engine/restore-temp.js';
 import { listSnapshots } from '../../src/engine/snapshots.js';
 import { listLocks } from '../../src/repo/lock.js';
 import type { Repository } from '../../src/repo/repository.js';
+import { StorageError } from '../../src/storage/errors.js';
 import { abortPoints, runAbortedAt, SEED, seededRandom } from '../helpers/abort-points.js';
+import { faultyStorage } from '../helpers/faulty-storage.js';
 import { listAll, sha256File, writeRandomFile } from '../helpers/files.js';
 import { createRepo } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
@@ -53,6 +55,7 @@ test('backup stopped at random points: no snapshot, no lock, a sound repository,
   const random = seededRandom(SEED);
   const points = abortPoints(random, measured.requests, POINTS);
   t.diagnostic(`seed ${SEED}: a whole backup makes ${measured.requests} requests; stopping at ${points.join(', ')}`);
+  let last: { repo: Repository; snapshotId: string } | undefined;
   for (const [i, at] of points.entries()) {
     const repo = await newRepo(dir, `repo-${i}`);
     const { snapshotId: keep } = await backup(repo, { asset: 'keep', paths: [path.join(src, 'config.json')] });
@@ -69,12 +72,13 @@ test('backup stopped at random points: no snapshot, no lock, a sound repository,
     await assertSound(repo, when);
     const rerun = await backup(repo, { asset: 'big', paths: [src] });
     assert.equal(rerun.snapshot.summary.totalBytes, 1100 * KiB + 14, `${when}: the rerun backs up everything`);
-    const out = path.join(dir, `out-${i}`);
-    const restored = await restore(repo, { snapshot: rerun.snapshotId, target: out });
-    assert.deepEqual(restored.failed, []);
-    assert.equal(await sha256File(path.join(out, 'weights.bin')), await sha256File(path.join(src, 'weights.bin')), when);
     assert.ok((await listSnapshots(repo)).some((s) => s.id === keep), `${when}: the earlier snapshot is intact`);
+    last = { repo, snapshotId: rerun.snapshotId };
   }
+  // The last rerun, on what its stopped run left, restores every file verified.
+  const restored = await restore(last!.repo, { snapshot: last!.snapshotId, target: path.join(dir, 'out') });
+  assert.deepEqual(restored.failed, []);
+  for (const f of ['weights.bin', 'sub/shard-0.bin']) assert.equal(await sha256File(path.join(dir, 'out', f)), await sha256File(path.join(src, f)));
 });
 
 test('restore stopped at random points: no temporary file, only verified files, no lock, and the rerun restores everything', async (t) => {
@@ -107,4 +111,25 @@ test('restore stopped at random points: no temporary file, only verified files, 
     for (const [f, sha] of expected) assert.equal(await sha256File(path.join(target, f)), sha, `${when}: ${f}`);
   }
   await assertSound(repo, 'after the stopped restores');
+});
+
+test('a storage failure mid-backup or mid-restore stops the rest and is reported as itself, not as an interruption', async (t) => {
+  const dir = await tempDir(t);
+  const src = await makeSource(dir);
+  const repo = await newRepo(dir, 'repo');
+  const failing = (op: string, prefix: string, nth: number) => {
+    let seen = 0;
+    return faultyStorage(repo.storage, (r) => {
+      if (r.op === op && r.key.startsWith(prefix) && ++seen === nth) throw new StorageError(`injected fault: ${r.key} cannot be ${op === 'put' ? 'written' : 'read'}`);
+    }).storage;
+  };
+  await assert.rejects(backup({ ...repo, storage: failing('put', 'data/', 3) }, { asset: 'big', paths: [src] }), (err: unknown) => err instanceof StorageError && /injected fault: data\/.* cannot be written/.test(err.message));
+  assert.deepEqual(await listSnapshots(repo), []);
+  await assertSound(repo, 'after the failed backup');
+
+  const { snapshotId } = await backup(repo, { asset: 'big', paths: [src] });
+  const target = path.join(dir, 'out');
+  await assert.rejects(restore({ ...repo, storage: failing('get', 'data/', 2) }, { snapshot: snapshotId, target }), (err: unknown) => err instanceof StorageError && /injected fault/.test(err.message));
+  assert.deepEqual((await listAll(target)).filter((p) => isTempName(path.basename(p))), [], 'no temporary file remains');
+  assert.deepEqual(await listLocks(repo), []);
 });

@@ -49,9 +49,10 @@ async function cloneOf(repo: Repository, dir: string, name: string): Promise<Rep
   return { ...repo, storage };
 }
 
-async function assertSound(repo: Repository, when: string): Promise<void> {
-  const report = await check(repo, { readData: 1 });
-  assert.deepEqual([report.errors, report.damagedBlobs, report.affected], [[], [], []], `${when}: check --read-data`);
+/** check (`--read-data` unless `structure`) finds nothing, and no lock is left. */
+async function assertSound(repo: Repository, when: string, structure = false): Promise<void> {
+  const report = await check(repo, { readData: structure ? 0 : 1 });
+  assert.deepEqual([report.errors, report.damagedBlobs, report.affected], [[], [], []], `${when}: check${structure ? '' : ' --read-data'}`);
   assert.deepEqual(await listLocks(repo), [], `${when}: no lock left`);
 }
 
@@ -99,7 +100,7 @@ test('copy stopped at random points: both repositories sound, only whole snapsho
   const expected = (await listSnapshots(source)).map((s) => `${s.snapshot.asset} ${s.snapshot.time}`);
   const setup = async (i: number) => ({ source, destination: await newRepo(dir, `destination-${i + 1}`) });
   await atRandomPoints(t, SEED + 11, setup, (s) => [s.source, s.destination], ([from, to], signal) => copy(from, to, { all: true, signal }), async ({ destination }, outcome, when) => {
-    await assertSound(source, `${when}, source`);
+    assert.deepEqual(await listLocks(source), [], `${when}: no lock left at the source`);
     await assertSound(destination, `${when}, destination`);
     const copied = (await listSnapshots(destination)).map((s) => `${s.snapshot.asset} ${s.snapshot.time}`);
     assert.ok(copied.every((c) => expected.includes(c)), when);
@@ -107,8 +108,9 @@ test('copy stopped at random points: both repositories sound, only whole snapsho
     const rerun = await copy(source, destination, { all: true });
     assert.equal(rerun.copied + rerun.present, expected.length, `${when}: the rerun has every snapshot there`);
     assert.equal(rerun.present, copied.length, `${when}: what the stopped copy wrote counts as present`);
-    await assertSound(destination, `${when}, after the rerun`);
+    await assertSound(destination, `${when}, after the rerun`, true);
   });
+  await assertSound(source, 'the source, after the stopped copies');
 });
 
 test('forget stopped at random points: the snapshots to keep stay, no lock, and the rerun removes the rest', async (t) => {
@@ -117,7 +119,7 @@ test('forget stopped at random points: the snapshots to keep stay, no lock, and 
   await atRandomPoints(t, SEED + 12, (i) => cloneOf(original, dir, `repo-${i + 1}`), (r) => [r], ([r], signal) => forget(r, { keepLast: 1, signal }), async (repo, _outcome, when) => {
     const left = (await listSnapshots(repo)).map((s) => s.snapshot.asset);
     assert.ok(left.filter((a) => a === 'model').length >= 1 && left.includes('other'), `${when}: the newest of each asset stays`);
-    await assertSound(repo, when);
+    await assertSound(repo, when, true); // forget deletes snapshot objects only
     const rerun = await forget(repo, { keepLast: 1 });
     assert.deepEqual(rerun.kept.length, 2, when);
     assert.deepEqual((await listSnapshots(repo)).map((s) => s.snapshot.asset).sort(), ['model', 'other'], `${when}: after the rerun`);
@@ -132,7 +134,7 @@ test('prune stopped at random points: the repository stays sound with every snap
   await atRandomPoints(t, SEED + 13, setup, (r) => [r], ([r], signal) => prune(r, { signal }), async (repo, _outcome, when) => {
     await assertSound(repo, when);
     await prune(repo);
-    await assertSound(repo, `${when}, after the rerun`);
+    await assertSound(repo, `${when}, after the rerun`, true);
     assert.equal((await prune(repo)).packsDeleted, 0, `${when}: the rerun left nothing to free`);
   });
 });

@@ -6,21 +6,13 @@
  */
 import { isAbort } from '../../src/base/errors.js';
 import type { Repository } from '../../src/repo/repository.js';
+import { rng } from '../repo/tensor-fixtures.js';
 import { faultyStorage } from './faulty-storage.js';
 
 export const SEED = Number(process.env.LIFEBOAT_TEST_SEED ?? 20261202);
 
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of numbers in [0, 1) (the tensor tests' mulberry32). */
+export const seededRandom = rng;
 
 /** `count` distinct request numbers in 1..total, sorted, drawn by `random`. */
 export function abortPoints(random: () => number, total: number, count: number): number[] {
