@@ -45,7 +45,7 @@ export async function underLock<T>(repo: Repository, kind: LockInfo['kind'], ope
 }
 
 /** The caller's signal (if any) and the lock's, as one. */
-export function withLockSignal(signal: AbortSignal | undefined, lock: HeldLock): AbortSignal {
+function withLockSignal(signal: AbortSignal | undefined, lock: HeldLock): AbortSignal {
   return anySignal(signal ? [signal, lock.signal] : [lock.signal]);
 }
 
