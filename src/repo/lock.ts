@@ -120,14 +120,15 @@ function keepFresh(repo: Repository, info: LockInfo, firstId: string, clock: Clo
   /** Refreshes every REFRESH_EVERY_MS; a failed refresh is retried sooner, with backoff, until the lock is lost. */
   async function refreshing(): Promise<void> {
     for (let failures = 0; !lost.signal.aborted; ) {
-      await clock.sleep(failures === 0 ? REFRESH_EVERY_MS : Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1)), stop.signal);
+      await clock.sleep(failures === 0 ? REFRESH_EVERY_MS : retryDelay(failures), stop.signal);
+      if (lost.signal.aborted) return; // given up meanwhile: the operation is stopping
       try {
         await refresh();
         failures = 0;
       } catch (err) {
         if (stop.signal.aborted) return;
         failures++;
-        const retry = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
+        const retry = retryDelay(failures);
         const giveUp = new Date(refreshedAt + GIVE_UP_AFTER_MS).toISOString();
         warn(`could not refresh the lock on ${where} (attempt ${failures}): ${(err as Error).message}; trying again in ${retry / 1000} s, the operation stops if none succeeds by ${giveUp}`);
       }
@@ -163,6 +164,11 @@ function keepFresh(repo: Repository, info: LockInfo, firstId: string, clock: Clo
       for (const old of [id, ...leftovers]) await repo.storage.delete(objectKey('lock', old));
     },
   };
+}
+
+/** The wait before the next attempt after `failures` failed refreshes in a row. */
+function retryDelay(failures: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
 }
 
 /** Removes stale locks (or all, with `all`); returns how many were removed. */
