@@ -79,17 +79,15 @@ export function manualClock(start: number | string | Date = 0): ManualClock {
     sleep(ms, signal) {
       return new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(abortReason(signal));
-        const entry = { at: now + Math.max(0, ms), seq: seq++, wake: () => resolve() };
+        const onAbort = () => {
+          const i = waiting.indexOf(entry);
+          if (i >= 0) waiting.splice(i, 1);
+          reject(abortReason(signal!));
+        };
+        // A woken sleep lets go of the signal: a loop that sleeps on one signal must not pile up listeners.
+        const entry = { at: now + Math.max(0, ms), seq: seq++, wake: () => (signal?.removeEventListener('abort', onAbort), resolve()) };
         waiting.push(entry);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            const i = waiting.indexOf(entry);
-            if (i >= 0) waiting.splice(i, 1);
-            reject(abortReason(signal));
-          },
-          { once: true },
-        );
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
     advance: (ms) => wakeDue(now + ms),

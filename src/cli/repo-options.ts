@@ -20,6 +20,7 @@ import { prefetching } from '../storage/prefetch.js';
 import type { S3Options } from '../storage/s3-options.js';
 import type { Storage } from '../storage/storage.js';
 import type { NamedRepository } from '../control/repositories.js';
+import { AbortedError } from '../base/errors.js';
 import { UsageError } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 
@@ -233,4 +234,33 @@ export async function withRepo<T>(flags: RepoFlags, body: (ctx: RepoContext) => 
   } finally {
     await ctx.close();
   }
+}
+
+let interruption: AbortController | undefined;
+
+/**
+ * The signal of the running command's operation. The first call arms it: from then on SIGINT or
+ * SIGTERM fires it, the operation stops at its next safe point and the command exits 130 saying
+ * what stays valid; a second signal exits at once. Commands whose operation does not take a signal
+ * never arm it, so the signals end them as usual.
+ */
+export function interruptSignal(): AbortSignal {
+  if (interruption) return interruption.signal;
+  const controller = (interruption = new AbortController());
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`lifeboat: ${name} again: quitting at once (what was stored stays valid; the lock left behind is stale once this process is gone)\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`lifeboat: ${name}: stopping at the next safe point (${name} again quits at once)\n`);
+    controller.abort(
+      new AbortedError(
+        `interrupted by ${name}, stopped at a safe point: what was stored before stays valid and the next run reuses it; ` +
+          'nothing unfinished was committed (no snapshot of an unfinished backup, no partly restored file under its name). Run the command again to finish',
+      ),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
 }

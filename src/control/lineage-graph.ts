@@ -11,7 +11,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LifeboatError } from '../base/errors.js';
-import { collectBlobs } from '../engine/copy-plan.js';
+import { collectBlobs } from '../engine/reachable.js';
 import { restore, type RestoreResult } from '../engine/restore.js';
 import { listSnapshots, resolveSnapshot, type StoredSnapshot } from '../engine/snapshots.js';
 import { listForgotten, type ForgottenVersion } from '../engine/forgotten.js';

@@ -1,36 +1,38 @@
 /**
  * Backup: walks a source path, stores what changed since the parent snapshot of the same asset,
  * and writes a snapshot last. Unchanged files (same size, mtime, ctime, inode as in the parent)
- * are not read at all.
+ * are not read at all (archiver.ts, fileChanged).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { hostName, isoNow, systemClock, type Clock } from '../base/clock.js';
 import path from 'node:path';
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import picomatch from 'picomatch';
+import { hostName, isoNow, systemClock, type Clock } from '../base/clock.js';
+import { throwIfAborted } from '../base/errors.js';
+import type { BlobIndex } from '../repo/blob-index.js';
 import type { FileSplitter } from '../repo/chunker/chunker.js';
 import { makeGear } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
-import { loadIndex } from '../repo/index-store.js';
-import { acquireLock } from '../repo/lock.js';
 import { DEFAULT_MAX_DELTA_DEPTH } from '../repo/config.js';
+import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
 import { SNAPSHOT_VERSION, type Snapshot } from '../repo/snapshot.js';
-import type { FileNode, Node, Tree } from '../repo/tree.js';
+import { makeLimit } from '../storage/limit.js';
+import { saveDir, saveSources, saveTreeOf, type Archive } from './archiver.js';
 import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
-import { startHashThread } from './hash-thread.js';
-import { readFileContent, SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
-import { makeLimit } from './limit.js';
-import { makePacker } from './packer.js';
+import { SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
+import { startHashThread, type HashThread } from './hash-thread.js';
+import { failFast, underLock, type FailFast, type OperationOptions } from './operation.js';
+import { makePacker, type Packer } from './packer.js';
 import { PROGRAM } from './program.js';
 import { latestOf, listSnapshots, resolveSnapshot, type StoredSnapshot } from './snapshots.js';
 import { saveNumberedSnapshot } from './versions.js';
-import { makeTreeReader, saveTree, type TreeReader } from './trees.js';
-import { startWorkerPool } from './worker-pool.js';
+import { makeTreeReader } from './trees.js';
+import { startWorkerPool, type WorkerPool } from './worker-pool.js';
 
-export interface BackupOptions {
+export interface BackupOptions extends OperationOptions {
   asset: string;
   /** One directory (its contents become the snapshot root) or files and directories (each by name). */
   paths: string[];
@@ -46,9 +48,6 @@ export interface BackupOptions {
   splitters?: readonly FileSplitter[];
   workers?: number;
   onProgress?: (progress: BackupProgress) => void;
-  onWarning?: (message: string) => void;
-  clock?: Clock;
-  signal?: AbortSignal;
   /** The host the snapshot records (lifeboat serve --host); default this machine's name. */
   host?: string;
   /** Recorded in the snapshot as given: the source adapter's facts, the lineage (sources/, control/lineage.ts). */
@@ -66,189 +65,135 @@ export interface BackupResult {
   snapshot: Snapshot;
 }
 
-type NodeBase = Pick<FileNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'>;
+interface Source {
+  abs: string;
+  stat: Stats;
+}
 
-/** How many times a file that changes while read is read again before it is stored as it was read. */
-const CHANGED_RETRIES = 2;
-
+/**
+ * The pipeline: lock, index and parent; walk the sources through the savers (archiver.ts), whose
+ * file contents go through the workers into the packer; flush the packs and the index; and only
+ * then, at the last safe point, write the snapshot. Stopped before that, it leaves valid packs and
+ * index files (reused by the next run) and no snapshot.
+ */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const sources = await Promise.all(options.paths.map(async (p) => ({ abs: path.resolve(p), stat: await fs.lstat(p) })));
-  const lock = await acquireLock(repo, 'shared', `backup ${options.asset}`);
-  const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
-  const hasher = startHashThread();
-  try {
-    const { index } = await loadIndex(repo);
-    const codecs = makeCodecSet(repo.config.zstdLevel);
-    const trees = makeTreeReader(repo, index, codecs);
-    const parent = await findParent(repo, options);
-    const parentSnap = parent?.snapshot;
-    const packer = makePacker(repo, index);
-    // The pre-walk for a total (progress, ETA) stats every file a second time: only when someone watches.
-    const progress: BackupProgress = { files: 0, bytesDone: 0, bytesTotal: options.onProgress ? await totalBytes(sources.map((s) => s.abs)) : 0 };
-    const incomplete: Snapshot['incomplete'] = [];
-    const warn = (message: string) => options.onWarning?.(message);
-    let batchId = 0;
-    const ctx: ContentContext = {
-      pool,
-      packer,
-      index,
-      loader: makeBlobLoader(repo, index, pool),
-      maxDeltaDepth: repo.config.maxDeltaDepth ?? DEFAULT_MAX_DELTA_DEPTH,
-      gear: makeGear(repo.config.chunker),
-      splitters: options.splitters ?? [],
-      batches: makeLimit(pool.size + 2),
-      buffers: makeBufferPool(pool.size + 3, { shared: true }),
-      hasher,
-      sealedBuffers: makeBufferPool(pool.size + 3, { size: SEALED_BUFFER_BYTES }),
-      nextBatchId: () => ++batchId,
-      onBytes: (n) => {
-        progress.bytesDone += n;
-        options.onProgress?.(progress);
-      },
-      warn,
-    };
-    const counts = { files: 0, dirs: 0, totalBytes: 0, readBytes: 0 };
-    const excluded = excluder(options.exclude ?? [], sources.length === 1 && sources[0].stat.isDirectory() ? sources[0].abs : undefined);
-    const files = makeLimit(4);
-
-    async function fileNode(abs: string, base: NodeBase, st: BigIntStats, old: Node | undefined): Promise<FileNode | undefined> {
-      const size = Number(st.size);
-      counts.files++;
-      counts.totalBytes += size;
-      const stamp = { size, inode: Number(st.ino), ctimeNs: String(st.ctimeNs) };
-      if (old?.type === 'file' && !old.incomplete && old.size === stamp.size && old.inode === stamp.inode && old.mtimeNs === base.mtimeNs && old.ctimeNs === stamp.ctimeNs && contentKnown(old)) {
-        ctx.onBytes(size);
-        progress.files++;
-        return { ...old, ...base };
-      }
-      return files.run(async () => {
-        try {
-          for (let attempt = 0; ; attempt++) {
-            const read = await readFileContent(ctx, abs, parentPieces(old));
-            counts.readBytes += read.size;
-            if (read.changed && attempt < CHANGED_RETRIES) continue;
-            const now = await fs.lstat(abs, { bigint: true });
-            const node: FileNode = { type: 'file', ...base, mtimeNs: String(now.mtimeNs), size: read.size, sha256: read.sha256, content: read.content, inode: Number(now.ino), ctimeNs: String(now.ctimeNs) };
-            if (read.labels) node.labels = read.labels;
-            if (read.changed) {
-              node.incomplete = 'changed while being read; stored as read';
-              incomplete.push({ path: abs, reason: node.incomplete });
-              warn(`${abs}: changed while being read ${CHANGED_RETRIES + 1} times; stored as last read and marked incomplete`);
-            }
-            return node;
-          }
-        } catch (err) {
-          // Only a failing system call on the file makes it unreadable; a repository write or
-          // pipeline failure must fail the backup, not leave files out of an "incomplete" snapshot.
-          if (typeof (err as NodeJS.ErrnoException).syscall !== 'string') throw err;
-          const reason = (err as Error).message;
-          incomplete.push({ path: abs, reason });
-          warn(`${abs}: cannot read (${reason}); left out of the snapshot`);
-          return undefined;
-        } finally {
-          progress.files++;
-        }
-      });
+  return underLock(repo, 'shared', `backup ${options.asset}`, options, async ({ repo: bound, signal }) => {
+    const pool = startWorkerPool({ key: repo.key.data, zstdLevel: repo.config.zstdLevel }, options.workers);
+    const hasher = startHashThread();
+    let packer: Packer | undefined;
+    try {
+      const { index } = await loadIndex(bound);
+      const parent = await findParent(bound, options);
+      packer = makePacker(bound, index);
+      const stops = failFast(signal);
+      const archive = await openArchive(bound, index, packer, pool, hasher, stops, sources, options);
+      const rootTree = await stops.run(() => saveRoot(archive, sources, parent?.snapshot.tree));
+      await packer.flush();
+      const snapshot = snapshotOf(options, sources, rootTree, parent?.id, archive, clock.now() - started, clock);
+      // The last safe point: past it the snapshot is written whole (never half), so a stop that
+      // comes during the write finds the backup done.
+      throwIfAborted(signal);
+      return await saveNumberedSnapshot(repo, snapshot);
+    } finally {
+      await packer?.settled(); // no pack still being stored once the lock goes
+      await Promise.all([pool.close(), hasher.close()]);
     }
+  });
+}
 
-    function contentKnown(node: FileNode): boolean {
-      return node.content.every((ref) => typeof ref === 'number' || index.has(Buffer.from(ref, 'hex')));
-    }
-
-    async function nodeFor(abs: string, name: string, old: Node | undefined): Promise<Node | undefined> {
-      let st: BigIntStats;
-      try {
-        st = await fs.lstat(abs, { bigint: true });
-      } catch (err) {
-        incomplete.push({ path: abs, reason: (err as Error).message });
-        warn(`${abs}: cannot stat (${(err as Error).message}); left out`);
-        return undefined;
-      }
-      const base: NodeBase = { name, mode: Number(st.mode) & 0o7777, mtimeNs: String(st.mtimeNs), uid: Number(st.uid), gid: Number(st.gid) };
-      if (st.isFile()) return fileNode(abs, base, st, old);
-      if (st.isSymbolicLink()) return { type: 'symlink', ...base, target: await fs.readlink(abs) };
-      if (st.isDirectory()) {
-        counts.dirs++;
-        const subtree = await dirTree(abs, old?.type === 'dir' ? old.subtree : undefined);
-        return subtree === undefined ? undefined : { type: 'dir', ...base, subtree };
-      }
-      warn(`${abs}: skipped (not a regular file, directory or symlink)`);
-      return undefined;
-    }
-
-    async function dirTree(abs: string, oldTreeId: string | undefined): Promise<string | undefined> {
-      let names: string[];
-      try {
-        names = (await fs.readdir(abs)).sort();
-      } catch (err) {
-        incomplete.push({ path: abs, reason: (err as Error).message });
-        warn(`${abs}: cannot list (${(err as Error).message}); left out`);
-        return undefined;
-      }
-      const old = await oldNodes(trees, oldTreeId);
-      const kept = names.filter((n) => !excluded(path.join(abs, n)));
-      const nodes = await Promise.all(kept.map((n) => nodeFor(path.join(abs, n), n, old.get(n))));
-      return saveTree(repo, packer, codecs, { nodes: nodes.filter((n): n is Node => n !== undefined) });
-    }
-
-    let rootTree: string;
-    const parentRoot = parentSnap ? await oldNodes(trees, parentSnap.tree) : new Map<string, Node>();
-    if (sources.length === 1 && sources[0].stat.isDirectory()) {
-      counts.dirs++;
-      rootTree = (await dirTree(sources[0].abs, parentSnap?.tree)) ?? (await saveTree(repo, packer, codecs, { nodes: [] }));
-    } else {
-      const nodes = await Promise.all(sources.map((s) => nodeFor(s.abs, path.basename(s.abs), parentRoot.get(path.basename(s.abs)))));
-      const tree: Tree = { nodes: nodes.filter((n): n is Node => n !== undefined).sort((a, b) => (a.name < b.name ? -1 : 1)) };
-      rootTree = await saveTree(repo, packer, codecs, tree);
-    }
-    await packer.flush();
-
-    const snapshot: Snapshot = {
-      version: SNAPSHOT_VERSION,
-      time: isoNow(clock),
-      asset: options.asset,
-      hostname: options.host ?? hostName(),
-      username: os.userInfo().username,
-      paths: sources.map((s) => s.abs),
-      tree: rootTree,
-      parent: parent?.id,
-      tags: options.tags ?? [],
-      meta: options.meta ?? {},
-      tier: options.tier,
-      ...(options.kind ? { kind: options.kind } : {}),
-      ...(options.exclude?.length ? { exclude: [...options.exclude] } : {}),
-      summary: {
-        ...counts,
-        newBlobs: packer.stats.blobs,
-        newRawBytes: packer.stats.rawBytes,
-        newStoredBytes: packer.stats.storedBytes,
-        durationMs: clock.now() - started,
-      },
-      incomplete,
-      program: PROGRAM,
-      ...options.record,
-    };
-    return await saveNumberedSnapshot(repo, snapshot);
-  } finally {
-    await Promise.all([pool.close(), hasher.close()]);
-    await lock.release();
-  }
+async function openArchive(repo: Repository, index: BlobIndex, packer: Packer, pool: WorkerPool, hasher: HashThread, stops: FailFast, sources: Source[], options: BackupOptions): Promise<Archive> {
+  const codecs = makeCodecSet(repo.config.zstdLevel);
+  // The pre-walk for a total (progress, ETA) stats every file a second time: only when someone watches.
+  const progress: BackupProgress = { files: 0, bytesDone: 0, bytesTotal: options.onProgress ? await totalBytes(sources.map((s) => s.abs)) : 0 };
+  const warn = (message: string) => options.onWarning?.(message);
+  let batchId = 0;
+  const content: ContentContext = {
+    pool,
+    packer,
+    index,
+    loader: makeBlobLoader(repo, index, pool),
+    maxDeltaDepth: repo.config.maxDeltaDepth ?? DEFAULT_MAX_DELTA_DEPTH,
+    gear: makeGear(repo.config.chunker),
+    splitters: options.splitters ?? [],
+    batches: makeLimit(pool.size + 2),
+    buffers: makeBufferPool(pool.size + 3, { shared: true }),
+    hasher,
+    sealedBuffers: makeBufferPool(pool.size + 3, { size: SEALED_BUFFER_BYTES }),
+    nextBatchId: () => ++batchId,
+    onBytes: (n) => {
+      progress.bytesDone += n;
+      options.onProgress?.(progress);
+    },
+    warn,
+    signal: stops.signal,
+  };
+  return {
+    repo,
+    packer,
+    codecs,
+    trees: makeTreeReader(repo, index, codecs),
+    content,
+    files: makeLimit(4),
+    // The first failure stops the rest of the walk; the walk then settles before the backup fails.
+    signal: stops.signal,
+    fail: stops.fail,
+    counts: { files: 0, dirs: 0, totalBytes: 0, readBytes: 0 },
+    filesDone: () => void progress.files++,
+    incomplete: [],
+    warn,
+    excluded: excluder(options.exclude ?? [], sources.length === 1 && sources[0].stat.isDirectory() ? sources[0].abs : undefined),
+  };
 }
 
 /**
  * Whether a path is excluded: patterns match the path relative to `root` (the one source
- * directory) or, with several sources, relative to each source's parent, and patterns without a
- * slash match a base name anywhere (restic's --exclude).
+ * directory; with several sources, the base name), and patterns without a slash match a base name
+ * anywhere (restic's --exclude).
  */
 function excluder(patterns: readonly string[], root: string | undefined): (abs: string) => boolean {
   if (patterns.length === 0) return () => false;
   // `cache/` names a directory: matched by name, its contents are then never walked.
   const matches = picomatch(patterns.map((p) => p.replace(/\/+$/, '')), { basename: true, dot: true });
-  return (abs) => {
-    const rel = root === undefined ? path.basename(abs) : path.relative(root, abs);
-    return matches(rel.split(path.sep).join('/'));
+  return (abs) => matches((root === undefined ? path.basename(abs) : path.relative(root, abs)).split(path.sep).join('/'));
+}
+
+/** One directory: its contents are the root. Files and directories: each by its name in the root. */
+async function saveRoot(a: Archive, sources: Source[], parentTree: string | undefined): Promise<string> {
+  if (sources.length === 1 && sources[0].stat.isDirectory()) {
+    a.counts.dirs++;
+    return (await saveDir(a, sources[0].abs, parentTree)) ?? (await saveTreeOf(a, []));
+  }
+  return saveSources(a, sources.map((s) => s.abs), parentTree);
+}
+
+function snapshotOf(options: BackupOptions, sources: Source[], tree: string, parent: string | undefined, a: Archive, durationMs: number, clock: Clock): Snapshot {
+  return {
+    version: SNAPSHOT_VERSION,
+    time: isoNow(clock),
+    asset: options.asset,
+    hostname: options.host ?? hostName(),
+    username: os.userInfo().username,
+    paths: sources.map((s) => s.abs),
+    tree,
+    parent,
+    tags: options.tags ?? [],
+    meta: options.meta ?? {},
+    tier: options.tier,
+    ...(options.kind ? { kind: options.kind } : {}),
+    ...(options.exclude?.length ? { exclude: [...options.exclude] } : {}),
+    ...options.record,
+    summary: {
+      ...a.counts,
+      newBlobs: a.packer.stats.blobs,
+      newRawBytes: a.packer.stats.rawBytes,
+      newStoredBytes: a.packer.stats.storedBytes,
+      durationMs,
+    },
+    incomplete: a.incomplete,
+    program: PROGRAM,
   };
 }
 
@@ -257,26 +202,6 @@ async function findParent(repo: Repository, options: BackupOptions): Promise<Sto
   if (options.parent === null) return undefined;
   if (options.parent) return resolveSnapshot(repo, options.parent);
   return latestOf(await listSnapshots(repo), options.asset);
-}
-
-/** The parent's tensor pieces of a file, by label, for delta encoding. */
-function parentPieces(old: Node | undefined): Map<string, string> {
-  const pieces = new Map<string, string>();
-  if (old?.type !== 'file' || !old.labels) return pieces;
-  old.labels.forEach((label, i) => {
-    const ref = old.content[i];
-    if (label !== null && typeof ref === 'string') pieces.set(label, ref);
-  });
-  return pieces;
-}
-
-async function oldNodes(trees: TreeReader, treeId: string | undefined): Promise<Map<string, Node>> {
-  if (!treeId) return new Map();
-  try {
-    return new Map((await trees.load(treeId)).nodes.map((n) => [n.name, n]));
-  } catch {
-    return new Map(); // an unreadable parent only costs re-reading
-  }
 }
 
 /** Sum of regular file sizes below the paths, for progress and ETA. */

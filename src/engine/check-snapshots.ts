@@ -12,9 +12,10 @@ import { loadIndex } from '../repo/index-store.js';
 import { acquireLock } from '../repo/lock.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import { makeBlobLoader } from './blob-loader.js';
-import { collectBlobs, planFetches } from './copy-plan.js';
+import { planPackRanges } from './copy-plan.js';
+import { collectBlobs } from './reachable.js';
 import { withDeltaBases } from './delta-bases.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 import type { ReplyOf } from './pipeline-protocol.js';
 import { listSnapshots } from './snapshots.js';
 import { makeTreeReader } from './trees.js';
@@ -71,7 +72,7 @@ async function verifyBlobs(repo: Repository, index: BlobIndex, blobs: string[], 
     const loader = makeBlobLoader(repo, index, pool);
     const limit = makeLimit(pool.size + 1);
     await Promise.all(
-      planFetches(index, blobs).map((fetch) =>
+      planPackRanges(index, blobs).map((fetch) =>
         limit.run(async () => {
           throwIfAborted(signal);
           try {

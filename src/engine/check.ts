@@ -5,20 +5,21 @@
  * Damage is reported in the user's terms: which blobs, which files, which snapshots.
  */
 import { randomInt } from 'node:crypto';
+import { isAbort, throwIfAborted } from '../base/errors.js';
 import type { BlobIndex } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { sha256Hex } from '../repo/crypto.js';
 import { loadIndex } from '../repo/index-store.js';
-import { acquireLock } from '../repo/lock.js';
 import { readPackHeader } from '../repo/pack.js';
 import { packKey, storedPacks, type Repository } from '../repo/repository.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
+import { settleAll, underLock, type OperationOptions } from './operation.js';
 import { listSnapshots } from './snapshots.js';
 import { makeTreeReader, walkTree } from './trees.js';
 import { startWorkerPool, type WorkerPool } from './worker-pool.js';
 
-export interface CheckOptions {
+export interface CheckOptions extends OperationOptions {
   /** Read back all packs (1) or this fraction of them, chosen at random. 0: structure only. */
   readData?: number;
   onProgress?: (p: { packsDone: number; packsTotal: number }) => void;
@@ -47,9 +48,9 @@ export interface CheckReport {
   affected: Array<{ snapshot: string; asset: string; path: string }>;
 }
 
+/** Stopped (its signal, its lock lost), it throws the signal's reason and reports nothing: a half check proves nothing. */
 export async function check(repo: Repository, options: CheckOptions = {}): Promise<CheckReport> {
-  const lock = await acquireLock(repo, 'shared', 'check');
-  try {
+  return underLock(repo, 'shared', 'check', options, async ({ repo, signal }) => {
     const { index } = await loadIndex(repo);
     const report: CheckReport = { ok: true, snapshots: 0, packs: index.packs().length, blobs: index.size, packsRead: 0, bytesRead: 0, errors: [], unreferencedPacks: [], damagedBlobs: [], affected: [] };
     const stored = await storedPacks(repo);
@@ -64,12 +65,12 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
         let done = 0;
         const loader = makeBlobLoader(repo, index, pool);
         const limit = makeLimit(pool.size + 1);
-        await Promise.all(
+        await settleAll(
           packs.map((packId) =>
             limit.run(async () => {
               for (const d of await readPack(repo, index, pool, loader, packId, (m) => report.errors.push(m))) bad.set(d.blob, d);
               options.onProgress?.({ packsDone: ++done, packsTotal: packs.length });
-            }),
+            }, signal),
           ),
         );
       } finally {
@@ -96,6 +97,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     const snapshots = await listSnapshots(repo, (id, err) => report.errors.push(`snapshot ${id.slice(0, 12)} cannot be read: ${err.message}`));
     report.snapshots = snapshots.length;
     for (const { id, snapshot } of snapshots) {
+      throwIfAborted(signal);
       const affect = (path: string) => report.affected.push({ snapshot: id, asset: snapshot.asset, path });
       try {
         if (lost(snapshot.tree)) throw new Error(`root tree ${snapshot.tree.slice(0, 12)} is missing or damaged`);
@@ -106,14 +108,14 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
           if (broken !== undefined) affect(path);
         }
       } catch (err) {
+        if (isAbort(err)) throw err;
         report.errors.push(`snapshot ${id.slice(0, 12)} (${snapshot.asset}): ${(err as Error).message}`);
       }
     }
+    throwIfAborted(signal); // a report from a check that was stopped would be wrong, not short
     report.ok = report.errors.length === 0 && report.damagedBlobs.length === 0 && report.affected.length === 0;
     return report;
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /** Reads one pack and verifies it; returns the damaged blobs (every indexed blob of it when the pack itself is unreadable). */
@@ -127,6 +129,7 @@ async function readPack(repo: Repository, index: BlobIndex, pool: WorkerPool, lo
   try {
     bytes = await repo.storage.get(packKey(packId));
   } catch (err) {
+    if (isAbort(err)) throw err; // stopped, not damaged
     return all(`pack unreadable: ${(err as Error).message}`);
   }
   const idMismatch = sha256Hex(bytes) !== packId;
@@ -146,6 +149,7 @@ async function readPack(repo: Repository, index: BlobIndex, pool: WorkerPool, lo
         const base = await loader.baseFor(id);
         await pool.request(pool.pick(), { op: 'open', buffer: own, blobs: [{ start: 0, length: b.storedLength, codec: b.codec, rawLength: b.rawLength, id, base }], verify: true }, base ? [own, base] : [own]);
       } catch (err) {
+        if (isAbort(err)) throw err;
         damaged.push({ blob: b.id, pack: packId, problem: (err as Error).message });
       }
     }),

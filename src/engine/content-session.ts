@@ -14,7 +14,7 @@ import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
 import { startHashThread } from './hash-thread.js';
-import { makeLimit } from './limit.js';
+import { makeLimit } from '../storage/limit.js';
 import { makePacker, type Packer } from './packer.js';
 import { startWorkerPool } from './worker-pool.js';
 

@@ -10,8 +10,8 @@ import { IntegrityError } from '../repo/errors.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import type { BlobType } from '../repo/pack.js';
 import type { BlobLoader } from './blob-loader.js';
-import type { Fetch } from './copy-plan.js';
-import { makeLimit } from './limit.js';
+import type { PackRange } from './copy-plan.js';
+import { makeLimit } from '../storage/limit.js';
 import type { Packer } from './packer.js';
 import type { ReplyOf } from './pipeline-protocol.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -23,39 +23,40 @@ export interface TransferContext {
   pool: WorkerPool;
   /** Opens delta bases in the source. */
   loader: BlobLoader;
-  /** Called with the stored bytes of each fetch once its blobs are in the destination's packer. */
+  /** Called with the stored bytes of each range once its blobs are in the destination's packer. */
   onBytes?: (bytes: number) => void;
+  signal?: AbortSignal;
 }
 
-/** Copies the blobs of every fetch, a few reads in flight; resolves when all are in the packer (not yet flushed). */
-export async function transferBlobs(ctx: TransferContext, fetches: readonly Fetch[]): Promise<void> {
+/** Copies the blobs of every range, a few reads in flight; resolves when all are in the packer (not yet flushed). */
+export async function transferBlobs(ctx: TransferContext, ranges: readonly PackRange[]): Promise<void> {
   const limit = makeLimit(ctx.pool.size + 2);
   let failure: unknown;
   await Promise.all(
-    fetches.map((fetch) =>
-      limit.run(async () => {
-        if (failure) return;
-        try {
-          await transferOne(ctx, fetch);
-        } catch (err) {
+    ranges.map((range) =>
+      limit
+        .run(async () => {
+          if (failure) return;
+          await transferOne(ctx, range);
+        }, ctx.signal)
+        .catch((err: unknown) => {
           failure ??= err;
-        }
-      }),
+        }),
     ),
   );
   if (failure) throw failure;
 }
 
-async function transferOne(ctx: TransferContext, fetch: Fetch): Promise<void> {
-  // A blob another fetch (or an earlier snapshot of this run) already brought is skipped.
-  const wanted = fetch.blobs.filter((b) => !ctx.packer.knows(b.id));
+async function transferOne(ctx: TransferContext, range: PackRange): Promise<void> {
+  // A blob another range (or an earlier snapshot of this run) already brought is skipped.
+  const wanted = range.blobs.filter((b) => !ctx.packer.knows(b.id));
   if (wanted.length === 0) return;
   for (const b of wanted) ctx.packer.claim(b.id);
-  const sealed = await ctx.source.storage.get(packKey(fetch.packId), { offset: fetch.offset, length: fetch.length });
+  const sealed = await ctx.source.storage.get(packKey(range.packId), { offset: range.offset, length: range.length });
   const encoded = wanted.map((b) =>
-    open(ctx.source.key.data, 'blob', sealed.subarray(b.start, b.start + b.length), `blob ${Buffer.from(b.id).toString('hex').slice(0, 12)} in pack ${fetch.packId.slice(0, 12)}`),
+    open(ctx.source.key.data, 'blob', sealed.subarray(b.start, b.start + b.length), `blob ${Buffer.from(b.id).toString('hex').slice(0, 12)} in pack ${range.packId.slice(0, 12)}`),
   );
-  await verifyInWorker(ctx, sealed, wanted, fetch.packId);
+  await verifyInWorker(ctx, sealed, wanted, range.packId);
   let bytes = 0;
   for (let i = 0; i < wanted.length; i++) {
     const b = wanted[i];
@@ -67,7 +68,7 @@ async function transferOne(ctx: TransferContext, fetch: Fetch): Promise<void> {
 }
 
 /** Opens, decodes and checks every blob's SHA-256 in a worker; throws IntegrityError naming the pack. */
-async function verifyInWorker(ctx: TransferContext, sealed: Buffer, blobs: Fetch['blobs'], packId: string): Promise<void> {
+async function verifyInWorker(ctx: TransferContext, sealed: Buffer, blobs: PackRange['blobs'], packId: string): Promise<void> {
   // The worker takes ownership of what it is sent: give it a copy, the main thread still needs `sealed`.
   const own = new Uint8Array(sealed).buffer as ArrayBuffer;
   try {

@@ -1,13 +1,12 @@
 /**
- * Planning a copy (pure where it can be): which snapshots go, which blobs each one needs, and how
- * the blobs a destination lacks are read from the source in as few range reads as possible.
+ * Planning a copy (pure): which snapshots go, and how the blobs a destination lacks are read from
+ * the source in as few range reads as possible (which blobs a snapshot needs: reachable.ts).
  */
 import type { BlobIndex } from '../repo/blob-index.js';
 import { FormatError } from '../repo/errors.js';
 import type { DeltaRef } from '../repo/pack.js';
 import type { BlobSpan } from './pipeline-protocol.js';
 import type { StoredSnapshot } from './snapshots.js';
-import type { TreeReader } from './trees.js';
 
 /** What identifies "the same snapshot" in two repositories whose ids differ (other key, other nonce). */
 export function snapshotKey(s: StoredSnapshot): string {
@@ -47,41 +46,11 @@ export function partitionByPresence(selected: readonly StoredSnapshot[], destina
   return { missing, present };
 }
 
-export interface SnapshotBlobs {
-  /** Data blob ids (hex) in first-use order, each once. */
-  data: string[];
-  /** Tree blob ids (hex), children before their parents, each once. */
-  trees: string[];
-}
-
 /**
- * Every blob a snapshot's root tree needs. Trees in `visited` (already collected in this run) are
- * not walked again, and their blobs are not listed again.
+ * One range read of a source pack and the blobs in it that a destination lacks, in pack order,
+ * gaps allowed. (Not restore's FilePart, which is a run of consecutive blobs in a file's order.)
  */
-export async function collectBlobs(trees: TreeReader, rootTree: string, visited: Set<string>, seenData: Set<string>): Promise<SnapshotBlobs> {
-  const out: SnapshotBlobs = { data: [], trees: [] };
-  async function visit(treeId: string): Promise<void> {
-    if (visited.has(treeId)) return;
-    visited.add(treeId);
-    for (const node of (await trees.load(treeId)).nodes) {
-      if (node.type === 'dir') await visit(node.subtree);
-      else if (node.type === 'file') {
-        for (const ref of node.content) {
-          if (typeof ref === 'string' && !seenData.has(ref)) {
-            seenData.add(ref);
-            out.data.push(ref);
-          }
-        }
-      }
-    }
-    out.trees.push(treeId); // after its subtrees: a tree never lands before what it names
-  }
-  await visit(rootTree);
-  return out;
-}
-
-/** One range read of a source pack and the blobs in it. */
-export interface Fetch {
+export interface PackRange {
   packId: string;
   offset: number;
   length: number;
@@ -89,7 +58,7 @@ export interface Fetch {
   blobs: Array<BlobSpan & { type: number; delta?: DeltaRef }>;
 }
 
-export interface FetchPlanOptions {
+export interface PackRangeOptions {
   /** Largest range read. */
   maxBytes?: number;
   /** Bytes of unneeded blobs a read may span to avoid a second request. */
@@ -102,7 +71,7 @@ export interface FetchPlanOptions {
  * Groups blobs (ids the destination lacks) into range reads of the source: by pack, in pack
  * order, merging neighbours. Throws when the source index does not know a blob.
  */
-export function planFetches(index: BlobIndex, ids: readonly string[], options: FetchPlanOptions = {}): Fetch[] {
+export function planPackRanges(index: BlobIndex, ids: readonly string[], options: PackRangeOptions = {}): PackRange[] {
   const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   // Delta blobs are tiny when stored but decode against full-size bases: bound the plaintext too.
   const maxRawBytes = options.maxRawBytes ?? 16 * 1024 * 1024;
@@ -116,17 +85,17 @@ export function planFetches(index: BlobIndex, ids: readonly string[], options: F
     if (!list) byPack.set(where.packId, (list = []));
     list.push({ id, offset: where.offset, length: where.storedLength, codec: where.codec, rawLength: where.rawLength, type: where.type, delta: where.delta });
   }
-  const fetches: Fetch[] = [];
+  const ranges: PackRange[] = [];
   for (const [packId, blobs] of byPack) {
     blobs.sort((a, b) => a.offset - b.offset);
-    let current: Fetch | undefined;
+    let current: PackRange | undefined;
     let currentRaw = 0;
     for (const b of blobs) {
       const end = b.offset + b.length;
       const joins = current && b.offset - (current.offset + current.length) <= maxGap && end - current.offset <= maxBytes && currentRaw + b.rawLength <= maxRawBytes;
       if (!joins) {
         current = { packId, offset: b.offset, length: 0, blobs: [] };
-        fetches.push(current);
+        ranges.push(current);
         currentRaw = 0;
       }
       currentRaw += b.rawLength;
@@ -134,10 +103,10 @@ export function planFetches(index: BlobIndex, ids: readonly string[], options: F
       current!.length = end - current!.offset;
     }
   }
-  return fetches;
+  return ranges;
 }
 
-/** Stored bytes of the blobs a fetch list moves (the part of the reads that is not gaps). */
-export function fetchedBlobBytes(fetches: readonly Fetch[]): number {
-  return fetches.reduce((n, f) => n + f.blobs.reduce((m, b) => m + b.length, 0), 0);
+/** Stored bytes of the blobs the ranges move (the part of the reads that is not gaps). */
+export function blobBytesOf(ranges: readonly PackRange[]): number {
+  return ranges.reduce((n, f) => n + f.blobs.reduce((m, b) => m + b.length, 0), 0);
 }

@@ -10,18 +10,16 @@
  */
 import { systemClock } from '../base/clock.js';
 import type { ErrorCode } from '../base/errors.js';
-import type { BlobIndex } from '../repo/blob-index.js';
-import { BlobIndex as Index } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { open } from '../repo/crypto.js';
 import { RepoError } from '../repo/errors.js';
-import { decodeIndex, type IndexedPack } from '../repo/index-file.js';
-import { loadIndexFile } from '../repo/index-store.js';
-import { listIds, objectKey, packKey, type Repository } from '../repo/repository.js';
+import { decodeIndex } from '../repo/index-file.js';
+import { objectKey, packKey, type Repository } from '../repo/repository.js';
 import { decodeSnapshot } from '../repo/snapshot.js';
-import type { Storage } from '../storage/storage.js';
-import { collectBlobs } from './copy-plan.js';
-import { makeLimit } from './limit.js';
+import type { PutOptions, Storage } from '../storage/storage.js';
+import { makeLimit } from '../storage/limit.js';
+import { addIndex, loadIndexMap, type IndexMap } from './index-map.js';
+import { collectBlobs } from './reachable.js';
 import { makeTreeReader } from './trees.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -61,17 +59,17 @@ export function withRetention(repo: Repository, options: RetentionOptions): Repo
   }
   const { until } = options;
   const ours = new Set<string>(); // keys written by this view: they already carry `until`
-  let state: Promise<LockState> | undefined;
+  let state: Promise<IndexMap> | undefined;
 
-  async function putRetained(key: string, data: Uint8Array, ifAbsent: boolean | undefined): Promise<void> {
-    await inner.put(key, data, { ifAbsent, retainUntil: until });
+  async function putRetained(key: string, data: Uint8Array, { ifAbsent, signal }: PutOptions): Promise<void> {
+    await inner.put(key, data, { ifAbsent, retainUntil: until, signal });
     ours.add(key);
   }
 
-  async function putSnapshot(key: string, data: Uint8Array, ifAbsent: boolean | undefined): Promise<void> {
+  async function putSnapshot(key: string, data: Uint8Array, putOptions: PutOptions): Promise<void> {
     const snapshotId = key.slice('snapshots/'.length);
     const snapshot = decodeSnapshot(open(repo.key.data, 'snapshot', data, `snapshot ${snapshotId.slice(0, 12)}`), snapshotId);
-    const lock = await (state ??= loadLockState(repo));
+    const lock = await (state ??= loadIndexMap(repo));
     const packs = new Set<string>();
     const { data: blobs, trees } = await collectBlobs(makeTreeReader(repo, lock.index, makeCodecSet(repo.config.zstdLevel)), snapshot.tree, new Set(), new Set());
     for (const id of [...blobs, ...trees]) {
@@ -82,28 +80,28 @@ export function withRetention(repo: Repository, options: RetentionOptions): Repo
     for (const p of packs) for (const i of lock.indexesOf.get(p) ?? []) indexes.add(i);
     const older = [...[...packs].map(packKey), ...[...indexes].map((i) => objectKey('index', i))].filter((k) => !ours.has(k));
     const limit = makeLimit(8);
-    await Promise.all(older.map((k) => limit.run(() => extend!(k, until))));
+    await Promise.all(older.map((k) => limit.run(() => extend!(k, until, putOptions.signal), putOptions.signal)));
     options.onProtect?.({ snapshotId, until, packsChecked: older.filter((k) => k.startsWith('data/')).length, indexesChecked: older.filter((k) => k.startsWith('index/')).length });
-    await putRetained(key, data, ifAbsent);
+    await putRetained(key, data, putOptions);
   }
 
   const storage: Storage = {
     location: inner.location,
     async put(key, data, putOptions = {}) {
-      if (key.startsWith('snapshots/')) return putSnapshot(key, data, putOptions.ifAbsent);
+      if (key.startsWith('snapshots/')) return putSnapshot(key, data, putOptions);
       if (!key.startsWith('data/') && !key.startsWith('index/')) return inner.put(key, data, putOptions);
-      await putRetained(key, data, putOptions.ifAbsent);
+      await putRetained(key, data, putOptions);
       if (key.startsWith('index/') && state) noteIndex(await state, key.slice('index/'.length), data);
     },
-    get: (key, range, into) => inner.get(key, range, into),
-    head: (key) => inner.head(key),
-    list: (prefix) => inner.list(prefix),
-    delete: (key) => inner.delete(key),
+    get: (key, range, into, signal) => inner.get(key, range, into, signal),
+    head: (key, signal) => inner.head(key, signal),
+    list: (prefix, signal) => inner.list(prefix, signal),
+    delete: (key, signal) => inner.delete(key, signal),
     close: () => inner.close(),
     extendRetention: extend,
   };
 
-  function noteIndex(lock: LockState, indexId: string, sealed: Uint8Array): void {
+  function noteIndex(lock: IndexMap, indexId: string, sealed: Uint8Array): void {
     const plain = open(repo.key.data, 'index', sealed, `index ${indexId.slice(0, 12)}`);
     addIndex(lock, indexId, decodeIndex(plain, indexId));
   }
@@ -111,30 +109,3 @@ export function withRetention(repo: Repository, options: RetentionOptions): Repo
   return { ...repo, storage };
 }
 
-/** Which index files list each pack (with its entries), and where every blob is: built once, then kept current by the view's own index writes. */
-export interface IndexMap {
-  index: BlobIndex;
-  indexesOf: Map<string, string[]>;
-  /** Every pack's entries as its index file lists them (duplicates across packs included). */
-  entriesOf: Map<string, IndexedPack['entries']>;
-  indexIds: Set<string>;
-}
-type LockState = IndexMap;
-
-export async function loadIndexMap(repo: Repository): Promise<IndexMap> {
-  const map: IndexMap = { index: new Index(), indexesOf: new Map(), entriesOf: new Map(), indexIds: new Set() };
-  for (const id of await listIds(repo.storage, 'index')) addIndex(map, id, await loadIndexFile(repo, id));
-  return map;
-}
-const loadLockState = loadIndexMap;
-
-function addIndex(map: IndexMap, indexId: string, packs: readonly IndexedPack[]): void {
-  map.indexIds.add(indexId);
-  for (const p of packs) {
-    map.index.addPack(p.packId, p.entries);
-    if (!map.entriesOf.has(p.packId)) map.entriesOf.set(p.packId, p.entries);
-    const list = map.indexesOf.get(p.packId) ?? [];
-    if (!list.includes(indexId)) list.push(indexId);
-    map.indexesOf.set(p.packId, list);
-  }
-}

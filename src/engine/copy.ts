@@ -6,34 +6,33 @@
  * destination lacks, verify them (GCM, SHA-256) and re-seal them with the destination key into
  * new packs (data first, then trees, children before parents); flush (packs, then index); and
  * only then write the snapshot (docs/format.md §11). The destination's packer writes index files
- * as it goes, so a copy that dies resumes without sending again what was indexed.
+ * as it goes, so a copy that dies resumes without sending again what was indexed. Stopped, it has
+ * copied whole snapshots only; what it sent of the next one is reused by a rerun.
  */
 import { systemClock, type Clock } from '../base/clock.js';
+import { throwIfAborted } from '../base/errors.js';
 import type { BlobIndex } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
-import { acquireLock, type HeldLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
 import { transferBlobs } from './copy-blobs.js';
+import { blobBytesOf, partitionByPresence, planPackRanges, selectSnapshots, type Selection } from './copy-plan.js';
 import { withDeltaBases } from './delta-bases.js';
-import { collectBlobs, fetchedBlobBytes, partitionByPresence, planFetches, selectSnapshots, type Selection, type SnapshotBlobs } from './copy-plan.js';
+import { bindSignal, underLock, type OperationOptions } from './operation.js';
 import { makePacker, type Packer } from './packer.js';
+import { collectBlobs, type SnapshotBlobs } from './reachable.js';
 import { listSnapshots, saveSnapshot } from './snapshots.js';
 import { makeTreeReader } from './trees.js';
 import { startWorkerPool } from './worker-pool.js';
 
-export interface CopyOptions extends Selection {
+export interface CopyOptions extends Selection, OperationOptions {
   workers?: number;
   /** Bytes of blobs moved so far, and the total known so far (it grows as snapshots are planned). */
   onProgress?: (p: CopyProgress) => void;
-  /** Notes for people: snapshots left out because they cannot be read. */
-  onWarning?: (message: string) => void;
   /** After each snapshot is written (or found present) at the destination. */
   onSnapshot?: (s: CopiedSnapshot) => void;
-  clock?: Clock;
-  signal?: AbortSignal;
 }
 
 export interface CopyProgress {
@@ -70,17 +69,32 @@ export interface CopyResult {
 export async function copy(source: Repository, destination: Repository, options: CopyOptions): Promise<CopyResult> {
   const clock = options.clock ?? systemClock;
   const started = clock.now();
-  const locks: HeldLock[] = [];
+  // The destination's lock is held inside the source's: one signal stops both (either lock lost, or the caller's).
+  return underLock(source, 'shared', 'copy (source)', options, (from) =>
+    underLock(destination, 'shared', 'copy (destination)', { ...options, signal: from.signal }, (to) =>
+      copyLocked({ source: bindSignal(source, to.signal), destination: to.repo, unbound: destination, signal: to.signal }, options, clock, started),
+    ),
+  );
+}
+
+interface Ends {
+  source: Repository;
+  destination: Repository;
+  /** The destination without the signal: snapshots are written by it, whole, past the last safe point. */
+  unbound: Repository;
+  signal: AbortSignal;
+}
+
+async function copyLocked({ source, destination, unbound, signal }: Ends, options: CopyOptions, clock: Clock, started: number): Promise<CopyResult> {
   const pool = startWorkerPool({ key: source.key.data, zstdLevel: source.config.zstdLevel }, options.workers);
+  let packer: Packer | undefined;
   try {
-    locks.push(await acquireLock(source, 'shared', 'copy (source)'));
-    locks.push(await acquireLock(destination, 'shared', 'copy (destination)'));
     const warn = (where: string, consequence: string) => (id: string, err: Error) => options.onWarning?.(`${where} snapshot ${id.slice(0, 12)} cannot be read (${err.message}): ${consequence}`);
     const selected = selectSnapshots(await listSnapshots(source, warn('source', 'not copied')), options);
     const { missing, present } = partitionByPresence(selected, await listSnapshots(destination, warn('destination', 'treated as absent, so its source is copied again')));
     const [{ index: sourceIndex }, { index: destinationIndex }] = await Promise.all([loadIndex(source), loadIndex(destination)]);
     const trees = makeTreeReader(source, sourceIndex, makeCodecSet(source.config.zstdLevel));
-    const packer = makePacker(destination, destinationIndex);
+    packer = makePacker(destination, destinationIndex);
     const progress: CopyProgress = { snapshotsDone: present.length, snapshotsTotal: selected.length, bytesDone: 0, bytesTotal: 0 };
     const result: CopyResult = { snapshots: [], copied: 0, present: present.length, blobs: 0, bytesRead: 0, packs: 0, bytesWritten: 0, durationMs: 0 };
     // Copied snapshots point at their parent's copy when it is there; ids differ between repositories.
@@ -94,9 +108,10 @@ export async function copy(source: Repository, destination: Repository, options:
     const loader = makeBlobLoader(source, sourceIndex, pool);
     for (const s of missing) {
       const blobs = await collectBlobs(trees, s.snapshot.tree, walked.trees, walked.data);
-      const sent = await copyBlobs({ source, destination, packer, pool, sourceIndex, destinationIndex, loader, progress, onProgress: options.onProgress }, blobs);
+      const sent = await copyBlobs({ source, destination, packer, pool, sourceIndex, destinationIndex, loader, progress, onProgress: options.onProgress, signal }, blobs);
       await packer.flush();
-      const destinationId = await saveSnapshot(destination, rewriteParent(s.snapshot, idAtDestination));
+      throwIfAborted(signal); // the safe point: this snapshot's data is stored and indexed, the snapshot not yet written
+      const destinationId = await saveSnapshot(unbound, rewriteParent(s.snapshot, idAtDestination));
       idAtDestination.set(s.id, destinationId);
       const done: CopiedSnapshot = { sourceId: s.id, destinationId, asset: s.snapshot.asset, time: s.snapshot.time, status: 'copied', ...sent };
       result.snapshots.push(done);
@@ -112,8 +127,8 @@ export async function copy(source: Repository, destination: Repository, options:
     result.durationMs = clock.now() - started;
     return result;
   } finally {
+    await packer?.settled();
     await pool.close();
-    for (const lock of locks.reverse()) await lock.release().catch(() => undefined);
   }
 }
 
@@ -128,6 +143,7 @@ interface BlobCopyContext {
   loader: BlobLoader;
   progress: CopyProgress;
   onProgress?: (p: CopyProgress) => void;
+  signal: AbortSignal;
 }
 
 /** Sends the blobs of one snapshot that the destination lacks: data first, then trees. */
@@ -137,13 +153,14 @@ async function copyBlobs(ctx: BlobCopyContext, blobs: SnapshotBlobs): Promise<{ 
   // Delta blobs travel with their bases (bases first), so the copy decodes on its own.
   for (const ids of [withDeltaBases(ctx.sourceIndex, blobs.data), blobs.trees]) {
     const lacking = ids.filter((id) => !ctx.packer.knows(Buffer.from(id, 'hex')));
-    const fetches = planFetches(ctx.sourceIndex, lacking);
-    const total = fetchedBlobBytes(fetches);
+    const ranges = planPackRanges(ctx.sourceIndex, lacking);
+    const total = blobBytesOf(ranges);
     ctx.progress.bytesTotal += total;
-    await transferBlobs({ source: ctx.source, destination: ctx.destination, packer: ctx.packer, pool: ctx.pool, loader: ctx.loader, onBytes: (n) => {
+    const onBytes = (n: number) => {
       ctx.progress.bytesDone += n;
       ctx.onProgress?.(ctx.progress);
-    } }, fetches);
+    };
+    await transferBlobs({ source: ctx.source, destination: ctx.destination, packer: ctx.packer, pool: ctx.pool, loader: ctx.loader, onBytes, signal: ctx.signal }, ranges);
     count += lacking.length;
     bytes += total;
   }

@@ -4,17 +4,18 @@
  * changes while it is read (size, mtime or ctime differ before and after) and reports it.
  */
 import fs from 'node:fs/promises';
+import { throwIfAborted } from '../base/errors.js';
 import type { Gear } from '../repo/chunker/fastcdc.js';
 import type { FileSplitter, Segment } from '../repo/chunker/chunker.js';
 import type { BlobIndex } from '../repo/blob-index.js';
 import { SEAL_OVERHEAD } from '../repo/crypto.js';
 import { BlobType, DELTA_CODEC, type DeltaRef } from '../repo/pack.js';
 import type { ContentRef } from '../repo/tree.js';
+import type { Limit } from '../storage/limit.js';
 import { fileBatches, type Batch } from './file-batches.js';
 import type { BlobLoader } from './blob-loader.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { HashThread } from './hash-thread.js';
-import type { Limit } from './limit.js';
 import type { Packer } from './packer.js';
 import { transferable, type ReplyOf } from './pipeline-protocol.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -40,6 +41,8 @@ export interface ContentContext {
   nextBatchId: () => number;
   onBytes: (n: number) => void;
   warn: (message: string) => void;
+  /** Stops the reading between batches. */
+  signal?: AbortSignal;
 }
 
 export interface FileContent {
@@ -79,7 +82,8 @@ export async function readFileContent(ctx: ContentContext, path: string, parentP
     try {
       // Read ahead while earlier batches are in the workers, but only as far as the batch limit allows.
       for (;;) {
-        const release = await ctx.batches.acquire();
+        throwIfAborted(ctx.signal);
+        const release = await ctx.batches.acquire(ctx.signal);
         const next = await batches.next().catch((err) => {
           release();
           throw err;

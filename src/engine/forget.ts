@@ -1,12 +1,15 @@
 /**
  * Forget: removes snapshot objects, by a keep policy (the newest N of each asset) or by id (what
- * control/retention.ts selected). Only snapshots go; their data stays until prune. A snapshot still under Object Lock retention is not deleted:
- * it is reported with the date it can go.
+ * control/retention.ts selected). Only snapshots go; their data stays until prune. A snapshot
+ * still under Object Lock retention is not deleted: it is reported with the date it can go.
+ * Stopped, it has removed some of the snapshots (each removal is whole), and a rerun removes the rest.
  */
-import { systemClock, type Clock } from '../base/clock.js';
-import { acquireLock } from '../repo/lock.js';
+import { systemClock } from '../base/clock.js';
+import { throwIfAborted } from '../base/errors.js';
 import { objectKey, type Repository } from '../repo/repository.js';
 import { recordForgotten } from './forgotten.js';
+import { deleteUnlessLocked } from './object-lock.js';
+import { underLock, type OperationOptions } from './operation.js';
 import { listSnapshots, type StoredSnapshot } from './snapshots.js';
 
 export interface ForgetPlan {
@@ -31,11 +34,10 @@ export function planKeepLast(all: readonly StoredSnapshot[], keepLast: number, a
   return plan;
 }
 
-export interface ForgetOptions {
+export interface ForgetOptions extends OperationOptions {
   keepLast: number;
   asset?: string;
   dryRun?: boolean;
-  clock?: Clock;
 }
 
 export interface ForgetResult {
@@ -48,14 +50,11 @@ export interface ForgetResult {
 
 export async function forget(repo: Repository, options: ForgetOptions): Promise<ForgetResult> {
   if (!Number.isInteger(options.keepLast) || options.keepLast < 0) throw new RangeError(`keep-last must be a whole number of at least 0, not ${options.keepLast}`);
-  const lock = await acquireLock(repo, 'exclusive', 'forget');
-  try {
+  return underLock(repo, 'exclusive', 'forget', options, async ({ repo, signal }) => {
     const plan = planKeepLast(await listSnapshots(repo), options.keepLast, options.asset);
-    const removed = await removeSnapshots(repo, plan.remove.map((s) => s.id), options);
+    const removed = await removeSnapshots(repo, plan.remove.map((s) => s.id), options, signal);
     return { kept: plan.keep.map((s) => s.id), removed: removed.removed, locked: removed.locked, dryRun: !!options.dryRun };
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 export interface ForgetIdsResult {
@@ -67,21 +66,17 @@ export interface ForgetIdsResult {
 }
 
 /** Removes the snapshot objects `ids` under an exclusive lock (what a retention planner chose); locked ones stay and are reported. */
-export async function forgetSnapshots(repo: Repository, ids: readonly string[], options: Pick<ForgetOptions, 'dryRun' | 'clock'> = {}): Promise<ForgetIdsResult> {
-  const lock = await acquireLock(repo, 'exclusive', 'forget');
-  try {
-    return { ...(await removeSnapshots(repo, ids, options)), dryRun: !!options.dryRun };
-  } finally {
-    await lock.release();
-  }
+export async function forgetSnapshots(repo: Repository, ids: readonly string[], options: Omit<ForgetOptions, 'keepLast' | 'asset'> = {}): Promise<ForgetIdsResult> {
+  return underLock(repo, 'exclusive', 'forget', options, async ({ repo, signal }) => ({ ...(await removeSnapshots(repo, ids, options, signal)), dryRun: !!options.dryRun }));
 }
 
-async function removeSnapshots(repo: Repository, ids: readonly string[], options: Pick<ForgetOptions, 'dryRun' | 'clock'>): Promise<Omit<ForgetIdsResult, 'dryRun'>> {
+async function removeSnapshots(repo: Repository, ids: readonly string[], options: Omit<ForgetOptions, 'keepLast' | 'asset'>, signal: AbortSignal): Promise<Omit<ForgetIdsResult, 'dryRun'>> {
   const now = new Date((options.clock ?? systemClock).now());
   const result: Omit<ForgetIdsResult, 'dryRun'> = { removed: [], locked: [], missing: [] };
   // First: the numbers of the versions about to go stay taken (docs/format.md §9).
   if (!options.dryRun && ids.length > 0) await recordForgotten(repo, (await listSnapshots(repo)).filter((s) => ids.includes(s.id)), options.clock);
   for (const id of ids) {
+    throwIfAborted(signal);
     const key = objectKey('snapshot', id);
     const info = await repo.storage.head(key);
     if (!info) {
@@ -97,22 +92,4 @@ async function removeSnapshots(repo: Repository, ids: readonly string[], options
     else result.removed.push(id);
   }
   return result;
-}
-
-/** The retention date of an object when it lies after `now`, else undefined. */
-export async function lockedUntil(repo: Repository, key: string, now: Date): Promise<Date | undefined> {
-  const until = (await repo.storage.head(key))?.retainUntil;
-  return until && until > now ? until : undefined;
-}
-
-/** Deletes an object; when storage refuses because it is locked, returns the lock's date (or "unknown") instead of throwing. */
-export async function deleteUnlessLocked(repo: Repository, key: string): Promise<string | undefined> {
-  try {
-    await repo.storage.delete(key);
-    return undefined;
-  } catch (err) {
-    const e = err as { code?: string; retainUntil?: Date };
-    if (e.code !== 'OBJECT_LOCKED') throw err;
-    return e.retainUntil?.toISOString() ?? 'unknown';
-  }
 }

@@ -1,8 +1,8 @@
 /** Managing the keys that open a repository: add, list, remove, change a password. */
 import { RepoError } from '../repo/errors.js';
 import { parseKeyFile, wrapMasterKey, DEFAULT_KDF } from '../repo/keys.js';
-import { acquireLock } from '../repo/lock.js';
 import { listIds, objectKey, type Repository } from '../repo/repository.js';
+import { underLock } from './operation.js';
 
 export interface KeyInfo {
   id: string;
@@ -32,12 +32,7 @@ export async function removeKey(repo: Repository, idPrefix: string): Promise<str
   if (matches.length !== 1) throw new RepoError(matches.length === 0 ? `no key ${idPrefix}` : `key prefix ${idPrefix} is ambiguous`);
   const id = matches[0];
   if (id === repo.keyId) throw new RepoError(`key ${id.slice(0, 8)} is the one in use: open the repository with another key to remove it (or use "key passwd")`);
-  const lock = await acquireLock(repo, 'exclusive', 'key remove');
-  try {
-    await repo.storage.delete(objectKey('key', id));
-  } finally {
-    await lock.release();
-  }
+  await underLock(repo, 'exclusive', 'key remove', {}, ({ repo }) => repo.storage.delete(objectKey('key', id)));
   return id;
 }
 

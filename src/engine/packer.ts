@@ -35,6 +35,8 @@ export interface Packer {
   add(id: Buffer, type: BlobType, codec: number, rawLength: number, sealed: Buffer, delta?: DeltaRef): Promise<void>;
   /** Stores the last pack and the last index; afterwards every added blob is durable and indexed. */
   flush(): Promise<void>;
+  /** Resolves once no pack is being stored (after a failure, before the operation lets go of its lock). */
+  settled(): Promise<void>;
   readonly stats: PackerStats;
 }
 
@@ -133,6 +135,9 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
       await Promise.all(inFlight);
       if (failure) throw failure;
       await writeIndex();
+    },
+    async settled() {
+      while (sealing || inFlight.size > 0) await Promise.allSettled([sealing, ...inFlight]);
     },
   };
 }

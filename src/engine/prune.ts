@@ -9,25 +9,24 @@
  * unneeded bytes are reported as reclaimable. Packs that no index lists (left by an interrupted
  * backup or copy) are deleted too: the exclusive lock guarantees no writer is adding them now.
  */
-import { systemClock, type Clock } from '../base/clock.js';
+import { systemClock } from '../base/clock.js';
+import { throwIfAborted } from '../base/errors.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { IntegrityError } from '../repo/errors.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { saveIndex } from '../repo/index-store.js';
-import { acquireLock } from '../repo/lock.js';
 import { objectKey, packKey, storedPacks, type Repository } from '../repo/repository.js';
-import { collectBlobs } from './copy-plan.js';
+import { makeLimit } from '../storage/limit.js';
 import { withDeltaBases } from './delta-bases.js';
-import { loadIndexMap, type IndexMap } from './copy-retention.js';
-import { deleteUnlessLocked, lockedUntil } from './forget.js';
-import { makeLimit } from './limit.js';
+import { loadIndexMap, type IndexMap } from './index-map.js';
+import { deleteUnlessLocked, lockedUntil } from './object-lock.js';
+import { underLock, type OperationOptions } from './operation.js';
+import { collectBlobs } from './reachable.js';
 import { listSnapshots } from './snapshots.js';
 import { makeTreeReader } from './trees.js';
 
-export interface PruneOptions {
+export interface PruneOptions extends OperationOptions {
   dryRun?: boolean;
-  clock?: Clock;
-  signal?: AbortSignal;
 }
 
 export interface PruneResult {
@@ -49,8 +48,7 @@ const PACKS_PER_INDEX = 4096;
 
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const now = new Date((options.clock ?? systemClock).now());
-  const lock = await acquireLock(repo, 'exclusive', 'prune');
-  try {
+  return underLock(repo, 'exclusive', 'prune', options, async ({ repo, signal }) => {
     const map = await loadIndexMap(repo);
     // A kept delta keeps its base, and the base's base: they are needed to decode it.
     const used = new Set(withDeltaBases(map.index, await usedBlobs(repo, map)));
@@ -89,6 +87,8 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
       else doomed.add(packId);
     }
     const indexedDoomed = [...doomed].filter((p) => map.entriesOf.has(p));
+    // Safe points are between the steps of §11.4 (and between objects): each order holds for what is done.
+    throwIfAborted(signal);
     if (indexedDoomed.length > 0) await rewriteIndex(repo, map, doomed, indexLock, result, !!options.dryRun);
 
     const limit = makeLimit(8);
@@ -101,13 +101,11 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
             result.packsDeleted++;
             result.bytesFreed += stored.get(packId)!;
           }
-        }),
+        }, signal),
       ),
     );
     return result;
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /** A new index of the packs that stay, then the old index files go (locked ones stay; they list only packs that stay). */

@@ -6,16 +6,18 @@
  * and new index files are written that list exactly the packs whose header reads. Only then are
  * the old index files deleted (§11: a pack is always listed by some stored index while this
  * runs). A pack whose header cannot be read is reported and left where it is: its blobs may
- * still be recoverable by hand, and deleting data is prune's job, not repair's.
+ * still be recoverable by hand, and deleting data is prune's job, not repair's. Stopped, it leaves
+ * the old index files and whatever new ones it wrote: together they list every pack still.
  */
+import { throwIfAborted } from '../base/errors.js';
 import { IndexDamagedError, IntegrityError, RepoError } from '../repo/errors.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { loadIndexFile, saveIndexFiles } from '../repo/index-store.js';
-import { acquireLock } from '../repo/lock.js';
 import { decodePackHeader, packHeaderRange, type PackEntry } from '../repo/pack.js';
 import { listIds, objectKey, packKey, storedPacks, type Repository } from '../repo/repository.js';
-import { deleteUnlessLocked } from './forget.js';
-import { makeLimit } from './limit.js';
+import { deleteUnlessLocked } from './object-lock.js';
+import { settleAll, underLock, type OperationOptions } from './operation.js';
+import { makeLimit } from '../storage/limit.js';
 
 export interface RepairIndexResult {
   /** Packs now indexed (their headers read and authenticated), and the blobs in them. */
@@ -41,9 +43,8 @@ const TRAILER_BYTES = 4;
 /** Packs whose headers are held in memory at once. */
 const PACKS_PER_ROUND = 4096;
 
-export async function repairIndex(repo: Repository): Promise<RepairIndexResult> {
-  const lock = await acquireLock(repo, 'exclusive', 'repair index');
-  try {
+export async function repairIndex(repo: Repository, options: OperationOptions = {}): Promise<RepairIndexResult> {
+  return underLock(repo, 'exclusive', 'repair index', options, async ({ repo, signal }) => {
     const oldIds = await listIds(repo.storage, 'index');
     const result: RepairIndexResult = { packs: 0, blobs: 0, packsAdded: 0, packsDropped: 0, damagedPacks: [], damagedIndexes: [], indexesWritten: 0, indexesDeleted: 0, lockedIndexes: [] };
     const listedBefore = await readablePacks(repo, oldIds, result.damagedIndexes);
@@ -55,7 +56,7 @@ export async function repairIndex(repo: Repository): Promise<RepairIndexResult> 
     const newIds = new Set<string>();
     let stillListed = 0;
     for (let i = 0; i < packIds.length; i += PACKS_PER_ROUND) {
-      const packs = await readHeaders(repo, packIds.slice(i, i + PACKS_PER_ROUND), stored, result.damagedPacks);
+      const packs = await readHeaders(repo, packIds.slice(i, i + PACKS_PER_ROUND), stored, result.damagedPacks, signal);
       for (const p of packs) {
         result.blobs += p.entries.length;
         if (listedBefore.has(p.packId)) stillListed++;
@@ -69,21 +70,20 @@ export async function repairIndex(repo: Repository): Promise<RepairIndexResult> 
     result.damagedPacks.sort((a, b) => a.pack.localeCompare(b.pack));
 
     // New index files first, then the old ones go: at no instant is an indexed pack unlisted.
+    throwIfAborted(signal);
     for (const id of oldIds.filter((i) => !newIds.has(i))) {
       const refused = await deleteUnlessLocked(repo, objectKey('index', id));
       if (refused) result.lockedIndexes.push({ index: id, until: refused });
       else result.indexesDeleted++;
     }
     return result;
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /** The headers of `packIds`, in that order; packs whose header does not read are noted in `damaged`. */
-async function readHeaders(repo: Repository, packIds: string[], sizes: Map<string, number>, damaged: RepairIndexResult['damagedPacks']): Promise<IndexedPack[]> {
+async function readHeaders(repo: Repository, packIds: string[], sizes: Map<string, number>, damaged: RepairIndexResult['damagedPacks'], signal: AbortSignal): Promise<IndexedPack[]> {
   const limit = makeLimit(8);
-  const read = await Promise.all(
+  const read = await settleAll(
     packIds.map((packId) =>
       limit.run(async () => {
         try {
@@ -95,7 +95,7 @@ async function readHeaders(repo: Repository, packIds: string[], sizes: Map<strin
           damaged.push({ pack: packId, problem: err.message });
           return undefined;
         }
-      }),
+      }, signal),
     ),
   );
   return read.filter((p): p is IndexedPack => p !== undefined);

@@ -8,7 +8,8 @@ import { systemClock, type Clock } from '../base/clock.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
-import { collectBlobs, partitionByPresence } from './copy-plan.js';
+import { partitionByPresence } from './copy-plan.js';
+import { collectBlobs } from './reachable.js';
 import { listSnapshots, type StoredSnapshot } from './snapshots.js';
 import { makeTreeReader } from './trees.js';
 

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { CdcParams } from './chunker/chunker.js';
 import { DEFAULT_CDC } from './chunker/fastcdc.js';
 import { FormatError } from './errors.js';
+import { parseJson } from './json.js';
 
 export const REPO_VERSION = 1;
 
@@ -43,7 +44,7 @@ export function newConfig(overrides: Partial<Pick<RepoConfig, 'chunker' | 'packS
 }
 
 export function decodeConfig(plain: Buffer): RepoConfig {
-  const config = JSON.parse(plain.toString('utf8')) as RepoConfig;
+  const config = parseJson<RepoConfig>(plain, 'repository config', 'the repository is damaged');
   if (typeof config.version !== 'number') throw new FormatError('repository config has no version');
   if (config.version > REPO_VERSION) {
     throw new FormatError(`repository format version ${config.version} is newer than this lifeboat supports (${REPO_VERSION}): upgrade lifeboat`);

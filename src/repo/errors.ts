@@ -55,3 +55,14 @@ export class LocationNotEmptyError extends RepoError {
 export class LockedError extends RepoError {
   override readonly code: ErrorCode = 'LOCKED';
 }
+
+/**
+ * A held lock could not be refreshed in time; the operation holding it stops (repo/lock.ts). Not a
+ * RepoError: it says nothing about the stored data, and code that sorts damage from other
+ * failures by `instanceof RepoError` must pass it on.
+ */
+export class LockLostError extends LifeboatError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCK_LOST', message, options);
+  }
+}

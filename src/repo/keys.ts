@@ -22,6 +22,7 @@ import os from 'node:os';
 import { promisify } from 'node:util';
 import { open, seal, sha256Hex } from './crypto.js';
 import { FormatError, IntegrityError, WrongPasswordError } from './errors.js';
+import { parseJson } from './json.js';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
 
@@ -97,12 +98,7 @@ export async function wrapMasterKey(master: MasterKey, password: string, work: K
 }
 
 export function parseKeyFile(bytes: Buffer, keyId: string): KeyFile {
-  let file: KeyFile;
-  try {
-    file = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new FormatError(`key ${keyId.slice(0, 8)} is not valid JSON: the repository is damaged`);
-  }
+  const file = parseJson<KeyFile>(bytes, `key ${keyId.slice(0, 8)}`, 'the repository is damaged');
   if (typeof file.version !== 'number' || file.version > KEY_FORMAT_VERSION) {
     throw new FormatError(`key ${keyId.slice(0, 8)} has format version ${file.version}, newer than this lifeboat supports (${KEY_FORMAT_VERSION}): upgrade lifeboat`);
   }
@@ -124,6 +120,6 @@ export async function unwrapMasterKey(file: KeyFile, password: string, keyId: st
     if (err instanceof IntegrityError) throw new WrongPasswordError('wrong password: no key of this repository opens with it');
     throw err;
   }
-  const parsed = JSON.parse(secret.toString('utf8')) as { data: string };
+  const parsed = parseJson<{ data: string }>(secret, `the master key in key ${keyId.slice(0, 8)}`, 'the repository is damaged');
   return { data: Buffer.from(parsed.data, 'base64') };
 }

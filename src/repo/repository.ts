@@ -127,10 +127,4 @@ export async function loadObject(repo: Repository, kind: ObjectKind, id: string)
   return open(repo.key.data, kind as SealKind, bytes, `${kind} ${id.slice(0, 12)}`);
 }
 
-export function parseJson<T>(plain: Buffer, what: string): T {
-  try {
-    return JSON.parse(plain.toString('utf8')) as T;
-  } catch {
-    throw new FormatError(`${what} is not valid JSON`);
-  }
-}
+export { parseJson } from './json.js';

@@ -3,6 +3,7 @@
  * The repository describes itself: the asset name, tier, tags and metadata live here.
  */
 import { FormatError } from './errors.js';
+import { parseJson } from './json.js';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -78,12 +79,7 @@ export type LineageInput =
   | { role: string; kind: 'uri'; uri: string };
 
 export function decodeSnapshot(plain: Buffer, id: string): Snapshot {
-  let snap: Snapshot;
-  try {
-    snap = JSON.parse(plain.toString('utf8'));
-  } catch {
-    throw new FormatError(`snapshot ${id.slice(0, 12)} is not valid JSON`);
-  }
+  const snap = parseJson<Snapshot>(plain, `snapshot ${id.slice(0, 12)}`);
   if (typeof snap.version !== 'number' || snap.version > SNAPSHOT_VERSION) {
     throw new FormatError(`snapshot ${id.slice(0, 12)} has version ${snap.version}, newer than this lifeboat supports: upgrade lifeboat`);
   }

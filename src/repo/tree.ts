@@ -8,6 +8,7 @@
  * SHA-256 of the whole file, checked on every restore.
  */
 import { FormatError } from './errors.js';
+import { parseJson } from './json.js';
 
 export type ContentRef = string | number;
 
@@ -66,12 +67,7 @@ export function encodeTree(tree: Tree): Buffer {
 }
 
 export function decodeTree(plain: Buffer, treeId: string): Tree {
-  let tree: Tree;
-  try {
-    tree = JSON.parse(plain.toString('utf8'));
-  } catch {
-    throw new FormatError(`tree ${treeId.slice(0, 12)} is not valid JSON`);
-  }
+  const tree = parseJson<Tree>(plain, `tree ${treeId.slice(0, 12)}`);
   if (!Array.isArray(tree?.nodes)) throw new FormatError(`tree ${treeId.slice(0, 12)} has no node list`);
   const names = new Set<string>();
   for (const node of tree.nodes) {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { backupStreams } from '../engine/stream-backup.js';
-import { makeLimit } from '../engine/limit.js';
+import { makeLimit } from '../storage/limit.js';
 import { parseS3Url, resolveS3Options, type S3Options } from '../storage/s3-options.js';
 import { report, type Check, type SourceAdapter, type SourceContext } from './adapter.js';
 import type { S3SourceConfig } from './config.js';

@@ -11,7 +11,8 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, NoSpaceError, NotFoundError, StorageError } from './errors.js';
-import { destination, type ByteRange, type ObjectInfo, type PutOptions, type Storage } from './storage.js';
+import { throwIfAborted } from '../base/errors.js';
+import { checkKey, destination, type ByteRange, type ObjectInfo, type PutOptions, type Storage } from './storage.js';
 
 const TMP_DIR = 'tmp';
 /** Objects this big (packs) are written around the page cache when their memory allows it. */
@@ -22,7 +23,10 @@ export function openLocalStorage(root: string): Storage {
   const base = path.resolve(root);
   const fileOf = (key: string) => path.join(base, ...checkKey(key).split('/'));
 
+  // A signal is looked at before a request starts: once started, a local request is short and
+  // runs to its end (a put is atomic either way).
   async function put(key: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
     const target = fileOf(key);
     const tmp = path.join(base, TMP_DIR, `${path.basename(target)}.${randomBytes(6).toString('hex')}`);
     try {
@@ -44,7 +48,8 @@ export function openLocalStorage(root: string): Storage {
     }
   }
 
-  async function get(key: string, range?: ByteRange, into?: Uint8Array): Promise<Buffer> {
+  async function get(key: string, range?: ByteRange, into?: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
+    throwIfAborted(signal);
     let handle: fs.FileHandle | undefined;
     try {
       handle = await fs.open(fileOf(key), 'r');
@@ -67,7 +72,8 @@ export function openLocalStorage(root: string): Storage {
     }
   }
 
-  async function head(key: string): Promise<ObjectInfo | undefined> {
+  async function head(key: string, signal?: AbortSignal): Promise<ObjectInfo | undefined> {
+    throwIfAborted(signal);
     try {
       const st = await fs.stat(fileOf(key));
       return { key, size: st.size };
@@ -77,7 +83,8 @@ export function openLocalStorage(root: string): Storage {
     }
   }
 
-  async function* list(prefix: string): AsyncIterable<ObjectInfo> {
+  async function* list(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
+    throwIfAborted(signal);
     // The prefix is a directory path ("data/") or a directory plus a name start ("snapshots/ab").
     const slash = prefix.lastIndexOf('/');
     const dir = prefix.slice(0, slash + 1);
@@ -107,7 +114,8 @@ export function openLocalStorage(root: string): Storage {
     }
   }
 
-  async function remove(key: string): Promise<void> {
+  async function remove(key: string, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
     try {
       await fs.rm(fileOf(key), { force: true });
     } catch (err) {
@@ -182,12 +190,6 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-function checkKey(key: string): string {
-  if (!key || key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    throw new StorageError(`invalid object key ${JSON.stringify(key)}`);
-  }
-  return key;
-}
 
 function translate(err: unknown, key: string, location: string, action: string): Error {
   if (err instanceof StorageError) return err;

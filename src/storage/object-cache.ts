@@ -100,11 +100,11 @@ export function withObjectCache(storage: Storage, dir: string): Storage {
 
   return {
     ...storage,
-    async get(key, range, into) {
-      if (range || !isCached(key)) return storage.get(key, range, into);
+    async get(key, range, into, signal) {
+      if (range || !isCached(key)) return storage.get(key, range, into, signal);
       const cached = await readCached(dir, key);
       if (cached) return cached;
-      const data = await storage.get(key);
+      const data = await storage.get(key, undefined, undefined, signal);
       await store(dir, key, data);
       return data;
     },
@@ -112,12 +112,12 @@ export function withObjectCache(storage: Storage, dir: string): Storage {
       await storage.put(key, data, options);
       if (isCached(key)) await store(dir, key, data);
     },
-    async delete(key) {
-      await storage.delete(key);
+    async delete(key, signal) {
+      await storage.delete(key, signal);
       if (isCached(key)) await fs.rm(path.join(dir, key), { force: true }).catch(() => {});
     },
-    list(prefix) {
-      return CACHED_PREFIXES.includes(prefix) ? listAndForget(storage, dir, prefix) : storage.list(prefix);
+    list(prefix, signal) {
+      return CACHED_PREFIXES.includes(prefix) ? listAndForget(storage, dir, prefix, signal) : storage.list(prefix, signal);
     },
   };
 }
@@ -126,9 +126,9 @@ export function withObjectCache(storage: Storage, dir: string): Storage {
  * Lists `prefix` and, once the listing is complete, removes the cached objects it did not name,
  * and temporary files that a command which died mid-write left there over STALE_TMP_MS ago.
  */
-async function* listAndForget(storage: Storage, dir: string, prefix: string): AsyncIterable<ObjectInfo> {
+async function* listAndForget(storage: Storage, dir: string, prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
   const listed = new Set<string>();
-  for await (const object of storage.list(prefix)) {
+  for await (const object of storage.list(prefix, signal)) {
     listed.add(object.key);
     yield object;
   }

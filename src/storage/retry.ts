@@ -6,10 +6,11 @@
  * hang a command. Throttling (503, SlowDown, 429), other 5xx, timeouts and dropped connections are
  * retried with exponential backoff and jitter; anything else is the caller's to translate. When
  * the attempts or the time budget run out, RequestFailedError names the operation, the object and
- * the last response.
+ * the last response. The caller's AbortSignal aborts the attempt in flight and ends the retrying:
+ * an aborted request fails with the signal's reason, at once.
  */
 import { systemClock } from '../base/clock.js';
-import type { ErrorCode } from '../base/errors.js';
+import { abortReason, throwIfAborted, type ErrorCode } from '../base/errors.js';
 import { StorageError } from './errors.js';
 
 export interface RetryPolicy {
@@ -77,14 +78,16 @@ export class TransientError extends StorageError {
   readonly retryable = true;
 }
 
-export async function withRetry<T>(request: RequestDescription, policy: RetryPolicy, run: (attempt: Attempt) => Promise<T>): Promise<T> {
+export async function withRetry<T>(request: RequestDescription, policy: RetryPolicy, run: (attempt: Attempt) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const started = systemClock.now();
   for (let number = 1; ; number++) {
+    throwIfAborted(signal);
     const idleMs = policy.idleTimeoutMs + Math.ceil(((request.bytes ?? 0) / policy.minBytesPerSecond) * 1000);
-    const watchdog = startWatchdog(idleMs);
+    const watchdog = startWatchdog(idleMs, signal);
     try {
       return await run({ number, signal: watchdog.signal, progress: watchdog.progress });
     } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
       const failure = classify(err, watchdog.fired() ? idleMs : undefined);
       if (!failure.retryable) throw err;
       const delay = backoffDelay(policy, number, failure.throttled);
@@ -92,7 +95,7 @@ export async function withRetry<T>(request: RequestDescription, policy: RetryPol
       if (number >= policy.maxAttempts || elapsed + delay > policy.maxElapsedMs) {
         throw new RequestFailedError(request, number, failure.summary, elapsed, { cause: err });
       }
-      await systemClock.sleep(delay);
+      await systemClock.sleep(delay, signal);
     } finally {
       watchdog.stop();
     }
@@ -159,13 +162,16 @@ function findCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function startWatchdog(idleMs: number) {
+/** The attempt's signal: fired after `idleMs` without progress, or when the caller's signal fires. */
+function startWatchdog(idleMs: number, caller: AbortSignal | undefined) {
   const controller = new AbortController();
   let fired = false;
   const fire = () => {
     fired = true;
     controller.abort(new StorageError(`no progress for ${idleMs} ms`));
   };
+  const callerAborted = () => controller.abort(abortReason(caller!));
+  caller?.addEventListener('abort', callerAborted, { once: true });
   let timer = setTimeout(fire, idleMs);
   return {
     signal: controller.signal,
@@ -175,6 +181,9 @@ function startWatchdog(idleMs: number) {
       clearTimeout(timer);
       timer = setTimeout(fire, idleMs);
     },
-    stop: () => clearTimeout(timer),
+    stop() {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', callerAborted);
+    },
   };
 }

@@ -4,10 +4,11 @@
  */
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { abortReason } from '../base/errors.js';
 import { isDirectBody } from './s3-direct-get.js';
 import { DEFAULT_RETRY_POLICY, TransientError, withRetry, type Attempt, type RetryPolicy } from './retry.js';
 import { translateS3Error } from './s3-errors.js';
-import type { Limiter } from './s3-limit.js';
+import type { Limit } from './limit.js';
 import { destination } from './storage.js';
 import type { ResolvedS3Options } from './s3-options.js';
 
@@ -21,7 +22,9 @@ export interface S3Context {
   readonly endpoint: string;
   readonly options: ResolvedS3Options;
   readonly policy: RetryPolicy;
-  readonly limit: Limiter;
+  readonly limit: Limit;
+  /** The caller's signal, on the context of one request (s3.ts): no attempt starts or waits after it fires. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RequestSpec {
@@ -39,8 +42,9 @@ export function makeContext(fields: Omit<S3Context, 'policy'>): S3Context {
 export async function s3Request<T>(ctx: S3Context, spec: RequestSpec, run: (attempt: Attempt) => Promise<T>): Promise<T> {
   const description = { ...spec, location: ctx.location };
   try {
-    return await withRetry(description, ctx.policy, (attempt) => ctx.limit(() => run(attempt)));
+    return await withRetry(description, ctx.policy, (attempt) => ctx.limit.run(() => run(attempt), ctx.signal), ctx.signal);
   } catch (err) {
+    if (ctx.signal?.aborted) throw abortReason(ctx.signal);
     throw translateS3Error(err, { ...description, bucket: ctx.bucket, endpoint: ctx.endpoint });
   }
 }

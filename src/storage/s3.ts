@@ -14,13 +14,13 @@ import { createS3Client } from './s3-client.js';
 import { isDirectBody } from './s3-direct-get.js';
 import { AccessDeniedError } from './s3-errors.js';
 import { deleteObject } from './s3-delete.js';
-import { createLimiter } from './s3-limit.js';
+import { makeLimit } from './limit.js';
 import { formatS3Url, parseS3Url, resolveS3Options, type S3Options } from './s3-options.js';
 import { httpStatus, putObject, SHA256_METADATA, type PutContext } from './s3-put.js';
 import { makeContext, readBody, s3Request, type S3Context } from './s3-request.js';
 import { extendRetention } from './s3-retention.js';
 import { hasObjectLock } from './s3-bucket.js';
-import type { ByteRange, ObjectInfo, PutOptions, RangeReader, Storage } from './storage.js';
+import { checkKey, type ByteRange, type ObjectInfo, type PutOptions, type RangeReader, type Storage } from './storage.js';
 
 export type { S3Options } from './s3-options.js';
 
@@ -42,7 +42,7 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     location: formatS3Url(where),
     endpoint: resolved.endpoint ?? `the AWS S3 endpoint of ${resolved.region}`,
     options: resolved,
-    limit: createLimiter(resolved.maxInFlight),
+    limit: makeLimit(resolved.maxInFlight),
   });
   let versioning: Promise<boolean> | undefined;
   let bucketFound: Promise<void> | undefined;
@@ -58,21 +58,24 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
     })),
   };
 
+  // A request given a signal runs in a context that carries it: s3Request stops its retries.
+  const at = <C extends S3Context>(c: C, signal: AbortSignal | undefined): C => (signal ? { ...c, signal } : c);
+
   return {
     location: ctx.location,
     bucket: ctx.bucket,
     prefix: ctx.prefix,
     put: async (key: string, data: Uint8Array, putOptions?: PutOptions) => {
-      await putObject(ctx, checkKey(key), data, putOptions);
+      await putObject(at(ctx, putOptions?.signal), checkKey(key), data, putOptions);
       // A command that writes deletes too (its lock at least): learn the bucket's versioning now,
       // beside its work, not in front of its last request.
       ctx.versioned().catch(() => {});
     },
-    get: async (key: string, range?: ByteRange, into?: Uint8Array) => getObject(ctx, checkKey(key), range, into),
+    get: async (key: string, range?: ByteRange, into?: Uint8Array, signal?: AbortSignal) => getObject(at(ctx, signal), checkKey(key), range, into),
     // Our transport pauses a body between parts (s3-direct-get.ts), over HTTP and HTTPS.
-    readRange: (key: string, range: ByteRange) => readRange(ctx, checkKey(key), range),
-    head: async (key: string) => {
-      const info = await headObject(ctx, checkKey(key));
+    readRange: (key: string, range: ByteRange, signal?: AbortSignal) => readRange(at(ctx, signal), checkKey(key), range),
+    head: async (key: string, signal?: AbortSignal) => {
+      const info = await headObject(at(ctx, signal), checkKey(key));
       // A HEAD answer has no body, so a missing bucket looks like a missing object: tell them apart.
       if (!info) await (bucketFound ??= checkBucket(ctx).catch((err: unknown) => {
         bucketFound = undefined;
@@ -80,9 +83,9 @@ export function openS3Storage(url: string, options: S3Options = {}, env: NodeJS.
       }));
       return info;
     },
-    list: (prefix: string) => listObjects(ctx, prefix),
-    delete: async (key: string) => deleteObject(ctx, checkKey(key), await ctx.versioned()),
-    extendRetention: async (key: string, until: Date) => extendRetention(ctx, checkKey(key), until),
+    list: (prefix: string, signal?: AbortSignal) => listObjects(at(ctx, signal), prefix),
+    delete: async (key: string, signal?: AbortSignal) => deleteObject(at(ctx, signal), checkKey(key), await ctx.versioned()),
+    extendRetention: async (key: string, until: Date, signal?: AbortSignal) => extendRetention(at(ctx, signal), checkKey(key), until),
     objectLock: () => (objectLock ??= hasObjectLock(client, ctx.bucket)),
     close: async () => client.destroy(),
   };
@@ -248,9 +251,3 @@ async function bucketVersioned(ctx: S3Context): Promise<boolean> {
   return answer.Status === 'Enabled' || answer.Status === 'Suspended';
 }
 
-function checkKey(key: string): string {
-  if (!key || key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    throw new StorageError(`invalid object key ${JSON.stringify(key)}`);
-  }
-  return key;
-}

@@ -4,7 +4,12 @@
  * Keys are slash-separated relative names such as `config`, `keys/<id>`, `data/ab/<id>`,
  * `index/<id>`, `snapshots/<id>`, `locks/<id>`. Objects are immutable once written, except
  * `locks/*`, which are deleted. Backends never interpret the bytes.
+ *
+ * Every request takes an optional AbortSignal (put: in its options): once it fires, the request
+ * is given up, is not retried, and fails with the signal's reason (base/errors.ts abortReason).
+ * A write given up may or may not have happened, but never half: puts are atomic.
  */
+import { StorageError } from './errors.js';
 
 /** A byte range of an object: `length` bytes starting at `offset`. */
 export interface ByteRange {
@@ -19,6 +24,7 @@ export interface PutOptions {
   retainUntil?: Date;
   /** The hex SHA-256 of the data, when the caller has it already (a pack's id): saves a backend that records it a pass. */
   sha256?: string;
+  signal?: AbortSignal;
 }
 
 export interface ObjectInfo {
@@ -38,26 +44,26 @@ export interface Storage {
    * With `into` (at least range.length bytes), a range is read into it and the result is a view
    * of it: restore recycles its read buffers, because fresh ones cost a page fault per 4 KiB.
    */
-  get(key: string, range?: ByteRange, into?: Uint8Array): Promise<Buffer>;
+  get(key: string, range?: ByteRange, into?: Uint8Array, signal?: AbortSignal): Promise<Buffer>;
   /**
    * Optional: reads a range in consecutive parts with one request (S3 over HTTP), each part into
    * its caller's buffer; the request goes out when the reader is made. Use openRangeReader, which
    * falls back to a get per part.
    */
-  readRange?(key: string, range: ByteRange): RangeReader;
+  readRange?(key: string, range: ByteRange, signal?: AbortSignal): RangeReader;
   /** Size of an object, or undefined when it does not exist. */
-  head(key: string): Promise<ObjectInfo | undefined>;
+  head(key: string, signal?: AbortSignal): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix` (e.g. `snapshots/`), in no particular order. */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  list(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo>;
   /** Remove an object; removing one that does not exist is not an error. */
-  delete(key: string): Promise<void>;
+  delete(key: string, signal?: AbortSignal): Promise<void>;
   /** Release connections and handles. */
   close(): Promise<void>;
   /**
    * Optional capability (S3 with Object Lock): make an existing object's retention last at least until
    * `until`; never shortens it. Backends without immutability do not have this method.
    */
-  extendRetention?(key: string, until: Date): Promise<void>;
+  extendRetention?(key: string, until: Date, signal?: AbortSignal): Promise<void>;
   /** Optional capability (S3): whether the bucket has Object Lock enabled, so puts with retainUntil are immutable. */
   objectLock?(): Promise<boolean>;
 }
@@ -74,14 +80,14 @@ export interface RangeReader {
  * A reader of `range` in parts. Restore reads a pack's run of blobs this way: on S3 one request
  * instead of one per part saves the server ~4 ms of CPU per request (docs/s3.md).
  */
-export function openRangeReader(storage: Storage, key: string, range: ByteRange): RangeReader {
-  if (storage.readRange) return storage.readRange(key, range);
+export function openRangeReader(storage: Storage, key: string, range: ByteRange, signal?: AbortSignal): RangeReader {
+  if (storage.readRange) return storage.readRange(key, range, signal);
   let consumed = 0;
   return {
     async readInto(dest) {
       const offset = range.offset + consumed;
       consumed += dest.length;
-      await storage.get(key, { offset, length: dest.length }, dest);
+      await storage.get(key, { offset, length: dest.length }, dest, signal);
     },
     close() {},
   };
@@ -92,4 +98,12 @@ export function destination(length: number, into?: Uint8Array): Buffer {
   if (!into) return Buffer.allocUnsafe(length);
   if (into.length < length) throw new RangeError(`a read buffer of ${into.length} bytes cannot hold ${length}`);
   return Buffer.from(into.buffer, into.byteOffset, length);
+}
+
+/** A key every backend accepts: slash-separated, relative, no empty, "." or ".." part. Returns it. */
+export function checkKey(key: string): string {
+  if (!key || key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new StorageError(`invalid object key ${JSON.stringify(key)}`);
+  }
+  return key;
 }

@@ -89,12 +89,12 @@ test('a flipped byte outside every blob (in the pack header) is reported; the da
   assert.equal(await sha256File(path.join(target, 'sub/victim.bin')), await sha256File(path.join(src, 'sub/victim.bin')));
 });
 
-test('restore of a damaged file exits 1 naming it, leaves no file or temporary file for it, and restores the rest', async (t) => {
+test('restore of a damaged file exits 13 (damage found) naming it, leaves no file or temporary file for it, and restores the rest', async (t) => {
   const { dir, src, repo, location, where, snapshots } = await setup(t);
   await damagePack(repo, where.packId, where.offset + Math.floor(where.storedLength / 2));
   const target = path.join(dir, 'out');
   const r = await runCli(['restore', '-r', location, snapshots.models, '--target', target]);
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.code, 13, r.stderr);
   assert.match(r.stderr, /NOT restored/);
   assert.match(r.stderr, new RegExp(`${target}/sub/victim\\.bin: .*(failed authentication|corrupt|damaged)`));
   assert.deepEqual(await listAll(target), ['bystander.bin', 'sub'], 'no victim.bin and no temporary file in the target');
@@ -102,22 +102,22 @@ test('restore of a damaged file exits 1 naming it, leaves no file or temporary f
 
   const single = path.join(dir, 'single');
   const r2 = await runCli(['restore', '-r', location, `${snapshots.mirror.slice(0, 8)}:sub/victim.bin`, '--target', single]);
-  assert.equal(r2.code, 1);
+  assert.equal(r2.code, 13);
   assert.match(r2.stderr, /victim\.bin/);
   assert.deepEqual(await listAll(single), []);
 });
 
-test('the CLI check --read-data exits 1 and its JSON names blob, file and snapshots', async (t) => {
+test('the CLI check --read-data exits 13 and its JSON names blob, file and snapshots', async (t) => {
   const { repo, location, blob, where, snapshots } = await setup(t);
   await damagePack(repo, where.packId, where.offset + 100);
   const { result, json } = await runCliJson<CheckReport>(['check', '-r', location, '--read-data']);
-  assert.equal(result.code, 1);
+  assert.equal(result.code, 13);
   assert.equal(json.ok, false);
   assert.deepEqual(json.damagedBlobs.map((d) => d.blob), [blob]);
   assert.deepEqual(affectedSorted(json), [`mirror ${snapshots.mirror} sub/victim.bin`, `models ${snapshots.models} sub/victim.bin`]);
 
   const human = await runCli(['check', '-r', location, '--read-data']);
-  assert.equal(human.code, 1);
+  assert.equal(human.code, 13);
   assert.match(human.stdout, new RegExp(`damaged blob ${blob.slice(0, 12)}`));
   assert.match(human.stdout, new RegExp(`affected: snapshot ${snapshots.models.slice(0, 12)} \\(models\\) file sub/victim.bin`));
   assert.doesNotMatch(human.stdout, /unrelated/);

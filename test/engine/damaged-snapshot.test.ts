@@ -36,7 +36,7 @@ test('a damaged snapshot is reported by check and does not block listing, restor
   assert.equal(await fs.readFile(path.join(target, 'a.txt'), 'utf8'), 'first\n');
 
   const named = await runCli(['restore', '-r', location, bad.snapshotId.slice(0, 8), '--target', path.join(dir, 'out2')]);
-  assert.equal(named.code, 1);
+  assert.equal(named.code, 13, 'exit 13: damage found');
   assert.match(named.stderr, new RegExp(`snapshot ${bad.snapshotId.slice(0, 12)} .*damaged`));
 
   await fs.writeFile(path.join(src, 'b.txt'), 'second\n');
@@ -45,7 +45,7 @@ test('a damaged snapshot is reported by check and does not block listing, restor
   assert.equal(next.json.parent, good.snapshotId);
 
   const checked = await runCliJson<{ ok: boolean; errors: string[] }>(['check', '-r', location]);
-  assert.equal(checked.result.code, 1);
+  assert.equal(checked.result.code, 13);
   assert.equal(checked.json.ok, false);
   assert.ok(checked.json.errors.some((e) => e.includes(`snapshot ${bad.snapshotId.slice(0, 12)}`) && /damaged/.test(e)), checked.json.errors.join('; '));
 });

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { backup } from '../../src/engine/backup.js';
 import { check } from '../../src/engine/check.js';
-import { collectBlobs } from '../../src/engine/copy-plan.js';
+import { collectBlobs } from '../../src/engine/reachable.js';
 import { forget, planKeepLast } from '../../src/engine/forget.js';
 import { prune } from '../../src/engine/prune.js';
 import { restore } from '../../src/engine/restore.js';

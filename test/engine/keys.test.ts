@@ -55,6 +55,6 @@ test('CLI: key add with LIFEBOAT_NEW_PASSWORD, key list marks the key in use, ke
   const removed = await runCli(['key', 'remove', '-r', location, repo.keyId.slice(0, 10)], { env: { LIFEBOAT_PASSWORD: 'ops team' } });
   assert.equal(removed.code, 0, removed.stderr);
   const old = await runCli(['snapshots', '-r', location]);
-  assert.equal(old.code, 1);
+  assert.equal(old.code, 12);
   assert.match(old.stderr, /wrong password/);
 });

@@ -49,14 +49,14 @@ test('an exclusive lock left by a dead process on this host does not block a bac
   assert.deepEqual(await listLocks(repo), []);
 });
 
-test('a live exclusive lock stops a backup (engine: LockedError; CLI: exit 1 naming the holder)', async (t) => {
+test('a live exclusive lock stops a backup (engine: LockedError; CLI: exit 11 naming the holder)', async (t) => {
   const { dir, repo, src } = await source(t);
   const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
   t.after(() => void holder.kill('SIGKILL'));
   await plantLock(repo, 'exclusive', holder.pid!);
   await assert.rejects(backup(repo, { asset: 'a', paths: [src] }), LockedError);
   const r = await runCli(['backup', '-r', repoUrl(path.join(dir, 'repo')), '--asset', 'a', src]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 11);
   assert.match(r.stderr, new RegExp(`locked exclusively by "prune" \\(pid ${holder.pid} on ${os.hostname()}.*lifeboat unlock`));
   assert.equal(await removeLocks(repo), 0, 'unlock without --all leaves a live lock alone');
   assert.equal((await listLocks(repo)).length, 1, 'and the refused backup left no lock of its own');

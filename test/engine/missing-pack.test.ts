@@ -58,7 +58,7 @@ test('restore fails the file whose pack is missing, naming it, and restores the 
   const { dir, src, location, snapshots } = await setup(t);
   const target = path.join(dir, 'out');
   const r = await runCli(['restore', '-r', location, snapshots[1], '--target', target]);
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.code, 13, r.stderr);
   assert.match(r.stderr, new RegExp(`${target}/lost\\.bin: `));
   assert.deepEqual(await listAll(target), ['safe.bin'], 'no lost.bin, no temporary file');
   assert.equal(await sha256File(path.join(target, 'safe.bin')), await sha256File(path.join(src, 'safe.bin')));

@@ -7,9 +7,9 @@ export function countingReads(storage: Storage): { storage: Storage; reads: Map<
     reads,
     storage: {
       ...storage,
-      get(key, range, into) {
+      get(key, range, into, signal) {
         reads.set(key, (reads.get(key) ?? 0) + 1);
-        return storage.get(key, range, into);
+        return storage.get(key, range, into, signal);
       },
     },
   };

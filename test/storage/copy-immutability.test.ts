@@ -21,7 +21,7 @@ import { initRepository, openRepository, packKey, type Repository } from '../../
 import { openLocalStorage } from '../../src/storage/local.js';
 import { ObjectLockedError } from '../../src/storage/s3-errors.js';
 import { openS3Storage, type S3Storage } from '../../src/storage/s3.js';
-import { collectBlobs } from '../../src/engine/copy-plan.js';
+import { collectBlobs } from '../../src/engine/reachable.js';
 import { makeTreeReader } from '../../src/engine/trees.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { writeRandomFile } from '../helpers/files.js';

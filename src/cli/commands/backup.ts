@@ -15,7 +15,7 @@ import { formatBytes, formatRate, type Output } from '../output.js';
 import { planAccess, readPlan } from '../plan-options.js';
 import { startProgress } from '../progress.js';
 import { makeOutput } from '../output.js';
-import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
+import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { backupFromFlags, withSourceOptions, type SourceFlags } from '../source-options.js';
 
 interface BackupFlags extends RepoFlags {
@@ -62,6 +62,7 @@ async function backupPaths(paths: string[], flags: BackupFlags): Promise<void> {
   if (!flags.asset) throw new UsageError('backing up paths needs --asset NAME (the asset the snapshot belongs to)');
   if (flags.due || flags.all) throw new UsageError('--due and --all back up the assets of lifeboat.yaml: give no paths with them');
   const meta = Object.fromEntries(flags.meta.map(parseMeta));
+  const signal = interruptSignal(); // armed now: a signal while the repository opens stops the backup before it starts
   await withRepo(flags, async ({ repo: opened, out }) => {
     const repo = flags.retainDays === undefined ? opened : withRetention(opened, { until: retentionUntil(flags.retainDays) });
     const bar = startProgress('backup', !flags.json && !flags.quiet);
@@ -76,6 +77,7 @@ async function backupPaths(paths: string[], flags: BackupFlags): Promise<void> {
       splitters: defaultSplitters(),
       onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
       onWarning: (m) => out.warn(m),
+      signal,
     }).finally(() => bar.stop());
     out.result({ id: snapshotId, ...snapshot }, () => describeSnapshot(snapshotId, snapshot));
     if (snapshot.incomplete.length) throw incompleteError(snapshot);
@@ -87,6 +89,7 @@ async function backupPlanned(flags: BackupFlags): Promise<void> {
   const out = makeOutput(!!flags.json, !!flags.quiet);
   const plan = await readPlan(flags);
   const access = planAccess(flags, plan);
+  const signal = interruptSignal();
   const env: JobEnv = { plan, access, clock: systemClock, host: flags.host ?? hostName(), http: fetchClient, log: (m) => out.warn(m) };
   try {
     const assets = flags.due ? await dueAssets(plan, env) : selectAssets(plan, { asset: flags.asset, tier: flags.tier, all: flags.all });
@@ -94,7 +97,8 @@ async function backupPlanned(flags: BackupFlags): Promise<void> {
     const outcomes: BackupOutcome[] = [];
     for (const asset of assets) {
       const bar = startProgress(`backup ${asset.name}`, !flags.json && !flags.quiet);
-      outcomes.push(await backupAsset(env, asset, { replicate: flags.replicate, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal) }).finally(() => bar.stop()));
+      if (signal.aborted) break;
+      outcomes.push(await backupAsset(env, asset, { replicate: flags.replicate, signal, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal) }).finally(() => bar.stop()));
     }
     const single = flags.asset !== undefined && outcomes.length === 1 && outcomes[0].snapshot;
     if (single) {

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
 import { check } from '../../engine/check.js';
 import { OutcomeError, UsageError } from '../errors.js';
-import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { interruptSignal, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export function registerCheck(program: Command): void {
   withRepoOptions(program.command('check').description('verify the repository: structure, and optionally the stored data'))
     .option('--read-data', 'read back and verify every pack and blob')
     .option('--read-data-subset <percent>', 'read back this share of packs, chosen at random (e.g. 10%)')
     .action(async (flags: RepoFlags & { readData?: boolean; readDataSubset?: string }) => {
+      const signal = interruptSignal();
       const readData = flags.readData ? 1 : flags.readDataSubset ? parsePercent(flags.readDataSubset) : 0;
       await withRepo(flags, async ({ repo, out }) => {
-        const report = await check(repo, { readData });
+        const report = await check(repo, { readData, signal, onWarning: (m) => out.warn(m) });
         out.result(report, () => {
           const lines = [
             `${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s); ${report.packsRead} pack(s) read back`,

@@ -11,7 +11,7 @@ import type { ObjectLockMode } from '../../storage/s3-options.js';
 import { UsageError } from '../errors.js';
 import { formatBytes, formatRate, makeOutput, type Output } from '../output.js';
 import { startProgress } from '../progress.js';
-import { openTargetStorage, readPassword, resolveRepo, resolveTarget, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { interruptSignal, openTargetStorage, readPassword, resolveRepo, resolveTarget, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 export interface TargetFlags extends RepoFlags {
   to?: string;
@@ -113,6 +113,7 @@ export function registerCopy(program: Command): void {
         throw new UsageError('say what to copy: snapshot ids, --asset, --tier or --all');
       }
       if (flags.tier !== undefined && !Number.isInteger(flags.tier)) throw new UsageError('--tier takes a whole number (1, 2, 3)');
+      const signal = interruptSignal();
       const pair = await openPair(flags, flags.init);
       try {
         const ids = await Promise.all(specs.map(async (spec) => (await resolveSnapshot(pair.source, spec)).id));
@@ -127,6 +128,7 @@ export function registerCopy(program: Command): void {
           ids: selected,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => pair.out.warn(m),
+          signal,
         }).finally(() => bar.stop());
         pair.out.result({ source: pair.source.storage.location, destination: pair.destination.storage.location, ...result }, () => describe(result, pair.destination.storage.location));
       } finally {

@@ -12,7 +12,7 @@ import { openStorage } from '../../storage/open.js';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '../output.js';
 import { startProgress, type Progress } from '../progress.js';
-import { defaultConfigFile, readPassword, resolveRepo, resolveTarget, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { defaultConfigFile, interruptSignal, readPassword, resolveRepo, resolveTarget, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 interface ForgetFlags extends RepoFlags {
   keepLast?: string;
@@ -52,6 +52,7 @@ export function registerForget(program: Command): void {
       const tier = flags.tier === undefined ? undefined : Number(flags.tier);
       if (tier !== undefined && ![1, 2, 3].includes(tier)) throw new UsageError(`--tier takes 1, 2 or 3, not "${flags.tier}"`);
       const source: PolicySource = keep ? { from: 'flags', keep } : { from: 'file', plan: await planFor(flags) };
+      const signal = interruptSignal();
       await withRepo(flags, async ({ repo, out }) => {
         const archive = source.from === 'file' ? source.plan.archive : undefined;
         let bar: Progress | undefined; // only once something is copied to the archive
@@ -62,8 +63,9 @@ export function registerForget(program: Command): void {
           openArchive: archive ? () => openArchive(flags, archive.name) : undefined,
           onCopyProgress: (p) => (bar ??= startProgress('archive', !flags.json && !flags.quiet)).update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => out.warn(m),
+          signal,
         }).finally(() => bar?.stop());
-        const pruned = flags.prune ? await prune(repo, { dryRun: flags.dryRun }) : undefined;
+        const pruned = flags.prune ? await prune(repo, { dryRun: flags.dryRun, signal, onWarning: (m) => out.warn(m) }) : undefined;
         out.result(pruned ? { ...outcome, prune: pruned } : outcome, () => [describeForget(outcome), ...(pruned ? [describePrune(pruned)] : [])].join('\n'));
       });
     });
@@ -71,8 +73,9 @@ export function registerForget(program: Command): void {
   withRepoOptions(program.command('prune').description('delete data no snapshot needs; objects under Object Lock stay and are listed with their dates'))
     .option('--dry-run', 'say what would be deleted, delete nothing')
     .action(async (flags: RepoFlags & { dryRun?: boolean }) => {
+      const signal = interruptSignal();
       await withRepo(flags, async ({ repo, out }) => {
-        const result = await prune(repo, { dryRun: flags.dryRun });
+        const result = await prune(repo, { dryRun: flags.dryRun, signal, onWarning: (m) => out.warn(m) });
         out.result(result, () => describePrune(result));
       });
     });

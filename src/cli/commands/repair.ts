@@ -1,21 +1,22 @@
 import type { Command } from 'commander';
 import { repairIndex, type RepairIndexResult } from '../../engine/repair-index.js';
 import { OutcomeError } from '../errors.js';
-import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { interruptSignal, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
 
 /** `repair index`: rebuild the index from the pack headers when index files are damaged or missing. */
 export function registerRepair(program: Command): void {
   const repair = program.command('repair').description('rebuild parts of a damaged repository');
   withRepoOptions(repair.command('index').description('rebuild the index from the headers of the stored packs, replacing every index file'))
-    .action(async (flags: RepoFlags) =>
-      withRepo(flags, async ({ repo, out }) => {
-        const result = await repairIndex(repo);
+    .action(async (flags: RepoFlags) => {
+      const signal = interruptSignal();
+      await withRepo(flags, async ({ repo, out }) => {
+        const result = await repairIndex(repo, { signal, onWarning: (m) => out.warn(m) });
         out.result(result, () => describe(result));
         if (result.damagedPacks.length) {
           throw new OutcomeError('DAMAGE_FOUND', `${result.damagedPacks.length} pack(s) have a damaged header and are not indexed (left in place): run "lifeboat check" to see which files they affect`);
         }
-      }, { cache: false }),
-    );
+      }, { cache: false });
+    });
 }
 
 function describe(r: RepairIndexResult): string {

@@ -6,7 +6,7 @@ import { OutcomeError, UsageError } from '../errors.js';
 import { restoreFromFlags, withRestoreTargets, type RestoreTargetFlags } from '../source-options.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
-import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
+import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { splitSpec } from '../snapshot-spec.js';
 
 export function registerRestore(program: Command): void {
@@ -17,6 +17,7 @@ export function registerRestore(program: Command): void {
     .action(async (spec: string, flags: RepoFlags & RestoreTargetFlags & { target: string; sha256sums?: boolean }) => {
       if (await restoreFromFlags(spec, flags)) return; // --to-postgres, --to-mysql, --to-git, --to-s3, --with-lineage: cli/source-options.ts
       if (!flags.target) throw new UsageError('say where to: --target DIR (or --to-postgres, --to-mysql, --to-git, --to-s3 for a snapshot of that source)');
+      const signal = interruptSignal();
       const { snapshot, subpath } = splitSpec(spec);
       // The engine's code (threads, codecs) loads while the repository opens: sooner key derivation.
       const engine = import('../../engine/restore.js');
@@ -31,6 +32,7 @@ export function registerRestore(program: Command): void {
           target: flags.target,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => out.warn(m),
+          signal,
         }).finally(() => bar.stop());
         const ms = systemClock.now() - started;
         const target = path.resolve(flags.target);
