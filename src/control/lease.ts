@@ -42,6 +42,8 @@ export interface LeaseOptions {
   /** The clock skew allowed between hosts (default: a quarter of the period, at most 5 s). */
   skewMs?: number;
   onWarning?: (message: string) => void;
+  /** Who holds it: one id per process by default (tests give several "processes" their own). */
+  holder?: string;
 }
 
 const PREFIX = 'leases/';
@@ -67,7 +69,7 @@ export async function readLease(repo: Repository, name: string): Promise<LeaseIn
 export async function tryAcquireLease(repo: Repository, name: string, options: LeaseOptions): Promise<Lease | undefined> {
   const current = await readLease(repo, name);
   const now = options.clock.now();
-  if (current && current.holder !== PROCESS_HOLDER && Date.parse(current.expiresAt) + skewOf(options) > now) return undefined;
+  if (current && current.holder !== (options.holder ?? PROCESS_HOLDER) && Date.parse(current.expiresAt) + skewOf(options) > now) return undefined;
   const info = await writeNext(repo, name, (current?.seq ?? 0) + 1, options, now);
   if (!info) return undefined;
   if (current) await removeOlder(repo, name, info.seq);
@@ -77,7 +79,7 @@ export async function tryAcquireLease(repo: Repository, name: string, options: L
 async function writeNext(repo: Repository, name: string, seq: number, options: LeaseOptions, now: number, acquiredAt?: string): Promise<LeaseInfo | undefined> {
   // The holder gives up at expiresAt; others wait a skew longer: a dead holder's lease passes on within one period of its last renewal.
   const expiresAt = new Date(now + options.ttlMs - skewOf(options)).toISOString();
-  const info: LeaseInfo = { name, seq, host: options.host, holder: PROCESS_HOLDER, acquiredAt: acquiredAt ?? new Date(now).toISOString(), expiresAt };
+  const info: LeaseInfo = { name, seq, host: options.host, holder: options.holder ?? PROCESS_HOLDER, acquiredAt: acquiredAt ?? new Date(now).toISOString(), expiresAt };
   try {
     await repo.storage.put(key(name, seq), seal(repo.key.data, 'lease', Buffer.from(JSON.stringify(info))), { ifAbsent: true });
     return info;

@@ -24,11 +24,10 @@ async function tick(clock: ReturnType<typeof manualClock>, ms: number): Promise<
 test('of racing hosts exactly one takes a lease; others get it only when it is released', async (t) => {
   const repo = await createRepo(path.join(await tempDir(t), 'repo'));
   const hosts = ['a', 'b', 'c', 'd', 'e', 'f'];
-  const leases = await Promise.all(hosts.map((host) => tryAcquireLease(repo, 'job-verify', { clock: systemClock, host, ttlMs: TTL })));
+  const leases = await Promise.all(hosts.map((host) => tryAcquireLease(repo, 'job-verify', { clock: systemClock, host, holder: `process-on-${host}`, ttlMs: TTL })));
   const winners = leases.filter((l) => l !== undefined);
   assert.equal(winners.length, 1, 'exactly one winner');
-  // This process counts as one holder: a second attempt of any "host" here renews the same lease,
-  // so ask as the repository sees it instead.
+  assert.equal(await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host: 'g', holder: 'process-on-g', ttlMs: TTL }), undefined, 'held: a latecomer does not get it');
   const info = await readLease(repo, 'job-verify');
   assert.equal(info?.host, winners[0]!.info.host);
   await winners[0]!.release();
