@@ -18,6 +18,8 @@ import type { Snapshot } from '../repo/snapshot.js';
 import { sourcePaths } from '../sources/config.js';
 import { trySend, type HttpClient } from './http-client.js';
 import { copyReports } from './reports.js';
+import { withLineageInputs } from './lineage.js';
+import { listSnapshots } from '../engine/snapshots.js';
 import { newJobId, saveJobRecord, type JobRecord, type JobResult } from './jobs.js';
 import type { Asset, DrPlan } from './plan.js';
 import type { RepositoryAccess } from './status.js';
@@ -124,7 +126,10 @@ export async function replicateAsset(env: JobEnv, asset: Asset, primary: Reposit
     if (signal?.aborted) break;
     try {
       const { repo } = await immutable(await env.access.open(name), asset, env.clock);
-      const result = await copy(primary, repo, { asset: asset.name, clock: env.clock, onWarning: (m) => env.log(`${asset.name} -> ${name}: ${m}`), signal });
+      // The asset's snapshots and the dataset versions they name (lineage): a model is not recoverable without its data.
+      const all = await listSnapshots(primary);
+      const ids = withLineageInputs(all, all.filter((s) => s.snapshot.asset === asset.name)).map((s) => s.id);
+      const result = await copy(primary, repo, { ids, clock: env.clock, onWarning: (m) => env.log(`${asset.name} -> ${name}: ${m}`), signal });
       // The second site also gets the drill and recovery reports it lacks (format.md, section 14).
       await copyReports(primary, repo).catch((err: unknown) => env.log(`${asset.name}: reports not copied to ${name}: ${messageOf(err)}`));
       outcomes.push({ repository: name, result: 'ok', copied: result.copied });

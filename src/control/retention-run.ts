@@ -26,6 +26,7 @@ import { listSnapshots, type StoredSnapshot } from '../engine/snapshots.js';
 import { IntegrityError } from '../repo/errors.js';
 import { objectKey, type Repository } from '../repo/repository.js';
 import type { KeepPolicy, Policy } from './policy.js';
+import { protectedByLineage } from './lineage.js';
 import { planRetention, type PolicySource, type RetentionPlan, type RetentionScope } from './retention-plan.js';
 import { describeKeepPolicy, type ProtectedSnapshots } from './retention.js';
 
@@ -89,7 +90,7 @@ export interface RetentionOutcome {
 export async function applyRetention(repo: Repository, options: ApplyRetentionOptions): Promise<RetentionOutcome> {
   const now = (options.clock ?? systemClock).now();
   const snapshots = await listSnapshots(repo, (id, err) => options.onWarning?.(`snapshot ${id.slice(0, 12)} cannot be read (${err.message}): left alone`));
-  const plan = planRetention(snapshots, options.source, options.scope ?? {}, now, options.protect);
+  const plan = planWithLineage(snapshots, options, now);
   const outcome = outcomeOf(plan, !!options.dryRun);
   const going = await unlockedRemovals(repo, plan, outcome, now);
   const toArchive = [...going].filter(([, a]) => a.expired === 'archive').map(([id]) => id);
@@ -109,6 +110,19 @@ export async function applyRetention(repo: Repository, options: ApplyRetentionOp
   outcome.removed = removed;
   outcome.locked = outcome.assets.flatMap((a) => a.locked.map(({ id, until }) => ({ id, until })));
   return outcome;
+}
+
+/**
+ * The plan, with every dataset version a kept snapshot references kept too, whatever its own policy
+ * says (lineage.ts): plan, see what stays, protect what that references (transitively), plan again.
+ */
+function planWithLineage(snapshots: readonly StoredSnapshot[], options: ApplyRetentionOptions, now: number): RetentionPlan {
+  const first = planRetention(snapshots, options.source, options.scope ?? {}, now, options.protect);
+  const going = new Set(first.assets.flatMap((a) => a.decisions.filter((d) => !d.keep).map((d) => d.snapshot.id)));
+  const lineage = protectedByLineage(snapshots, snapshots.filter((s) => !going.has(s.id)).map((s) => s.id));
+  if (![...lineage.keys()].some((id) => going.has(id))) return first;
+  const protect = new Map([...lineage, ...(options.protect ?? [])]);
+  return planRetention(snapshots, options.source, options.scope ?? {}, now, protect);
 }
 
 /** What the plan removes, by id with its asset's outcome; snapshots under Object Lock retention go to `locked` instead. */

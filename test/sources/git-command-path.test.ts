@@ -101,7 +101,6 @@ sourceConformance({
 
 sourceConformance({
   adapter: pathSource,
-  abortTodo: 'engine/backup.ts does not read its AbortSignal yet (the AbortSignal work on the engine adds it)',
   async prepare(t) {
     const dir = await tempDir(t);
     await fs.mkdir(path.join(dir, 'data', 'shards'), { recursive: true });
