@@ -5,6 +5,7 @@
  * recovery and as a drill: free space at each restore target, every endpoint, command and gateway
  * its steps use, the tools its source needs. A shared endpoint or command is checked once.
  */
+import { sourceLocations } from '../sources/config.js';
 import { messageOf } from '../base/error-codes.js';
 import { latestOf, listSnapshots, type StoredSnapshot } from '../engine/snapshots.js';
 import path from 'node:path';
@@ -56,7 +57,7 @@ async function assetChecks(input: DoctorInput, asset: Asset, snapshots: StoredSn
   const latest = snapshots && latestOf(snapshots, asset.name);
   if (snapshots && !latest) out.push({ check: 'snapshot', subject: asset.name, status: 'warn', message: `no snapshot of ${asset.name} yet: a recovery or drill has nothing to restore (lifeboat backup --asset ${asset.name} …)` });
   if (latest) out.push(snapshotCheck(asset.name, latest));
-  const protectedPaths = asset.source?.kind === 'path' ? asset.source.paths : [];
+  const protectedPaths = asset.source ? sourceLocations(asset.source) : [];
   const modes: RunMode[] = ['recovery', 'drill'];
   for (const mode of modes) {
     try {

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { ConfigError, locate, type ConfigFile, type ConfigIssue } from './config-file.js';
 import type { DrPlan } from './plan.js';
+import { sourceLocations } from '../sources/config.js';
 import { planRunbook, UnsafeDrillError } from './runbook-plan.js';
 import { runbooksOf, type Runbook, type RunbookSet } from './runbooks.js';
 
@@ -30,7 +31,7 @@ export function checkRunbooks(config: ConfigFile, plan: DrPlan): ConfigIssue[] {
       continue;
     }
     used.add(runbook.name);
-    const problem = drillProblem(runbook, asset.name, asset.source?.kind === 'path' ? asset.source.paths : []);
+    const problem = drillProblem(runbook, asset.name, asset.source ? sourceLocations(asset.source) : []);
     if (problem) issues.push(locate(config, drillKeyPath(config, runbook), problem));
   }
   for (const runbook of set.runbooks.values()) {

@@ -38,7 +38,8 @@ export function planRunbook(runbook: Runbook, mode: RunMode, vars: PlanVars): Ru
   const early: Variables = { asset: vars.asset, snapshot: vars.snapshot, restore_dir: '' };
   const target = restore && substitute(restore.target, early);
   const scratch = target === SCRATCH;
-  const restoreDir = target === undefined ? undefined : scratch ? path.resolve(vars.scratchDir) : target && path.resolve(runbook.baseDir, target);
+  // A database or bucket target (postgres://…, s3://…) is a URL, not a directory.
+  const restoreDir = target === undefined ? undefined : scratch ? path.resolve(vars.scratchDir) : isUrl(target) ? target : target && path.resolve(runbook.baseDir, target);
   if (target === '') throw new ConfigError(`asset "${vars.asset}" backs up several paths, so a recovery does not know where to restore it: give it a runbook whose restore step names a target`);
   if (mode === 'drill' && restoreDir !== undefined) checkDrillTarget(runbook, restoreDir, scratch, vars);
   const filled: Variables = { ...early, restore_dir: restoreDir ?? '' };
@@ -48,7 +49,28 @@ export function planRunbook(runbook: Runbook, mode: RunMode, vars: PlanVars): Ru
 }
 
 /** A drill restores only to scratch: the scratch directory, or a path under the scratch root that is not the asset's own. */
+function isUrl(target: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+}
+
+/** A URL without its credentials and query: the same database or bucket whoever signs in. */
+function place(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url;
+  }
+}
+
 function checkDrillTarget(runbook: Runbook, dir: string, scratch: boolean, vars: PlanVars): void {
+  if (isUrl(dir)) {
+    // A drill restores a database or a bucket into another one, never over the asset's own source.
+    if ((vars.protectedPaths ?? []).some((p) => isUrl(p) && place(p) === place(dir))) {
+      throw new UnsafeDrillError(`a drill of "${vars.asset}" would restore into ${place(dir)}, its own source: give the drill a scratch database or bucket (drill: { restore: { target: "postgres://…/${vars.asset}_drill" } })`);
+    }
+    return;
+  }
   const root = runbook.scratchRoot;
   if (!scratch && !inside(dir, root)) {
     throw new UnsafeDrillError(

@@ -4,6 +4,7 @@
  * report directory; a drill then removes its scratch target. `runDrill` and `runRecovery` resolve
  * with the report whatever happens: a failure is its verdict, never a rejection.
  */
+import { sourceLocations } from '../sources/config.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hostName, type Clock } from '../base/clock.js';
@@ -141,7 +142,7 @@ async function prepare(ctx: DrContext, asset: Asset, mode: RunMode, choice: Snap
   }
   let plan: RunbookPlan;
   try {
-    const protectedPaths = asset.source?.kind === 'path' ? asset.source.paths : [];
+    const protectedPaths = asset.source ? sourceLocations(asset.source) : [];
     plan = planRunbook(runbook, mode, { asset: asset.name, snapshot: snapshot.id, scratchDir: scratchDir ?? path.join(runbook.scratchRoot, `${asset.name}-${id}`), protectedPaths });
   } catch (err) {
     checks.push({ check: 'runbook', subject: runbook.name, status: 'fail', message: messageOf(err) });

@@ -174,3 +174,9 @@ export function withoutPassword(url: string): string {
   u.password = '';
   return u.toString();
 }
+
+/** Everything a source reads from — its paths and its database or bucket URL: what a drill must never restore over. */
+export function sourceLocations(source: SourceConfig): string[] {
+  const url = 'url' in source && typeof source.url === 'string' ? [source.url] : [];
+  return [...sourcePaths(source), ...url];
+}
