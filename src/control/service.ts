@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { messageOf } from '../base/error-codes.js';
-import { stats, type Stats } from '../engine/inspect.js';
+import { groupedStats, type Stats } from '../engine/inspect.js';
 import { alertBody, conditionsOf, evaluateAlerts, type AlertState } from './alerts.js';
 import type { JobEnv } from './backup-job.js';
 import type { CatalogView } from './catalog.js';
@@ -20,6 +20,7 @@ import { rpoStatus } from './rpo.js';
 import { startScheduler, type Executor, type RunningJob, type Scheduler, type SchedulerEvent } from './scheduler.js';
 import type { ServeSettings } from './serve-config.js';
 import { gatherStatus, type StatusDocument } from './status.js';
+import { statsDocument, tierOf, type StatsDocument } from './tier-stats.js';
 import { sourcePaths } from '../sources/config.js';
 
 export type ServiceEvent = SchedulerEvent | { type: 'status'; status: StatusDocument };
@@ -31,6 +32,8 @@ export interface CachedStatus {
   /** Why the last refresh failed, if it did (the previous document is still served). */
   error?: string;
   stats?: Stats;
+  /** Stored and protected bytes per tier (GET /api/v1/stats). */
+  usage?: StatsDocument;
 }
 
 export interface DrService {
@@ -85,7 +88,10 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
         cache.updatedAt = env.clock.now();
         cache.error = undefined;
         publish({ type: 'status', status });
-        cache.stats = await stats(await env.access.primary());
+        const snapshots = latest.snapshots;
+        const { all, groups } = await groupedStats(await env.access.primary(), snapshots, (s) => String(tierOf(env.plan, s)));
+        cache.stats = all;
+        cache.usage = statsDocument(env.plan, env.access.primaryName, snapshots, all, groups, env.clock.now());
       } catch (err) {
         cache.error = messageOf(err);
         env.log(`status: ${cache.error}`);
