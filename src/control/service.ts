@@ -29,8 +29,10 @@ export interface CachedStatus {
   status?: StatusDocument;
   /** When it was computed, epoch ms. */
   updatedAt?: number;
-  /** Why the last refresh failed, if it did (the previous document is still served). */
+  /** Why the last refresh (or the scheduler's last look at the repository) failed, if it did (the previous document is still served). */
   error?: string;
+  /** How often the status is recomputed (serve.status_every). */
+  refreshEveryMs?: number;
   stats?: Stats;
   /** Stored and protected bytes per tier (GET /api/v1/stats). */
   usage?: StatsDocument;
@@ -72,7 +74,7 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
     for (const l of listeners) l(e);
   };
   let latest: CatalogView = { snapshots: [], jobs: [] };
-  const cache: CachedStatus = {};
+  const cache: CachedStatus = { refreshEveryMs: settings.statusEveryMs };
   const alertFile = path.join(options.stateDir, 'alerts.json');
   let alertState: AlertState = await readJson(alertFile);
 
@@ -117,7 +119,12 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
 
   const scheduler: Scheduler = startScheduler({
     env,
-    view: sync,
+    // A round that cannot read the repository refreshes nothing: the served status says why it is getting old.
+    view: () =>
+      sync().catch((err: unknown) => {
+        cache.error = messageOf(err);
+        throw err;
+      }),
     executors: { ...coreExecutors(env), ...options.executors },
     ownsAsset: (a) => ownsAsset(a, env.host),
     maxJobs: settings.maxJobs,

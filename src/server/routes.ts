@@ -51,7 +51,7 @@ function status(ctx: ApiContext, res: http.ServerResponse, asset: string | undef
   res.setHeader('x-lifeboat-status-age', String(age));
   const assets = asset === undefined ? cached.status.assets : cached.status.assets.filter((a) => a.name === asset);
   if (asset !== undefined && assets.length === 0) throw new LifeboatError('NOT_FOUND_ASSET', `no asset "${asset}"`);
-  sendJson(res, 200, { ...cached.status, assets, cache: { updated_at: new Date(cached.updatedAt ?? 0).toISOString(), age_seconds: age, error: cached.error ?? null } });
+  sendJson(res, 200, { ...cached.status, assets, cache: { updated_at: new Date(cached.updatedAt ?? 0).toISOString(), age_seconds: age, error: cached.error ?? null, refresh_every_seconds: Math.round((cached.refreshEveryMs ?? 0) / 1000) } });
 }
 
 /** Stored and protected bytes per tier, from the service's last refresh (the walk of every tree is too slow to do per request). */

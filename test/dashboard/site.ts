@@ -76,7 +76,7 @@ export interface Serve {
   stop(): Promise<void>;
 }
 
-/** `lifeboat serve` as gpu-01 on `listen` (port 0: any free one), with `token` when given. */
+/** `lifeboat serve` as gpu-01 on `listen` (port 0: any free one), with `token` when given; resolves once its first status is computed. */
 export async function startServe(config: string, listen: string, token?: string): Promise<Serve> {
   const child = spawnCli(['serve', '-c', config, '--listen', listen, '--host', 'gpu-01'], {
     cwd: path.dirname(config),
@@ -98,6 +98,12 @@ export async function startServe(config: string, listen: string, token?: string)
     child.stderr!.on('data', look);
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });
+  // The first status takes a moment (503 until then): a test starts from a computed one.
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  for (let i = 0; (await fetch(`${url}/api/v1/status`, { headers })).status !== 200; i++) {
+    if (i === 120) throw new Error(`serve computed no status within 60 s: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
   return {
     url,
     child,

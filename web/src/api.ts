@@ -10,7 +10,8 @@ import type { assetDocument } from '../../src/control/assets-document.js';
 export type { AssetStatus, JobRecord, RunningJob };
 
 export interface Status extends StatusDocument {
-  cache: { updated_at: string; age_seconds: number; error: string | null };
+  /** How old the served status is, and why the last refresh failed (the previous one is still served). */
+  cache: { updated_at: string; age_seconds: number; error: string | null; refresh_every_seconds: number };
 }
 export type Stats = StatsDocument & { age_seconds: number };
 export type StoredSnapshot = Snapshot & { id: string; lineage?: Lineage; assetVersion?: number };

@@ -16,21 +16,35 @@ export function useResource<T>(load: () => Promise<T>, key: string, everyMs?: nu
   const loader = useRef(load);
   loader.current = load;
   const generation = useRef(0);
+  const loaded = useRef(false);
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const run = useCallback(() => {
     const mine = generation.current;
     loader.current().then(
-      (data) => mine === generation.current && setState({ data, loading: false, fetchedAt: Date.now() }),
-      (error: unknown) => mine === generation.current && setState((s) => ({ ...s, error, loading: false })),
+      (data) => {
+        if (mine !== generation.current) return;
+        loaded.current = true;
+        setState({ data, loading: false, fetchedAt: Date.now() });
+      },
+      (error: unknown) => {
+        if (mine !== generation.current) return;
+        setState((s) => ({ ...s, error, loading: false }));
+        // Nothing to show yet (the server computes its first status): try again soon rather than at the next period.
+        clearTimeout(retry.current);
+        if (!loaded.current) retry.current = setTimeout(() => mine === generation.current && run(), 3000);
+      },
     );
   }, []);
   useEffect(() => {
     generation.current++;
+    loaded.current = false;
     setState({ loading: true });
     run();
     const timer = everyMs ? setInterval(run, everyMs) : undefined;
     return () => {
       generation.current++;
       clearInterval(timer);
+      clearTimeout(retry.current);
     };
   }, [key, everyMs, run]);
   return { ...state, reload: run };

@@ -103,11 +103,18 @@ function StatusAge({ status, fetchedAt, failed }: { status?: Status; fetchedAt?:
   const connected = useConnected();
   if (!status || fetchedAt === undefined) return <p class="status-age">No status yet</p>;
   const age = status.cache.age_seconds + Math.max(0, Math.round((now - fetchedAt) / 1000));
-  const stale = status.cache.error !== null || failed;
+  const every = status.cache.refresh_every_seconds;
+  // Two refreshes missed: the repository is slow even if nothing failed yet.
+  const late = every > 0 && age > 2 * every + 30;
+  const stale = status.cache.error !== null || failed || late;
   return (
     <p class={`status-age${stale ? ' stale' : ''}`} data-stale={stale ? 'true' : 'false'} role="status" title={`generated ${when(status.summary.generated_at)}`}>
       <span data-status-age={age}>Status {span(age)} old</span>
-      {status.cache.error ? <span class="stale-why">: the repository did not answer the last refresh ({status.cache.error})</span> : null}
+      {status.cache.error ? (
+        <span class="stale-why">: the repository did not answer the last refresh ({status.cache.error})</span>
+      ) : late ? (
+        <span class="stale-why">: not refreshed for {span(age)} (every {span(every)}): the repository is slow</span>
+      ) : null}
       <span class={`live-dot${connected ? ' on' : ''}`}>{connected ? ' · live' : ' · reconnecting'}</span>
     </p>
   );
