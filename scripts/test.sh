@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine and runs it:
 # npm packages (building zstd-napi from source), the Ceph RADOS Gateway the S3 tests talk to,
-# then every test. Tests that need a service fail, never skip, when it is missing.
+# Debian's chromium for the dashboard tests, then every test. Tests that need a service fail, never skip, when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,11 @@ npm ci --no-audit --no-fund
 
 echo "== Ceph RADOS Gateway on 127.0.0.1:7480 (installs Debian packages the first time)"
 bash scripts/start-ceph-rgw.sh >/dev/null
+
+echo "== Debian's chromium for the dashboard's browser tests (playwright-core drives it)"
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
 
 echo "== build"
 npm run build
