@@ -1,7 +1,8 @@
 /**
  * The HTTP face of `lifeboat serve`: the JSON API under /api/v1 (the same documents as the CLI's
  * --json), server-sent events for live progress, Prometheus /metrics, /healthz, and the dashboard's
- * files. Bearer-token auth on everything but /healthz whenever a token is set; a token is required
+ * files. Bearer-token auth on everything but /healthz whenever a token is set (a browser signs in
+ * once with it and holds a session cookie instead: sessions.ts, signin.ts); a token is required
  * to listen anywhere but loopback. Every error is the one error document with its code's status.
  */
 import http from 'node:http';

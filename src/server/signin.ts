@@ -69,7 +69,9 @@ export async function signIn(req: http.IncomingMessage, res: http.ServerResponse
 
 /** POST /signout: the session ends and the browser goes to the sign-in page (or, with no token set, the overview). */
 export function signOut(req: http.IncomingMessage, res: http.ServerResponse, sessions: Sessions | undefined): void {
-  res.writeHead(303, { location: '/', ...(sessions ? { 'set-cookie': sessions.end(req) } : {}) });
+  // Another site's page cannot sign a person out either.
+  const end = sessions !== undefined && sameOrigin(req);
+  res.writeHead(303, { location: '/', ...(end ? { 'set-cookie': sessions.end(req) } : {}) });
   res.end();
 }
 

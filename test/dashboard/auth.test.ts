@@ -89,6 +89,9 @@ test('signing in: a wrong token is told so; the right one gives a session cookie
   assert.equal(forged.headers.get('set-cookie'), null);
   assert.equal((await form({ token: TOKEN, next: 'https://evil.example/' })).headers.get('location'), '/', 'sign-in goes back only to a page of this dashboard');
 
+  const forcedOut = await fetch(`${serve.url}/signout`, { method: 'POST', headers: { cookie: session, origin: 'http://evil.example' }, redirect: 'manual' });
+  assert.equal(forcedOut.headers.get('set-cookie'), null, 'another site cannot sign a person out');
+  assert.equal((await get('/api/v1/status', { cookie: session })).status, 200);
   const out = await fetch(`${serve.url}/signout`, { method: 'POST', headers: { cookie: session }, redirect: 'manual' });
   assert.equal(out.status, 303);
   assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
