@@ -59,13 +59,16 @@ export async function makeSite(dir: string): Promise<string> {
   const c = ['-c', config];
   await cli(['init', ...c, '-r', 'primary'], dir);
   await cli(['init', ...c, '-r', 'dr-site'], dir);
-  // The violated asset first: the others' backups give its 5s RPO time to run out.
+  // The violated asset first, so that its 5s RPO runs out while the others are backed up.
   await cli(['backup', ...c, '--asset', VIOLATED, '--host', 'annot-01'], dir);
+  const violatedBy = Date.now() + VIOLATED_RPO_MS + 1000; // its snapshot is older than this minus the RPO
   await cli(['backup', ...c, '--asset', OWNED, '--host', 'gpu-01'], dir);
   await write(data('llama-ft/adapter.safetensors'), randomBytes(128 * 1024));
   await cli(['backup', ...c, '--asset', OWNED, '--host', 'gpu-01'], dir);
   await cli(['backup', ...c, '--asset', 'eval-suite', '--host', 'gpu-01'], dir);
   await cli(['backup', ...c, '--asset', 'vllm-serving', '--host', 'gpu-01'], dir);
+  // On a fast machine the other backups take less than its RPO: wait until it has run out for real.
+  await new Promise((r) => setTimeout(r, Math.max(0, violatedBy - Date.now())));
   return config;
 }
 
