@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine and runs it:
 # npm packages (building zstd-napi from source), the Ceph RADOS Gateway the S3 tests talk to,
-# PostgreSQL and MariaDB for the source tests, then every test. Tests that need a service fail, never skip, when it is missing.
+# PostgreSQL and MariaDB for the source tests, promtool for the metrics tests, Debian's chromium for
+# the dashboard tests, then every test. Tests that need a service fail, never skip, when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,14 @@ bash scripts/start-databases.sh
 
 echo "== systemd-analyze (the deploy/ units are verified with it)"
 command -v systemd-analyze >/dev/null || { apt-get update -qq && apt-get install -y --no-install-recommends systemd; }
+
+echo "== Debian's chromium for the dashboard's browser tests (playwright-core drives it)"
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+
+echo "== promtool (the metrics tests check a real scrape with it)"
+command -v promtool >/dev/null || { apt-get update -qq && apt-get install -y --no-install-recommends prometheus >/dev/null; }
 
 echo "== build"
 npm run build

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { messageOf } from '../base/error-codes.js';
-import { stats, type Stats } from '../engine/inspect.js';
+import { groupedStats, type Stats } from '../engine/inspect.js';
 import { alertBody, conditionsOf, evaluateAlerts, type AlertState } from './alerts.js';
 import type { JobEnv } from './backup-job.js';
 import type { CatalogView } from './catalog.js';
@@ -20,6 +20,7 @@ import { rpoStatus } from './rpo.js';
 import { startScheduler, type Executor, type RunningJob, type Scheduler, type SchedulerEvent } from './scheduler.js';
 import type { ServeSettings } from './serve-config.js';
 import { gatherStatus, type StatusDocument } from './status.js';
+import { statsDocument, tierOf, type StatsDocument } from './tier-stats.js';
 import { sourcePaths } from '../sources/config.js';
 
 export type ServiceEvent = SchedulerEvent | { type: 'status'; status: StatusDocument };
@@ -28,9 +29,13 @@ export interface CachedStatus {
   status?: StatusDocument;
   /** When it was computed, epoch ms. */
   updatedAt?: number;
-  /** Why the last refresh failed, if it did (the previous document is still served). */
+  /** Why the last refresh (or the scheduler's last look at the repository) failed, if it did (the previous document is still served). */
   error?: string;
+  /** How often the status is recomputed (serve.status_every). */
+  refreshEveryMs?: number;
   stats?: Stats;
+  /** Stored and protected bytes per tier (GET /api/v1/stats). */
+  usage?: StatsDocument;
 }
 
 export interface DrService {
@@ -69,7 +74,7 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
     for (const l of listeners) l(e);
   };
   let latest: CatalogView = { snapshots: [], jobs: [] };
-  const cache: CachedStatus = {};
+  const cache: CachedStatus = { refreshEveryMs: settings.statusEveryMs };
   const alertFile = path.join(options.stateDir, 'alerts.json');
   let alertState: AlertState = await readJson(alertFile);
 
@@ -85,7 +90,10 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
         cache.updatedAt = env.clock.now();
         cache.error = undefined;
         publish({ type: 'status', status });
-        cache.stats = await stats(await env.access.primary());
+        const snapshots = latest.snapshots;
+        const { all, groups } = await groupedStats(await env.access.primary(), snapshots, (s) => String(tierOf(env.plan, s)));
+        cache.stats = all;
+        cache.usage = statsDocument(env.plan, env.access.primaryName, snapshots, all, groups, env.clock.now());
       } catch (err) {
         cache.error = messageOf(err);
         env.log(`status: ${cache.error}`);
@@ -111,7 +119,12 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
 
   const scheduler: Scheduler = startScheduler({
     env,
-    view: sync,
+    // A round that cannot read the repository refreshes nothing: the served status says why it is getting old.
+    view: () =>
+      sync().catch((err: unknown) => {
+        cache.error = messageOf(err);
+        throw err;
+      }),
     executors: { ...coreExecutors(env), ...options.executors },
     ownsAsset: (a) => ownsAsset(a, env.host),
     maxJobs: settings.maxJobs,

@@ -1,10 +1,11 @@
 /** Read-only views of a repository: ls, diff, stats. */
 import { makeCodecSet } from '../repo/codec/all.js';
+import type { BlobIndex } from '../repo/blob-index.js';
 import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import type { Node } from '../repo/tree.js';
-import { listSnapshots, resolveSnapshot } from './snapshots.js';
+import { listSnapshots, resolveSnapshot, type StoredSnapshot } from './snapshots.js';
 import { findNode, makeTreeReader, walkTree, type TreeReader } from './trees.js';
 
 export interface Entry {
@@ -91,11 +92,15 @@ export interface Stats {
 
 /** Stats over one snapshot, or over every snapshot of the repository. */
 export async function stats(repo: Repository, spec?: string): Promise<Stats> {
-  return statsOf(repo, spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo));
+  const snaps = spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo);
+  return (await groupedStats(repo, snaps, () => undefined)).all;
 }
 
-/** Stats over the given snapshots (the DR audit counts each tier's snapshots on their own). */
-export async function statsOf(repo: Repository, snaps: ReadonlyArray<{ snapshot: Snapshot }>): Promise<Stats> {
+/**
+ * Stats over `snaps`, and over each group of them that `groupOf` names, in one walk of their trees.
+ * A blob shared by two groups counts in both, and once in `all`.
+ */
+export async function groupedStats(repo: Repository, snaps: readonly StoredSnapshot[], groupOf: (s: StoredSnapshot) => string | undefined): Promise<{ all: Stats; groups: Map<string, Stats> }> {
   const { index, trees } = await openTrees(repo);
   const codecs = makeCodecSet(repo.config.zstdLevel);
   const codecName = (id: number) => {
@@ -105,38 +110,59 @@ export async function statsOf(repo: Repository, snaps: ReadonlyArray<{ snapshot:
       return `codec ${id}`; // stats still counts what a newer version wrote
     }
   };
-  const seen = new Set<string>();
-  let dataRawBytes = 0; // dedup compares file bytes with data blobs only, not tree listings
-  const s: Stats = { snapshots: snaps.length, logicalBytes: 0, blobs: 0, rawBytes: 0, storedBytes: 0, sparseBytes: 0, dedupRatio: 0, compressionRatio: 0, totalRatio: 0, byCodec: {} };
-  const count = (id: string, data = false) => {
-    if (seen.has(id)) return;
-    seen.add(id);
-    const blob = index.get(Buffer.from(id, 'hex'));
-    if (!blob) return;
-    if (data) dataRawBytes += blob.rawLength;
-    const name = codecName(blob.codec);
-    const c = (s.byCodec[name] ??= { blobs: 0, rawBytes: 0, storedBytes: 0 });
-    c.blobs++;
-    c.rawBytes += blob.rawLength;
-    c.storedBytes += blob.storedLength;
-    s.blobs++;
-    s.rawBytes += blob.rawLength;
-    s.storedBytes += blob.storedLength;
-  };
-  for (const { snapshot } of snaps) {
-    count(snapshot.tree);
+  const all = counter(index, codecName);
+  const groups = new Map<string, ReturnType<typeof counter>>();
+  for (const stored of snaps) {
+    const name = groupOf(stored);
+    const group = name === undefined ? undefined : groups.get(name) ?? groups.set(name, counter(index, codecName)).get(name)!;
+    const counters = group ? [all, group] : [all];
+    const { snapshot } = stored;
+    for (const c of counters) c.snapshot(snapshot.tree);
     for await (const { node } of walkTree(trees, snapshot.tree)) {
-      if (node.type === 'dir') count(node.subtree);
-      if (node.type !== 'file') continue;
-      s.logicalBytes += node.size;
-      for (const ref of node.content) {
-        if (typeof ref === 'number') s.sparseBytes += ref;
-        else count(ref, true);
-      }
+      if (node.type === 'dir') for (const c of counters) c.blob(node.subtree);
+      if (node.type === 'file') for (const c of counters) c.file(node.size, node.content);
     }
   }
-  s.dedupRatio = dataRawBytes ? (s.logicalBytes - s.sparseBytes) / dataRawBytes : 0;
-  s.compressionRatio = s.storedBytes ? s.rawBytes / s.storedBytes : 0;
-  s.totalRatio = s.storedBytes ? s.logicalBytes / s.storedBytes : 0;
-  return s;
+  return { all: all.done(), groups: new Map([...groups].map(([k, c]) => [k, c.done()])) };
+}
+
+/** Counts the distinct blobs and the file bytes of the snapshots given to it. */
+function counter(index: BlobIndex, codecName: (id: number) => string) {
+  const seen = new Set<string>();
+  let dataRawBytes = 0; // dedup compares file bytes with data blobs only, not tree listings
+  const s: Stats = { snapshots: 0, logicalBytes: 0, blobs: 0, rawBytes: 0, storedBytes: 0, sparseBytes: 0, dedupRatio: 0, compressionRatio: 0, totalRatio: 0, byCodec: {} };
+  const blob = (id: string, data = false) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const entry = index.get(Buffer.from(id, 'hex'));
+    if (!entry) return;
+    if (data) dataRawBytes += entry.rawLength;
+    const c = (s.byCodec[codecName(entry.codec)] ??= { blobs: 0, rawBytes: 0, storedBytes: 0 });
+    c.blobs++;
+    c.rawBytes += entry.rawLength;
+    c.storedBytes += entry.storedLength;
+    s.blobs++;
+    s.rawBytes += entry.rawLength;
+    s.storedBytes += entry.storedLength;
+  };
+  return {
+    blob,
+    snapshot(tree: string) {
+      s.snapshots++;
+      blob(tree);
+    },
+    file(size: number, content: ReadonlyArray<string | number>) {
+      s.logicalBytes += size;
+      for (const ref of content) {
+        if (typeof ref === 'number') s.sparseBytes += ref;
+        else blob(ref, true);
+      }
+    },
+    done(): Stats {
+      s.dedupRatio = dataRawBytes ? (s.logicalBytes - s.sparseBytes) / dataRawBytes : 0;
+      s.compressionRatio = s.storedBytes ? s.rawBytes / s.storedBytes : 0;
+      s.totalRatio = s.storedBytes ? s.logicalBytes / s.storedBytes : 0;
+      return s;
+    },
+  };
 }

@@ -30,6 +30,8 @@ export async function routeRequest(ctx: ApiContext, req: http.IncomingMessage, r
       const asset = url.searchParams.get('asset');
       return sendJson(res, 200, ctx.service.view().snapshots.filter((s) => asset === null || s.snapshot.asset === asset).map((s) => ({ id: s.id, ...s.snapshot })));
     }
+    case '/api/v1/stats':
+      return usage(ctx, res);
     case '/api/v1/jobs':
       return sendJson(res, 200, { running: ctx.service.running(), recent: recentJobs(ctx.service.view()) });
     case '/api/v1/events':
@@ -49,7 +51,15 @@ function status(ctx: ApiContext, res: http.ServerResponse, asset: string | undef
   res.setHeader('x-lifeboat-status-age', String(age));
   const assets = asset === undefined ? cached.status.assets : cached.status.assets.filter((a) => a.name === asset);
   if (asset !== undefined && assets.length === 0) throw new LifeboatError('NOT_FOUND_ASSET', `no asset "${asset}"`);
-  sendJson(res, 200, { ...cached.status, assets, cache: { updated_at: new Date(cached.updatedAt ?? 0).toISOString(), age_seconds: age, error: cached.error ?? null } });
+  sendJson(res, 200, { ...cached.status, assets, cache: { updated_at: new Date(cached.updatedAt ?? 0).toISOString(), age_seconds: age, error: cached.error ?? null, refresh_every_seconds: Math.round((cached.refreshEveryMs ?? 0) / 1000) } });
+}
+
+/** Stored and protected bytes per tier, from the service's last refresh (the walk of every tree is too slow to do per request). */
+function usage(ctx: ApiContext, res: http.ServerResponse): void {
+  const cached = ctx.service.cached();
+  if (!cached.usage) throw new LifeboatError('TRANSIENT', `the repository statistics are not computed yet${cached.error ? ` (${cached.error})` : ''}: try again in a few seconds`);
+  const age = Math.max(0, Math.round((ctx.now() - Date.parse(cached.usage.generated_at)) / 1000));
+  sendJson(res, 200, { ...cached.usage, age_seconds: age });
 }
 
 function backupNow(ctx: ApiContext, res: http.ServerResponse, asset: string): void {

@@ -23,6 +23,7 @@ import { ownsAsset, startService } from '../../control/service.js';
 import { parseListen } from '../../server/auth.js';
 import { createServeMetrics } from '../../server/metrics.js';
 import { startServer } from '../../server/server.js';
+import { DASHBOARD_DIR, loadDashboard } from '../../server/static.js';
 import { cacheRoot } from '../../storage/object-cache.js';
 import { UsageError } from '../errors.js';
 import { planAccess, planFile } from '../plan-options.js';
@@ -50,6 +51,8 @@ export function registerServe(program: Command): void {
       const log = (line: string) => process.stderr.write(`${isoNow()} serve[${host}]: ${line}\n`);
       for (const w of plan.warnings) log(`warning: ${w.file}:${w.line ?? '?'}: ${w.key}: ${w.message}`);
 
+      const staticFiles = await loadDashboard();
+      if (!staticFiles) log(`the dashboard's files are missing in ${DASHBOARD_DIR}: / answers 404 (in a checkout, run npm run build:web)`);
       const access = planAccess(flags, plan);
       const root = cacheRoot(process.env);
       const catalog = openCatalog(catalogFile(process.env, root));
@@ -66,6 +69,7 @@ export function registerServe(program: Command): void {
         listen,
         token,
         service,
+        staticFiles,
         metrics: createServeMetrics(plan, service, systemClock),
         api: { assetsDocument: assetsDocument(plan, await misclassificationHints(plan.assets)), now: systemClock.now },
         log,
@@ -74,7 +78,7 @@ export function registerServe(program: Command): void {
         throw err;
       });
       const mine = plan.assets.filter((a) => ownsAsset(a, host)).map((a) => a.name);
-      log(`listening on ${server.url}${token ? ' (token required)' : ''}; ${plan.assets.length} asset(s) in ${plan.file}, backed up here: ${mine.join(', ') || 'none'}`);
+      log(`listening on ${server.url}${token ? ' (token required)' : ''}${staticFiles ? `, dashboard at ${server.url}/` : ''}; ${plan.assets.length} asset(s) in ${plan.file}, backed up here: ${mine.join(', ') || 'none'}`);
       await stopOnSignal(log);
       log('stopping: no new jobs; running ones stop at their next safe point');
       await service.stop('interrupt');

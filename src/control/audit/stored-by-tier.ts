@@ -3,7 +3,7 @@
  * blobs the snapshots of each tier reference, from the tier every snapshot records. The other
  * half of the over-investment view: bytes found per tier beside bytes stored per tier.
  */
-import { statsOf } from '../../engine/inspect.js';
+import { groupedStats } from '../../engine/inspect.js';
 import { listSnapshots } from '../../engine/snapshots.js';
 import type { Repository } from '../../repo/repository.js';
 import type { Snapshot } from '../../repo/snapshot.js';
@@ -15,16 +15,14 @@ export interface StoredByTier {
 }
 
 export async function storedByTier(repo: Repository): Promise<StoredByTier> {
-  const groups = new Map<string, Array<{ snapshot: Snapshot }>>();
-  for (const s of await listSnapshots(repo)) {
-    const key = s.snapshot.tier === undefined ? 'none' : String(s.snapshot.tier);
-    groups.set(key, [...(groups.get(key) ?? []), s]);
-  }
+  const snaps = await listSnapshots(repo);
+  const tierOf = (s: { snapshot: Snapshot }) => (s.snapshot.tier === undefined ? 'none' : String(s.snapshot.tier));
+  // One walk; a blob two tiers share counts in both: each tier's figure is what it needs kept.
+  const { groups } = await groupedStats(repo, snaps, tierOf);
   const result: StoredByTier = { stored_bytes: {}, snapshots: {} };
-  // A blob two tiers share counts in both: each tier's figure is what it needs kept.
-  for (const [key, snaps] of [...groups].sort()) {
-    result.stored_bytes[key] = (await statsOf(repo, snaps)).storedBytes;
-    result.snapshots[key] = snaps.length;
+  for (const key of [...groups.keys()].sort()) {
+    result.stored_bytes[key] = groups.get(key)!.storedBytes;
+    result.snapshots[key] = snaps.filter((s) => tierOf(s) === key).length;
   }
   return result;
 }
