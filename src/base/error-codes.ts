@@ -71,6 +71,7 @@ const MEANING: Record<ErrorCode, Meaning> = {
   SOURCE_VERIFY: { exit: ExitCode.error, http: 500 },
   LINEAGE: { exit: ExitCode.error, http: 409 },
   NOT_FOUND_ASSET: { exit: ExitCode.usage, http: 404 },
+  NOT_FOUND_REPORT: { exit: ExitCode.usage, http: 404 },
   PREFLIGHT_FAILED: { exit: ExitCode.error, http: 424 },
   STEP_FAILED: { exit: ExitCode.error, http: 500 },
   LEASE_HELD: { exit: ExitCode.locked, http: 409 },

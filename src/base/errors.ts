@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'LINEAGE'
   // the DR plane
   | 'NOT_FOUND_ASSET'
+  | 'NOT_FOUND_REPORT'
   | 'PREFLIGHT_FAILED'
   | 'STEP_FAILED'
   | 'LEASE_HELD'

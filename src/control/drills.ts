@@ -67,19 +67,29 @@ export interface DrillStatus {
 export function latestDrill(reports: readonly Report[], asset: string): DrillStatus | undefined {
   const r = lastDrill(reports, asset);
   if (!r) return undefined;
-  const failed = r.steps.find((s) => s.status === 'failed' && s.on_failure === 'stop');
-  return { id: r.id, at: r.finished_at, verdict: r.verdict, measured_seconds: r.total_seconds, target_seconds: r.rto_seconds, failed_step: r.verdict === 'failed' ? (failed?.name ?? null) : null };
+  return { id: r.id, at: r.finished_at, verdict: r.verdict, measured_seconds: r.total_seconds, target_seconds: r.rto_seconds, failed_step: failedStep(r) };
+}
+
+function failedStep(r: Report): string | null {
+  if (r.verdict !== 'failed') return null;
+  return r.steps.find((s) => s.status === 'failed' && s.on_failure === 'stop')?.name ?? null;
 }
 
 export interface DrillRun {
   id: string;
   started_at: string;
   total_seconds: number;
+  /** The RTO the run was measured against (the target may change over time). */
+  rto_seconds: number;
   verdict: Verdict;
+  /** The step that stopped a failed run (null: the preflight, or the run did not fail). */
+  failed_step: string | null;
 }
 
 export interface AssetDrillHistory {
   asset: string;
+  /** The tier of its newest drill. */
+  tier: number;
   rto_seconds: number;
   runs: DrillRun[];
   /** The last completed drill against the median of the ones before it: within 10% is steady. */
@@ -102,8 +112,9 @@ export function drillHistory(reports: readonly Report[], asset?: string): AssetD
       const { trend, change } = trendOf(measured);
       return {
         asset: name,
+        tier: runs[runs.length - 1].tier,
         rto_seconds: runs[runs.length - 1].rto_seconds,
-        runs: runs.map((r) => ({ id: r.id, started_at: r.started_at, total_seconds: r.total_seconds, verdict: r.verdict })),
+        runs: runs.map((r) => ({ id: r.id, started_at: r.started_at, total_seconds: r.total_seconds, rto_seconds: r.rto_seconds, verdict: r.verdict, failed_step: failedStep(r) })),
         trend,
         change_percent: change,
       };

@@ -4,6 +4,7 @@
  * and the tables of steps and preflight checks.
  */
 import { formatRto, formatSeconds, headline } from './report-markdown.js';
+import { timelineLayout } from './report-timeline.js';
 import type { Report } from './reports.js';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -13,36 +14,21 @@ const VERDICT_COLOURS = { met: '#2e7d32', missed: '#ef6c00', failed: '#c62828' }
 
 /** The steps as bars on a time axis, with the RTO drawn as a line when it falls within 4x the run's length. */
 export function timelineSvg(r: Report): string {
-  const width = 900;
-  const left = 150;
-  const row = 26;
-  const top = 24;
-  const start = Date.parse(r.started_at);
-  const spans = r.steps.map((s) => ({ s, from: s.started_at ? (Date.parse(s.started_at) - start) / 1000 : 0 }));
-  const end = Math.max(r.total_seconds, ...spans.map((x) => x.from + x.s.seconds), 0.001);
-  const rtoShown = r.rto_seconds > 0 && r.rto_seconds <= end * 4;
-  const domain = Math.max(end, rtoShown ? r.rto_seconds : 0) * 1.05;
-  const x = (sec: number) => left + (sec / domain) * (width - left - 20);
-  const height = top + row * r.steps.length + 30;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="timeline of the steps">`];
-  for (let t = 0; t <= 4; t++) {
-    const sec = (domain * t) / 4;
-    parts.push(`<line x1="${x(sec)}" y1="${top - 6}" x2="${x(sec)}" y2="${height - 24}" stroke="#e0e0e0"/>`, `<text x="${x(sec)}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#555">${esc(formatSeconds(sec))}</text>`);
+  const t = timelineLayout(r);
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${t.width} ${t.height}" width="100%" role="img" aria-label="timeline of the steps">`];
+  for (const tick of t.ticks) {
+    parts.push(`<line x1="${tick.x}" y1="${t.top - 6}" x2="${tick.x}" y2="${t.bottom}" stroke="#e0e0e0"/>`, `<text x="${tick.x}" y="${t.height - 8}" font-size="11" text-anchor="middle" fill="#555">${esc(tick.label)}</text>`);
   }
-  spans.forEach(({ s, from }, i) => {
-    const y = top + i * row;
-    parts.push(`<text x="${left - 8}" y="${y + 16}" font-size="12" text-anchor="end">${esc(s.name)}</text>`);
-    const w = Math.max(2, x(from + s.seconds) - x(from));
-    const title = `${s.name}: ${s.status}, ${s.seconds.toFixed(2)} s${s.attempts > 1 ? `, ${s.attempts} attempts` : ''}${s.error ? ` — ${s.error.split('\n')[0]}` : ''}`;
-    if (s.status === 'skipped') parts.push(`<text x="${x(from)}" y="${y + 16}" font-size="11" fill="${COLOURS.skipped}">skipped</text>`);
-    else parts.push(`<rect x="${x(from)}" y="${y + 4}" width="${w}" height="${row - 10}" rx="3" fill="${COLOURS[s.status]}"><title>${esc(title)}</title></rect>`);
-  });
-  if (rtoShown) {
-    parts.push(`<line x1="${x(r.rto_seconds)}" y1="${top - 10}" x2="${x(r.rto_seconds)}" y2="${height - 24}" stroke="#c62828" stroke-width="2" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${x(r.rto_seconds) - 4}" y="${top - 12}" font-size="12" text-anchor="end" fill="#c62828">RTO ${esc(formatRto(r.rto_seconds))}</text>`);
-  } else if (r.rto_seconds > 0) {
-    const used = ((r.total_seconds / r.rto_seconds) * 100).toFixed(r.total_seconds / r.rto_seconds < 0.01 ? 3 : 1);
-    parts.push(`<text x="${width - 20}" y="${top - 12}" font-size="12" text-anchor="end" fill="#c62828">RTO ${esc(formatRto(r.rto_seconds))} → off the chart (this run used ${used}% of it)</text>`);
+  for (const bar of t.bars) {
+    parts.push(`<text x="${t.labelEdge - 8}" y="${bar.y + 16}" font-size="12" text-anchor="end">${esc(bar.name)}</text>`);
+    if (bar.status === 'skipped') parts.push(`<text x="${bar.x}" y="${bar.y + 16}" font-size="11" fill="${COLOURS.skipped}">skipped</text>`);
+    else parts.push(`<rect x="${bar.x}" y="${bar.y + 4}" width="${bar.width}" height="${t.rowHeight - 10}" rx="3" fill="${COLOURS[bar.status]}"><title>${esc(bar.title)}</title></rect>`);
+  }
+  if (t.rto?.x != null) {
+    parts.push(`<line x1="${t.rto.x}" y1="${t.top - 10}" x2="${t.rto.x}" y2="${t.bottom}" stroke="#c62828" stroke-width="2" stroke-dasharray="6 4"/>`);
+    parts.push(`<text x="${t.rto.x - 4}" y="${t.top - 12}" font-size="12" text-anchor="end" fill="#c62828">${esc(t.rto.label)}</text>`);
+  } else if (t.rto) {
+    parts.push(`<text x="${t.width - 20}" y="${t.top - 12}" font-size="12" text-anchor="end" fill="#c62828">${esc(t.rto.label)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('');

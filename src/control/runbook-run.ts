@@ -199,12 +199,19 @@ async function run(ctx: DrContext, asset: Asset, mode: RunMode, options: RunOpti
       await writeState(ctx, state).catch((err) => ctx.onEvent?.({ type: 'note', message: `the resume state could not be written: ${messageOf(err)}` }));
     },
   });
-  const error = exec.failure ? `step ${exec.failure.step} failed: ${exec.failure.error.split('\n')[0]}` : null;
+  const error = exec.failure ? `step ${exec.failure.step} failed: ${oneSentence(exec.failure.error)}` : null;
   const report = assembleReport(base, exec.records, prep.checks, timing(exec.endMs, exec.firstStartMs ?? t1), error);
   if (mode === 'drill' && plan.restoreDir && !options.keepScratch) await removeScratch(ctx, prep.runbook!, plan.restoreDir);
   else if (mode === 'drill' && plan.restoreDir) ctx.onEvent?.({ type: 'note', message: `the scratch target is kept: ${plan.restoreDir}` });
   await record(ctx, repo, report);
   return report;
+}
+
+/** A step's error in one line for the report's headline: a list it introduces is named by its first item. */
+export function oneSentence(error: string): string {
+  const [first, ...rest] = error.split('\n');
+  const item = rest.find((l) => l.trim() !== '')?.trim();
+  return first.endsWith(':') && item ? `${first.slice(0, -1)} (first: ${item})` : first;
 }
 
 /** A resumed run is the same run: its id, one more revision, the first attempt's start. */

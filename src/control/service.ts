@@ -16,6 +16,7 @@ import { coreExecutors } from './executors.js';
 import { trySend } from './http-client.js';
 import type { JobKind, JobRecord } from './jobs.js';
 import type { Asset } from './plan.js';
+import type { Report } from './reports.js';
 import { rpoStatus } from './rpo.js';
 import { startScheduler, type Executor, type RunningJob, type Scheduler, type SchedulerEvent } from './scheduler.js';
 import type { ServeSettings } from './serve-config.js';
@@ -36,6 +37,8 @@ export interface CachedStatus {
   stats?: Stats;
   /** Stored and protected bytes per tier (GET /api/v1/stats). */
   usage?: StatsDocument;
+  /** Every drill and recovery report, oldest first, as of the last refresh (GET /api/v1/drills). */
+  reports?: Report[];
 }
 
 export interface DrService {
@@ -81,11 +84,18 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
   const sync = async () => (latest = await options.sync());
 
   let refreshing: Promise<void> | undefined;
+  // Asked for while one runs (a job finished mid-refresh): that one may have read the repository before the job's record, so one more follows.
+  let again = false;
+  let stopped = false;
   let lastRefresh = 0;
-  const refresh = () =>
-    (refreshing ??= (async () => {
+  const refresh = (): Promise<void> => {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    return (refreshing = (async () => {
       try {
-        const status = await gatherStatus(env.plan, env.access, { clock: env.clock, view: () => sync() });
+        const status = await gatherStatus(env.plan, env.access, { clock: env.clock, view: () => sync(), onReports: (r) => (cache.reports = r) });
         cache.status = status;
         cache.updatedAt = env.clock.now();
         cache.error = undefined;
@@ -100,8 +110,13 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
       } finally {
         lastRefresh = env.clock.now();
         refreshing = undefined;
+        if (again && !stopped) {
+          again = false;
+          void refresh();
+        }
       }
     })());
+  };
 
   async function alert(view: CatalogView, now: number): Promise<void> {
     const rpo = new Map(env.plan.assets.map((a) => [a.name, rpoStatus(a, view.snapshots, now).state]));
@@ -160,6 +175,7 @@ export async function startService(options: ServiceOptions): Promise<DrService> 
     },
     async stop(mode) {
       await scheduler.stop(mode);
+      stopped = true;
       await refreshing;
     },
   };

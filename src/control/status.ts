@@ -213,6 +213,8 @@ export interface GatherOptions {
   asset?: string;
   /** Called with the primary, returns its catalog view (cached or not). */
   view(primary: Repository): Promise<CatalogView>;
+  /** Told the reports read for the drills, so that a caller (serve) can keep them. */
+  onReports?(reports: Report[]): void;
 }
 
 /** Reads the primary and every replica the assets name; a replica that cannot be read is reported, not fatal. */
@@ -231,7 +233,11 @@ export async function gatherStatus(plan: DrPlan, access: RepositoryAccess, optio
       }
     }),
   );
-  const reports = await listReports(primary).catch(() => []);
+  // Reports that cannot be read leave the drills out of this status (and the kept ones as they were), not the rest.
+  const reports = await listReports(primary).then(
+    (all) => (options.onReports?.(all), all),
+    () => [],
+  );
   const drills = new Map(plan.assets.flatMap((a) => {
     const d = latestDrill(reports, a.name);
     return d ? [[a.name, { last_at: d.at, report: d.id, verdict: d.verdict, measured_rto_seconds: d.measured_seconds, target_rto_seconds: d.target_seconds }] as const] : [];

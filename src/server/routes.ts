@@ -5,6 +5,8 @@
  */
 import type http from 'node:http';
 import { LifeboatError } from '../base/errors.js';
+import { drillHistory } from '../control/drills.js';
+import { findReport } from '../control/reports.js';
 import { recentJobs, type DrService, type ServiceEvent } from '../control/service.js';
 import { sendJson } from './http-util.js';
 
@@ -21,6 +23,8 @@ export async function routeRequest(ctx: ApiContext, req: http.IncomingMessage, r
   const backup = /^\/api\/v1\/assets\/([^/]+)\/backup$/.exec(path);
   if (backup) return method === 'POST' ? backupNow(ctx, res, decodeURIComponent(backup[1])) : notAllowed(method, path);
   if (method !== 'GET') return notAllowed(method, path);
+  const report = /^\/api\/v1\/drills\/([^/]+)$/.exec(path);
+  if (report) return drillReport(ctx, res, decodeURIComponent(report[1]));
   switch (path) {
     case '/api/v1/status':
       return status(ctx, res, url.searchParams.get('asset') ?? undefined);
@@ -32,12 +36,18 @@ export async function routeRequest(ctx: ApiContext, req: http.IncomingMessage, r
     }
     case '/api/v1/stats':
       return usage(ctx, res);
+    case '/api/v1/drills':
+      return drills(ctx, res, url.searchParams.get('asset') ?? undefined);
     case '/api/v1/jobs':
       return sendJson(res, 200, { running: ctx.service.running(), recent: recentJobs(ctx.service.view()) });
     case '/api/v1/events':
       return events(ctx, req, res);
   }
   throw new LifeboatError('NOT_FOUND_ROUTE', `no API route ${method} ${path} (see docs/cli.md, "lifeboat serve")`);
+}
+
+function ageSeconds(ctx: ApiContext, at: number | undefined): number {
+  return Math.max(0, Math.round((ctx.now() - (at ?? 0)) / 1000));
 }
 
 function notAllowed(method: string, path: string): never {
@@ -47,7 +57,7 @@ function notAllowed(method: string, path: string): never {
 function status(ctx: ApiContext, res: http.ServerResponse, asset: string | undefined): void {
   const cached = ctx.service.cached();
   if (!cached.status) throw new LifeboatError('TRANSIENT', `the status is not computed yet${cached.error ? ` (${cached.error})` : ''}: try again in a few seconds`);
-  const age = Math.max(0, Math.round((ctx.now() - (cached.updatedAt ?? 0)) / 1000));
+  const age = ageSeconds(ctx, cached.updatedAt);
   res.setHeader('x-lifeboat-status-age', String(age));
   const assets = asset === undefined ? cached.status.assets : cached.status.assets.filter((a) => a.name === asset);
   if (asset !== undefined && assets.length === 0) throw new LifeboatError('NOT_FOUND_ASSET', `no asset "${asset}"`);
@@ -60,6 +70,22 @@ function usage(ctx: ApiContext, res: http.ServerResponse): void {
   if (!cached.usage) throw new LifeboatError('TRANSIENT', `the repository statistics are not computed yet${cached.error ? ` (${cached.error})` : ''}: try again in a few seconds`);
   const age = Math.max(0, Math.round((ctx.now() - Date.parse(cached.usage.generated_at)) / 1000));
   sendJson(res, 200, { ...cached.usage, age_seconds: age });
+}
+
+/** `lifeboat drill history --json`, from the reports the service read at its last refresh. */
+function drills(ctx: ApiContext, res: http.ServerResponse, asset: string | undefined): void {
+  const { reports, updatedAt } = ctx.service.cached();
+  if (!reports) throw new LifeboatError('TRANSIENT', 'the drill reports are not read yet: try again in a few seconds');
+  sendJson(res, 200, { assets: drillHistory(reports, asset), age_seconds: ageSeconds(ctx, updatedAt) });
+}
+
+/** One drill or recovery report, as `lifeboat drill report ID --format json` prints it. */
+function drillReport(ctx: ApiContext, res: http.ServerResponse, id: string): void {
+  const { reports } = ctx.service.cached();
+  if (!reports) throw new LifeboatError('TRANSIENT', 'the drill reports are not read yet: try again in a few seconds');
+  const report = findReport(reports, id);
+  if (!report) throw new LifeboatError('NOT_FOUND_REPORT', `no report ${id} in the repository (GET /api/v1/drills lists them)`);
+  sendJson(res, 200, report);
 }
 
 function backupNow(ctx: ApiContext, res: http.ServerResponse, asset: string): void {

@@ -2,7 +2,7 @@
  * The dashboard's files: the build of web/ (committed in web/dist, shipped in the package, so
  * `npx lifeboat serve` needs no build step). They are read once at start-up, kept in memory with
  * a gzip copy (they are small), and served at /static/…; every page of the single-page app (/,
- * /assets/NAME, /drills, /jobs) is its index.html. The server's auth is in front of all of it.
+ * /assets/NAME, /drills, /drills/REPORT, /jobs) is its index.html. The server's auth is in front of all of it.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -35,7 +35,7 @@ const TYPES: Record<string, string> = {
 
 /** The paths of the dashboard's pages (the single-page app's routes). */
 export function isPagePath(pathname: string): boolean {
-  return pathname === '/' || pathname === '/drills' || pathname === '/jobs' || /^\/assets\/[^/]+$/.test(pathname);
+  return pathname === '/' || pathname === '/drills' || pathname === '/jobs' || /^\/(assets|drills)\/[^/]+$/.test(pathname);
 }
 
 interface File {

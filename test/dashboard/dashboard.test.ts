@@ -3,7 +3,8 @@
  * `lifeboat serve` with a token, on a site made through the CLI (site.ts): what a person sees.
  * The violated asset is at the top, in the violated style, with its age; the asset page shows
  * the snapshot timeline and the restore commands; "back up now" shows the backup's live progress
- * and its new snapshot; the drills page says there is no drill data; it reads on a phone, works
+ * and its new snapshot; the drills page says there is no drill data, then, once drills are
+ * recorded, shows them by tier with the RTO chart's points and each report's step timeline; it reads on a phone, works
  * from the keyboard, loads under 300 KB gzipped from this server alone, and keeps the last status
  * on screen, marked stale, while the repository does not answer. No page or API response holds
  * the token or the repository password.
@@ -21,12 +22,13 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TEST_PASSWORD } from '../helpers/test-repo.js';
 import { launchBrowser, LAPTOP, openPage, PHONE, signIn } from './browser.js';
-import { makeSite, NEVER, OWNED, startServe, VIOLATED, VIOLATED_RPO_MS, type Serve } from './site.js';
+import { FAILED_DRILL, makeSite, NEVER, OWNED, recordDrills, safetensors, startServe, VIOLATED, VIOLATED_RPO_MS, type Serve } from './site.js';
 
 const TOKEN = `dashboard-test-${randomBytes(12).toString('hex')}`;
 const SCREENSHOTS = process.env.LIFEBOAT_UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url)) : undefined;
 
 let dir: string;
+let config: string;
 let serve: Serve;
 let browser: Browser;
 let laptop: BrowserContext;
@@ -44,7 +46,7 @@ async function screenshot(p: Page, name: string): Promise<void> {
 
 before(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-dashboard-'));
-  const config = await makeSite(dir);
+  config = await makeSite(dir);
   serve = await startServe(config, '127.0.0.2:0', TOKEN);
   browser = await launchBrowser();
   laptop = await browser.newContext(LAPTOP);
@@ -134,7 +136,7 @@ test('asset page: the snapshot timeline, no lineage recorded, replicas, restore 
 });
 
 test('back up now: the button starts a backup, its progress shows live, and the new snapshot joins the timeline', async () => {
-  await fs.writeFile(path.join(dir, 'data', OWNED, 'checkpoint-2.safetensors'), randomBytes(48 * 1024 * 1024));
+  await fs.writeFile(path.join(dir, 'data', OWNED, 'checkpoint-2.safetensors'), safetensors(48 * 1024 * 1024));
   await page.goto(`${serve.url}/assets/${OWNED}`);
   await page.locator('ol.timeline > li').first().waitFor();
   // Every value the progress bar takes, as the person watching would have seen it.
@@ -179,6 +181,44 @@ test('drills page: says plainly that there is no drill data yet', async () => {
   await empty.waitFor();
   assert.match(await empty.innerText(), /^No drill data yet/);
   assert.equal(await page.locator('table').count(), 0, 'no made-up drill');
+});
+
+test("drills page: each tier's drills, the RTO chart with its points, a failed drill's report with its step timeline", async () => {
+  await recordDrills(config);
+  await page.goto(`${serve.url}/drills`);
+  // Recorded by another process: they show at serve's next status refresh (every 2 s here); the failed drill was the last.
+  const failed = page.locator(`section[aria-labelledby="drills-2"] tr[data-asset="${FAILED_DRILL}"]`);
+  await failed.waitFor({ timeout: 30_000 });
+  const owned = page.locator(`section[aria-labelledby="drills-1"] tr[data-asset="${OWNED}"]`);
+  assert.match(await owned.innerText(), /2 \(2 met, 0 missed, 0 failed\)[\s\S]*RTO met/);
+  const chart = page.locator(`figure.rto-chart[data-asset="${OWNED}"]`);
+  assert.equal(await chart.locator('circle[data-verdict="met"]').count(), 2, 'one point per met drill');
+  assert.match((await chart.locator('.rto-target-label').textContent()) ?? '', /^RTO \d/);
+  // Both drills met the RTO: on the chart their points lie under the dashed target line.
+  const targetY = Number(/^M[\d.]+,([\d.]+)/.exec((await chart.locator('.rto-target').getAttribute('d'))!)![1]);
+  for (const cy of await chart.locator('circle.point').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('cy'))))) {
+    assert.ok(cy > targetY, `a met drill's point (y ${cy}) is below the RTO line (y ${targetY})`);
+  }
+  assert.match(await failed.innerText(), /1 \(0 met, 0 missed, 1 failed\)[\s\S]*Failed[\s\S]*failed at smoke, nothing measured/);
+  assert.equal(await page.locator(`figure.rto-chart[data-asset="${FAILED_DRILL}"] path.point-failed`).count(), 1, 'a failed drill is a cross: nothing was measured');
+  await screenshot(page, 'drills');
+
+  await page.locator(`.asset-drills[data-asset="${FAILED_DRILL}"] .drill-runs a`).first().click();
+  await page.waitForURL(/\/drills\/[^/]+$/);
+  const heading = page.locator('main h1');
+  await heading.filter({ hasText: 'Drill of' }).waitFor();
+  assert.match(await heading.innerText(), new RegExp(`^Drill of ${FAILED_DRILL}: FAILED`));
+  const bars = page.locator('.step-timeline g.step-bar');
+  assert.deepEqual(await bars.evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-step')}:${g.getAttribute('data-status')}`)), ['restore:ok', 'verify:ok', 'smoke:failed']);
+  assert.equal(await page.locator('.step-timeline rect').count(), 3, 'every step that ran is a bar');
+  assert.equal(await page.locator('tr[data-step="smoke"]').getAttribute('data-status'), 'failed');
+  await page.locator('summary', { hasText: 'Output of smoke' }).click();
+  assert.match(await page.locator('main').innerText(), /no leaderboard\.json: the harness has nothing to serve/, "the smoke step's own words are on the report");
+  await screenshot(page, 'drill-report');
+
+  const missing = await page.request.get(`${serve.url}/api/v1/drills/20990101T000000Z-000000`);
+  assert.equal(missing.status(), 404);
+  assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND_REPORT');
 });
 
 test('keyboard: Tab reaches the violated asset, Enter opens its page, focus goes to its heading', async () => {

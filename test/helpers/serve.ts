@@ -20,7 +20,7 @@ export async function startServe(args: string[], options: CliOptions = {}): Prom
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`lifeboat serve did not start within 30 s:\n${log}`)), 30_000);
     const look = () => {
-      const m = /listening on (http:\/\/\S+?)[;\s]/.exec(log);
+      const m = /listening on (http:\/\/[^\s,;]+)/.exec(log);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

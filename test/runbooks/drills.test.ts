@@ -89,4 +89,7 @@ test('history: each asset oldest first, the trend of the last measured drill aga
     ['stale', [60, 63], 'steady', 5],
   ]);
   assert.deepEqual(drillHistory(reports, 'stale').map((a) => a.asset), ['stale']);
+  assert.deepEqual(h[0].runs[2], { id: reports[2].id, started_at: reports[2].started_at, total_seconds: 3, rto_seconds: 600, verdict: 'failed', failed_step: 'verify' }, 'a failed run names the step that stopped it');
+  assert.equal(h[0].runs[3].failed_step, null);
+  assert.equal(h[0].tier, 1);
 });

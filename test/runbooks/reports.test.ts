@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { reportHtml, timelineSvg } from '../../src/control/report-html.js';
+import { oneSentence } from '../../src/control/runbook-run.js';
 import { reportMarkdown } from '../../src/control/report-markdown.js';
 import { copyReports, findReport, listReports, newestRevisions, saveReport, type Report } from '../../src/control/reports.js';
 import { assembleReport, verdictOf } from '../../src/control/runbook-report.js';
@@ -97,4 +98,10 @@ test('copyReports brings a replica the reports it lacks, re-sealed with its own 
   assert.equal(await copyReports(primary, replica), 2);
   assert.deepEqual((await listReports(replica)).map((r) => [r.id, r.revision]), [['20250301T120000Z-a1b2c3', 2], ['20250302T000000Z-bbbbbb', 1]]);
   assert.equal(await copyReports(primary, replica), 0, 'nothing twice');
+});
+
+test("a report's one-line error: a list the step's error introduces is named by its first item", () => {
+  assert.equal(oneSentence('2 of 3 file(s) in /srv/x do not match snapshot abc:\n  model.safetensors: header does not parse\n  b: differs'), '2 of 3 file(s) in /srv/x do not match snapshot abc (first: model.safetensors: header does not parse)');
+  assert.equal(oneSentence('exit code 3\nstderr: no leaderboard'), 'exit code 3');
+  assert.equal(oneSentence('nothing listed:'), 'nothing listed:');
 });

@@ -5,31 +5,32 @@ import type { StatsDocument } from '../../src/control/tier-stats.js';
 import type { JobRecord } from '../../src/control/jobs.js';
 import type { RunningJob } from '../../src/control/scheduler.js';
 import type { Snapshot } from '../../src/repo/snapshot.js';
+import type { AssetDrillHistory, DrillRun } from '../../src/control/drills.js';
+import type { Report } from '../../src/control/reports.js';
 import type { assetDocument } from '../../src/control/assets-document.js';
 
-export type { AssetStatus, JobRecord, RunningJob };
+export type { AssetDrillHistory, AssetStatus, DrillRun, JobRecord, Report, RunningJob };
 
 export interface Status extends StatusDocument {
   /** How old the served status is, and why the last refresh failed (the previous one is still served). */
   cache: { updated_at: string; age_seconds: number; error: string | null; refresh_every_seconds: number };
 }
 export type Stats = StatsDocument & { age_seconds: number };
-export type StoredSnapshot = Snapshot & { id: string; lineage?: Lineage; assetVersion?: number };
+export type StoredSnapshot = Snapshot & { id: string };
 export interface Jobs {
   running: RunningJob[];
   recent: JobRecord[];
+}
+/** `drill history --json` as of the server's last refresh. */
+export interface Drills {
+  assets: AssetDrillHistory[];
+  age_seconds: number;
 }
 export type AssetInfo = ReturnType<typeof assetDocument>;
 export interface Assets {
   file: string;
   assets: AssetInfo[];
   warnings: Array<{ asset: string | null; path: string | null; message: string }>;
-}
-/** What a snapshot may record of where it came from (when the sources that record lineage are in). */
-export interface Lineage {
-  inputs?: Array<{ role: string; kind: string; asset?: string; assetVersion?: number; snapshot?: string; url?: string; commit?: string; uri?: string }>;
-  params?: Record<string, string>;
-  metrics?: Record<string, number>;
 }
 export interface Session {
   auth: 'token' | 'none';
@@ -67,6 +68,8 @@ export const api = {
   assets: () => getJson<Assets>('/api/v1/assets'),
   snapshots: (asset: string) => getJson<StoredSnapshot[]>(`/api/v1/snapshots?asset=${encodeURIComponent(asset)}`),
   jobs: () => getJson<Jobs>('/api/v1/jobs'),
+  drills: () => getJson<Drills>('/api/v1/drills'),
+  report: (id: string) => getJson<Report>(`/api/v1/drills/${encodeURIComponent(id)}`),
   session: () => getJson<Session>('/api/v1/session'),
   backup: (asset: string) => postJson<{ accepted: boolean; key: string }>(`/api/v1/assets/${encodeURIComponent(asset)}/backup`),
 };

@@ -2,7 +2,7 @@
 // replicas and archive, the exact restore commands, and its recent jobs.
 import { useState } from 'preact/hooks';
 import { api, ApiError, type AssetInfo, type AssetStatus, type Jobs, type JobRecord, type Status, type StoredSnapshot } from './api.js';
-import { useResource } from './data.js';
+import { useReloadOn, useResource } from './data.js';
 import { ago, bytes, shortId, span, when } from './format.js';
 import { JobList } from './jobs.js';
 import { LineageView } from './lineage.js';
@@ -15,6 +15,8 @@ export function AssetPage({ name, status, onChanged }: { name: string; status?: 
   const info = useResource(api.assets, 'assets');
   const snapshots = useResource(() => api.snapshots(name), `snapshots:${name}`);
   const jobs = useResource(api.jobs, `jobs:${name}`);
+  // A backup from elsewhere (serve's schedule, another host) shows at the next status.
+  useReloadOn(status?.summary.generated_at, () => (snapshots.reload(), jobs.reload()));
   const reloadAll = () => {
     snapshots.reload();
     jobs.reload();

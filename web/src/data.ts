@@ -59,3 +59,13 @@ export function useNow(ms = 1000): number {
   }, [ms]);
   return now;
 }
+
+/** Calls `reload` each time `version` changes after the first render (e.g. a new status: the server has looked at the repository again). */
+export function useReloadOn(version: unknown, reload: () => void): void {
+  const seen = useRef(version);
+  useEffect(() => {
+    if (seen.current === version) return;
+    seen.current = version;
+    reload();
+  }, [version]);
+}

@@ -1,13 +1,21 @@
 // What an asset version was made from (model ← dataset version ← code commit), when its snapshots
 // record it; otherwise the page says plainly that none is recorded.
+import type { LineageInput } from '../../src/repo/snapshot.js';
 import type { StoredSnapshot } from './api.js';
 import { shortId, when } from './format.js';
 
+
+function describe(i: LineageInput): string {
+  if (i.kind === 'version') return `${i.asset}@v${i.assetVersion} (${shortId(i.snapshot)})`;
+  if (i.kind === 'git') return `${i.url} at ${shortId(i.commit)}`;
+  return i.uri;
+}
+
 export function LineageView({ snapshots }: { snapshots: StoredSnapshot[] }) {
-  const withLineage = snapshots.filter((s) => s.lineage && (s.lineage.inputs?.length ?? 0) > 0).sort((a, b) => b.time.localeCompare(a.time));
+  const withLineage = snapshots.filter((s) => (s.lineage?.inputs.length ?? 0) > 0).sort((a, b) => b.time.localeCompare(a.time));
   const newest = withLineage[0];
   if (!newest?.lineage) return <p class="empty" data-empty="lineage">No lineage recorded: no snapshot of this asset names the dataset, code or model it was made from.</p>;
-  const { inputs = [], params = {}, metrics = {} } = newest.lineage;
+  const { inputs, params, metrics } = newest.lineage;
   return (
     <div class="lineage">
       <p class="note">
@@ -15,9 +23,8 @@ export function LineageView({ snapshots }: { snapshots: StoredSnapshot[] }) {
       </p>
       <ul class="lineage-inputs">
         {inputs.map((i) => (
-          <li key={`${i.role}:${i.kind}:${i.snapshot ?? i.commit ?? i.uri}`}>
-            <strong>{i.role}</strong> ←{' '}
-            {i.kind === 'version' ? `${i.asset}@v${i.assetVersion} (${shortId(i.snapshot ?? '')})` : i.kind === 'git' ? `${i.url} at ${shortId(i.commit ?? '')}` : (i.uri ?? i.kind)}
+          <li key={`${i.role}:${describe(i)}`}>
+            <strong>{i.role}</strong> ← {describe(i)}
           </li>
         ))}
       </ul>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef } from 'preact/hooks';
 import { api, type Status } from './api.js';
 import { AssetPage } from './asset.js';
 import { useNow, useResource } from './data.js';
+import { DrillReportPage } from './drill-report.js';
 import { DrillsPage } from './drills.js';
 import { span, when } from './format.js';
 import { JobsPage } from './jobs.js';
@@ -15,7 +16,7 @@ import { useRoute, type Route } from './router.js';
 import { ErrorNote, Link } from './ui.js';
 import './style.css';
 
-const TITLES: Record<Route['page'], string> = { overview: 'Overview', asset: 'Asset', jobs: 'Jobs', drills: 'Drills', missing: 'Not found' };
+const TITLES: Record<Route['page'], string> = { overview: 'Overview', asset: 'Asset', jobs: 'Jobs', drills: 'Drills', drill: 'Drill report', missing: 'Not found' };
 
 function App() {
   const route = useRoute();
@@ -29,7 +30,7 @@ function App() {
     // After a move inside the app, focus goes to the new page's heading, as a page load would put it at the top.
     if (!first.current) document.querySelector<HTMLElement>('main h1')?.focus();
     first.current = false;
-  }, [route.page, route.page === 'asset' ? route.name : '']);
+  }, [route.page, route.page === 'asset' ? route.name : route.page === 'drill' ? route.id : '']);
   return (
     <>
       <a class="skip" href="#main">
@@ -47,7 +48,7 @@ function App() {
           <Link to="/jobs" class={route.page === 'jobs' ? 'current' : ''}>
             Jobs
           </Link>
-          <Link to="/drills" class={route.page === 'drills' ? 'current' : ''}>
+          <Link to="/drills" class={route.page === 'drills' || route.page === 'drill' ? 'current' : ''}>
             Drills
           </Link>
         </nav>
@@ -85,6 +86,8 @@ function Page({ route, status, statusError, stats, reloadStatus }: { route: Rout
       return <JobsPage />;
     case 'drills':
       return <DrillsPage status={status} />;
+    case 'drill':
+      return <DrillReportPage id={route.id} />;
     case 'missing':
       return (
         <>

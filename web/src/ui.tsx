@@ -4,6 +4,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { JobProgress } from '../../src/control/scheduler.js';
 import type { RpoState } from '../../src/control/rpo.js';
+import type { Verdict } from '../../src/control/reports.js';
 import { ApiError } from './api.js';
 import { bytes } from './format.js';
 import { navigate } from './router.js';
@@ -43,6 +44,17 @@ export function ResultBadge({ result }: { result: 'ok' | 'failed' | 'interrupted
     <span class={`badge state-${look[0]}`} data-result={result}>
       <Icon path={result === 'ok' ? STATE_ICONS.ok : result === 'failed' ? STATE_ICONS.violated : result === 'running' ? 'M2 8h3l2-5 2 10 2-5h3' : STATE_ICONS.at_risk} />
       <span class="badge-word">{look[1]}</span>
+    </span>
+  );
+}
+
+/** A drill's verdict in the same language: met, missed (over the RTO), failed. */
+export function VerdictBadge({ verdict }: { verdict: Verdict }) {
+  const [look, word] = ({ met: ['ok', 'RTO met'], missed: ['at_risk', 'RTO missed'], failed: ['violated', 'Failed'] } as const)[verdict];
+  return (
+    <span class={`badge state-${look}`} data-verdict={verdict}>
+      <Icon path={STATE_ICONS[look]} />
+      <span class="badge-word">{word}</span>
     </span>
   );
 }

@@ -117,7 +117,7 @@ async function historyAction(flags: DrFlags & { asset?: string }): Promise<void>
       return assets
         .map((a) => {
           const trend = a.trend ? `, ${a.trend} (${a.change_percent! > 0 ? '+' : ''}${a.change_percent}% against the median before)` : '';
-          const rows = a.runs.map((r) => [r.started_at, r.id, r.verdict, r.verdict === 'failed' ? '-' : formatSeconds(r.total_seconds)]);
+          const rows = a.runs.map((r) => [r.started_at, r.id, r.failed_step ? `failed at ${r.failed_step}` : r.verdict, r.verdict === 'failed' ? '-' : formatSeconds(r.total_seconds)]);
           return `${a.asset}: RTO ${formatRto(a.rto_seconds)}, ${a.runs.length} drill(s)${trend}\n${table(['started', 'report', 'verdict', 'measured'], rows)}`;
         })
         .join('\n\n');
