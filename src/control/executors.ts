@@ -13,9 +13,10 @@ import { listReports } from './reports.js';
 import { applyRetention } from './retention-run.js';
 import { runDrill, type DrContext } from './runbook-run.js';
 import type { RunbookSet } from './runbooks.js';
-import { newJobId, type JobKind, type JobRecord } from './jobs.js';
+import { newJobId, type JobKind, type JobOutcome, type JobRecord } from './jobs.js';
 import type { Executor } from './scheduler.js';
 import { verifySubsetPercent, type PlannedJob } from './schedule.js';
+import { verificationOutcome } from './verification.js';
 
 /** The executors of every serve; drills are added where their module provides them. */
 export function coreExecutors(env: JobEnv): Partial<Record<JobKind, Executor>> {
@@ -37,8 +38,7 @@ export function coreExecutors(env: JobEnv): Partial<Record<JobKind, Executor>> {
         const percent = verifySubsetPercent(env.plan.assets);
         const started = env.clock.now();
         const report = await check(await env.access.primary(), { readData: percent / 100, signal: ctx.signal });
-        const details = { subsetPercent: percent, packs: report.packs, packsChecked: report.packsRead, bytesRead: report.bytesRead, durationMs: env.clock.now() - started, errors: report.errors.slice(0, 20), damagedBlobs: report.damagedBlobs.length, affected: report.affected.slice(0, 20) };
-        return report.ok ? { result: 'ok', details } : { result: 'failed', details, error: { code: 'DAMAGE_FOUND', message: `verification found damage: ${[...report.errors, ...report.damagedBlobs.map((d) => `blob ${d.blob.slice(0, 12)} in pack ${d.pack.slice(0, 12)}: ${d.problem}`)].slice(0, 3).join('; ')}` } };
+        return verificationOutcome(report, percent, env.clock.now() - started);
       }),
     retention: (job, ctx) =>
       timed(env, job, async () => {
@@ -84,10 +84,8 @@ export function drillExecutor(env: JobEnv, runbooks: RunbookSet, dirs: { reportD
     });
 }
 
-type Outcome = Pick<JobRecord, 'result' | 'details'> & { error?: JobRecord['error'] };
-
 /** Runs `body` and makes its outcome a record (saved by the scheduler). A throw is left to the scheduler, which records it as failed. */
-export async function timed(env: JobEnv, job: PlannedJob, body: () => Promise<Outcome>): Promise<{ record: JobRecord; saved: boolean }> {
+export async function timed(env: JobEnv, job: PlannedJob, body: () => Promise<JobOutcome>): Promise<{ record: JobRecord; saved: boolean }> {
   const startedAt = isoNow(env.clock);
   const outcome = await body();
   return {

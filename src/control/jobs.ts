@@ -30,6 +30,9 @@ export interface JobRecord {
   details: Record<string, unknown>;
 }
 
+/** How a job ended, before it is made a record (id, host and times added). */
+export type JobOutcome = Pick<JobRecord, 'result' | 'details'> & { error?: JobRecord['error'] };
+
 export function newJobId(): string {
   return randomUUID();
 }

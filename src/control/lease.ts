@@ -65,15 +65,22 @@ export async function readLease(repo: Repository, name: string): Promise<LeaseIn
   }
 }
 
-/** Takes the lease if it is free or expired; undefined when another holder has it (or won the race). */
-export async function tryAcquireLease(repo: Repository, name: string, options: LeaseOptions): Promise<Lease | undefined> {
+/** The lease taken, or, when another holder has it, the earliest time it can be taken: its expiry plus the skew margin. */
+export type LeaseAttempt = { lease: Lease } | { lease?: undefined; freeAt: number };
+
+/** Takes the lease if it is free or expired. */
+export async function tryAcquireLease(repo: Repository, name: string, options: LeaseOptions): Promise<LeaseAttempt> {
   const current = await readLease(repo, name);
   const now = options.clock.now();
-  if (current && current.holder !== (options.holder ?? PROCESS_HOLDER) && Date.parse(current.expiresAt) + skewOf(options) > now) return undefined;
+  if (current && current.holder !== (options.holder ?? PROCESS_HOLDER)) {
+    const freeAt = Date.parse(current.expiresAt) + skewOf(options);
+    if (freeAt > now) return { freeAt };
+  }
   const info = await writeNext(repo, name, (current?.seq ?? 0) + 1, options, now);
-  if (!info) return undefined;
+  // Another host won the race to this sequence number: its lease runs a full period from about now.
+  if (!info) return { freeAt: now + options.ttlMs };
   if (current) await removeOlder(repo, name, info.seq);
-  return holdLease(repo, info, options);
+  return { lease: holdLease(repo, info, options) };
 }
 
 async function writeNext(repo: Repository, name: string, seq: number, options: LeaseOptions, now: number, acquiredAt?: string): Promise<LeaseInfo | undefined> {

@@ -17,7 +17,7 @@ import type { JobEnv } from './backup-job.js';
 import { recordJob } from './backup-job.js';
 import type { CatalogView } from './catalog.js';
 import { newJobId, type JobKind, type JobRecord } from './jobs.js';
-import { tryAcquireLease, type Lease } from './lease.js';
+import { tryAcquireLease, type Lease, type LeaseAttempt } from './lease.js';
 import type { Asset } from './plan.js';
 import { dueJobs, planJobs, type PlannedJob, type RepositoryPeriods } from './schedule.js';
 
@@ -67,7 +67,7 @@ export interface SchedulerOptions {
   pollMs: number;
   onEvent?(event: SchedulerEvent): void;
   /** How a lease is taken; default: in the primary repository (lease.ts). */
-  acquireLease?(name: string): Promise<Lease | undefined>;
+  acquireLease?(name: string): Promise<LeaseAttempt>;
 }
 
 export interface Scheduler {
@@ -95,7 +95,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const { env } = options;
   const running = new Map<string, { job: RunningJob; controller: AbortController; done: Promise<void> }>();
   const forced = new Map<string, PlannedJob>();
-  /** Keys another host holds the lease of, and until when not to ask again. */
+  /** Keys another host holds the lease of, and when it can be taken (not asked again before). */
   const heldElsewhere = new Map<string, number>();
   /** When this process first saw an exclusive job due (its waiting for a quiet moment is measured from there). */
   const dueSince = new Map<string, number>();
@@ -131,9 +131,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       let lease: Lease | undefined;
       try {
         if (name) {
-          lease = await acquireLease(name);
-          if (!lease) {
-            heldElsewhere.set(job.key, env.clock.now() + options.leaseTtlMs);
+          const attempt = await acquireLease(name);
+          lease = attempt.lease;
+          if (!attempt.lease) {
+            // Asked again once it can be taken: a dead holder's jobs pass on as soon as its lease runs out.
+            heldElsewhere.set(job.key, attempt.freeAt);
             emit({ type: 'skipped', key: job.key, reason: 'another host holds its lease' });
             return;
           }
@@ -188,8 +190,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       forced.delete(job.key);
       start(job);
     }
-    const next = planJobs(state).find((j) => j.dueAt > now && runnable(j))?.dueAt;
-    return Math.min(options.pollMs, next === undefined ? options.pollMs : Math.max(0, next - now));
+    // Awake for the next job due, or a lease held elsewhere running out, whichever comes first.
+    const next = Math.min(planJobs(state).find((j) => j.dueAt > now && runnable(j))?.dueAt ?? Infinity, ...heldElsewhere.values());
+    return Math.min(options.pollMs, Math.max(0, next - now));
   }
 
   /**

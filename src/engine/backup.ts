@@ -7,7 +7,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
-import picomatch from 'picomatch';
 import { hostName, isoNow, systemClock, type Clock } from '../base/clock.js';
 import { throwIfAborted } from '../base/errors.js';
 import type { BlobIndex } from '../repo/blob-index.js';
@@ -19,6 +18,7 @@ import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
 import { SNAPSHOT_VERSION, type Snapshot } from '../repo/snapshot.js';
 import { makeLimit } from '../storage/limit.js';
+import { excluder } from './exclude.js';
 import { saveDir, saveSources, saveTreeOf, type Archive } from './archiver.js';
 import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
@@ -146,18 +146,6 @@ async function openArchive(repo: Repository, index: BlobIndex, packer: Packer, p
     warn,
     excluded: excluder(options.exclude ?? [], sources.length === 1 && sources[0].stat.isDirectory() ? sources[0].abs : undefined),
   };
-}
-
-/**
- * Whether a path is excluded: patterns match the path relative to `root` (the one source
- * directory; with several sources, the base name), and patterns without a slash match a base name
- * anywhere (restic's --exclude).
- */
-function excluder(patterns: readonly string[], root: string | undefined): (abs: string) => boolean {
-  if (patterns.length === 0) return () => false;
-  // `cache/` names a directory: matched by name, its contents are then never walked.
-  const matches = picomatch(patterns.map((p) => p.replace(/\/+$/, '')), { basename: true, dot: true });
-  return (abs) => matches((root === undefined ? path.basename(abs) : path.relative(root, abs)).split(path.sep).join('/'));
 }
 
 /** One directory: its contents are the root. Files and directories: each by its name in the root. */

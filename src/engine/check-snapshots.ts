@@ -9,9 +9,9 @@ import { throwIfAborted } from '../base/errors.js';
 import type { BlobIndex } from '../repo/blob-index.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
-import { acquireLock } from '../repo/lock.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import { makeBlobLoader } from './blob-loader.js';
+import { underLock, type OperationOptions } from './operation.js';
 import { planPackRanges } from './copy-plan.js';
 import { collectBlobs } from './reachable.js';
 import { withDeltaBases } from './delta-bases.js';
@@ -32,17 +32,16 @@ export interface SnapshotCheckReport {
   errors: string[];
 }
 
-export async function checkSnapshots(repo: Repository, ids: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SnapshotCheckReport> {
-  const lock = await acquireLock(repo, 'shared', 'check (snapshots)');
-  const report: SnapshotCheckReport = { ok: false, snapshots: 0, trees: 0, blobs: 0, bytesRead: 0, errors: [] };
-  try {
+export async function checkSnapshots(repo: Repository, ids: readonly string[], options: OperationOptions = {}): Promise<SnapshotCheckReport> {
+  return underLock(repo, 'shared', 'check (snapshots)', options, async ({ repo, signal }) => {
+    const report: SnapshotCheckReport = { ok: false, snapshots: 0, trees: 0, blobs: 0, bytesRead: 0, errors: [] };
     const { index } = await loadIndex(repo);
     const stored = new Map((await listSnapshots(repo, (id, err) => ids.includes(id) && report.errors.push(`snapshot ${id.slice(0, 12)} cannot be read: ${err.message}`))).map((s) => [s.id, s]));
     const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
     const visited = new Set<string>();
     const data = new Set<string>();
     for (const id of ids) {
-      throwIfAborted(options.signal);
+      throwIfAborted(signal);
       const s = stored.get(id);
       if (!s) {
         if (!report.errors.some((e) => e.startsWith(`snapshot ${id.slice(0, 12)}`))) report.errors.push(`snapshot ${id.slice(0, 12)} is missing`);
@@ -58,12 +57,10 @@ export async function checkSnapshots(repo: Repository, ids: readonly string[], o
     const blobs = withDeltaBases(index, data);
     const unindexed = blobs.filter((b) => !index.has(Buffer.from(b, 'hex')));
     for (const b of unindexed) report.errors.push(`blob ${b.slice(0, 12)} is not in the index`);
-    await verifyBlobs(repo, index, blobs.filter((b) => !unindexed.includes(b)), report, options.signal);
+    await verifyBlobs(repo, index, blobs.filter((b) => !unindexed.includes(b)), report, signal);
     report.ok = report.errors.length === 0 && report.snapshots === ids.length;
     return report;
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 async function verifyBlobs(repo: Repository, index: BlobIndex, blobs: string[], report: SnapshotCheckReport, signal: AbortSignal | undefined): Promise<void> {

@@ -55,6 +55,21 @@ test('every asset of the tree is found once, with its kind, format and proposed 
   assert.deepEqual(report.summary.notes.length, 2, 'no lifeboat.yaml and no repository are said');
 });
 
+test("coverage honours a source's exclude patterns: what the backup leaves out is not covered", async (t) => {
+  const dir = await fixture(t);
+  const root = path.join(dir, 'tree');
+  const yaml = [
+    'repositories: { primary: { url: /srv/lifeboat-repo, role: primary } }',
+    'assets:',
+    `  llama: { kind: model, tier: 1, source: { path: ${root}/models, exclude: ["llama-70b/", "*.gguf"] } }`,
+  ].join('\n');
+  const report = await discover({ paths: [root], plan: planOf(parseConfigText(yaml, path.join(dir, 'lifeboat.yaml'))) });
+  const by = (rel: string) => report.assets.find((a) => a.path === path.join(root, rel))!;
+  assert.equal(by('models/llama-ft').covered_by, 'llama');
+  assert.equal(by('models/llama-70b').covered_by, null, 'an excluded folder');
+  assert.equal(by('models/qwen-q4.gguf').covered_by, null, 'an excluded base name');
+});
+
 test('coverage by lifeboat.yaml: the asset whose source holds a path covers it, with its tier; the summary adds up', async (t) => {
   const dir = await fixture(t);
   const root = path.join(dir, 'tree');

@@ -146,3 +146,18 @@ test('assets: the effective policy with where each value came from, and hints of
   assert.equal(defaults.json.tiers['1']?.rpo, '1d');
   assert.equal(defaults.json.tiers['3'], null);
 });
+
+test('check is recorded as a verification: status shows when the repository was last read back and how much of it', async (t) => {
+  const { dir, cli, json } = await site(t, '  eval-set: { kind: dataset, tier: 2, source: { path: data } }');
+  await put(path.join(dir, 'data/eval.bin'), 300_000, 'e');
+  assert.equal((await cli(['backup', '--asset', 'eval-set'])).code, 0);
+  type Verified = { assets: Array<{ verification: { result: string; packs_checked: number | null; errors: string[] } | null }> };
+  assert.equal((await json<Verified>(['status'])).json.assets[0].verification, null, 'never verified yet');
+
+  const checked = await cli(['check', '-r', 'primary', '--read-data']);
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.doesNotMatch(checked.stderr, /not recorded/);
+  const after = (await json<Verified>(['status'])).json.assets[0].verification;
+  assert.equal(after?.result, 'ok');
+  assert.ok((after?.packs_checked ?? 0) >= 1, `every pack was read back: ${JSON.stringify(after)}`);
+});

@@ -80,8 +80,17 @@ test('two serve processes on one RGW repository: own assets only, one verificati
   const [victim, survivor, survivorName] = held.host === 'gpu-01' ? [gpu, nfs, 'nfs-01'] : [nfs, gpu, 'gpu-01'];
   await victim.stop('SIGKILL');
   const killedAt = systemClock.now();
-  await eventually('the lease taken over', async () => ((await readLease(repo, 'job-verify'))?.host === survivorName ? true : undefined), 30_000, 100);
+  const last = (await readLease(repo, 'job-verify'))!; // the dead holder's last renewal
+  const taken = await eventually('the lease taken over', async () => {
+    const lease = await readLease(repo, 'job-verify');
+    return lease?.host === survivorName ? lease : undefined;
+  }, 30_000, 100);
   const tookMs = systemClock.now() - killedAt;
+  t.diagnostic(`lease taken over ${tookMs} ms after the kill; the dead holder's ran out ${Date.parse(last.expiresAt) - killedAt} ms after it`);
+  if (last.host !== survivorName) {
+    const freeAt = Date.parse(last.expiresAt) + (LEASE_TTL_S * 1000) / 4; // its expiry plus the skew margin (a quarter of the period)
+    assert.ok(Date.parse(taken.acquiredAt) >= freeAt, `never taken while its holder could still hold it: taken ${taken.acquiredAt}, free at ${new Date(freeAt).toISOString()}`);
+  }
   assert.ok(tookMs <= LEASE_TTL_S * 1000 + 1500, `taken over ${tookMs} ms after the kill: within one lease period (and a poll)`);
   await eventually('a verification by the survivor', async () => ((await records()).some((r) => r.kind === 'verify' && r.host === survivorName && Date.parse(r.startedAt) >= killedAt) ? true : undefined), 30_000);
 

@@ -24,10 +24,12 @@ async function tick(clock: ReturnType<typeof manualClock>, ms: number): Promise<
 test('of racing hosts exactly one takes a lease; others get it only when it is released', async (t) => {
   const repo = await createRepo(path.join(await tempDir(t), 'repo'));
   const hosts = ['a', 'b', 'c', 'd', 'e', 'f'];
-  const leases = await Promise.all(hosts.map((host) => tryAcquireLease(repo, 'job-verify', { clock: systemClock, host, holder: `process-on-${host}`, ttlMs: TTL })));
+  const leases = await Promise.all(hosts.map(async (host) => (await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host, holder: `process-on-${host}`, ttlMs: TTL })).lease));
   const winners = leases.filter((l) => l !== undefined);
   assert.equal(winners.length, 1, 'exactly one winner');
-  assert.equal(await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host: 'g', holder: 'process-on-g', ttlMs: TTL }), undefined, 'held: a latecomer does not get it');
+  const late = await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host: 'g', holder: 'process-on-g', ttlMs: TTL });
+  assert.equal(late.lease, undefined, 'held: a latecomer does not get it');
+  assert.equal(late.lease === undefined ? late.freeAt : undefined, Date.parse(winners[0]!.info.expiresAt) + TTL / 4, 'and is told when it can ask again: the expiry plus the skew margin');
   const info = await readLease(repo, 'job-verify');
   assert.equal(info?.host, winners[0]!.info.host);
   await winners[0]!.release();
@@ -37,7 +39,7 @@ test('of racing hosts exactly one takes a lease; others get it only when it is r
 test('a holder keeps its lease by renewing it, and its record never promises more than one period', async (t) => {
   const repo = await createRepo(path.join(await tempDir(t), 'repo'));
   const clock = manualClock('2026-05-01T00:00:00Z');
-  const holder = await tryAcquireLease(repo, 'job-prune', { clock, host: 'a', ttlMs: TTL });
+  const { lease: holder } = await tryAcquireLease(repo, 'job-prune', { clock, host: 'a', ttlMs: TTL });
   assert.ok(holder);
   for (let i = 0; i < 6; i++) await tick(clock, TTL / 3); // two periods, renewed all along
   assert.equal(holder.signal.aborted, false, 'kept by renewing');
@@ -57,7 +59,7 @@ test('a holder that cannot renew before its lease runs out loses it, and its sig
   let failing = false;
   const storage: Storage = { ...repo.storage, put: (key, data, o) => (failing && key.startsWith('leases/') ? Promise.reject(new Error('connection reset')) : repo.storage.put(key, data, o)) };
   const warnings: string[] = [];
-  const lease = await tryAcquireLease({ ...repo, storage }, 'job-retention', { clock, host: 'a', ttlMs: TTL, onWarning: (m) => warnings.push(m) });
+  const { lease } = await tryAcquireLease({ ...repo, storage }, 'job-retention', { clock, host: 'a', ttlMs: TTL, onWarning: (m) => warnings.push(m) });
   assert.ok(lease);
   failing = true;
   for (let i = 0; i < 4 && !lease.signal.aborted; i++) await tick(clock, TTL / 3);
@@ -76,9 +78,11 @@ test('a lease whose holder stopped renewing is taken over by another process aft
   const now = Date.now();
   const theirs = { name: 'job-verify', seq: 7, host: 'dead-host', holder: 'another-process', acquiredAt: new Date(now - 60_000).toISOString(), expiresAt: new Date(now + 1500).toISOString() };
   await repo.storage.put('leases/job-verify/000000000007', seal(repo.key.data, 'lease', Buffer.from(JSON.stringify(theirs))), { ifAbsent: true });
-  assert.equal(await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host: 'b', ttlMs: TTL, skewMs: 500 }), undefined, 'held: not taken');
+  const held = await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host: 'b', ttlMs: TTL, skewMs: 500 });
+  assert.equal(held.lease, undefined, 'held: not taken');
+  assert.equal(held.lease === undefined ? held.freeAt : undefined, now + 1500 + 500, 'free at its expiry plus the skew');
   await new Promise((r) => setTimeout(r, 2100));
-  const mine = await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host: 'b', ttlMs: TTL, skewMs: 500 });
+  const { lease: mine } = await tryAcquireLease(repo, 'job-verify', { clock: systemClock, host: 'b', ttlMs: TTL, skewMs: 500 });
   assert.ok(mine, 'expired plus the skew: taken over');
   assert.equal(mine.info.seq, 8);
   assert.equal((await readLease(repo, 'job-verify'))?.host, 'b');

@@ -13,7 +13,7 @@ import type { JobEnv } from '../../src/control/backup-job.js';
 import type { CatalogView } from '../../src/control/catalog.js';
 import { parseConfigText } from '../../src/control/config-file.js';
 import type { JobRecord } from '../../src/control/jobs.js';
-import type { Lease } from '../../src/control/lease.js';
+import type { Lease, LeaseAttempt } from '../../src/control/lease.js';
 import { planOf, type DrPlan } from '../../src/control/plan.js';
 import { startScheduler, type Executor, type SchedulerEvent } from '../../src/control/scheduler.js';
 import type { StoredSnapshot } from '../../src/engine/snapshots.js';
@@ -96,9 +96,9 @@ function simulate(plan: DrPlan, failFirst: Record<string, number> = {}): { sim: 
   return { sim, executors };
 }
 
-const grantAll = async (): Promise<Lease> => ({ info: {} as Lease['info'], signal: new AbortController().signal, release: async () => {} });
+const grantAll = async (): Promise<LeaseAttempt> => ({ lease: { info: {} as Lease['info'], signal: new AbortController().signal, release: async () => {} } });
 
-function run(plan: DrPlan, sim: Sim, executors: Record<string, Executor>, maxJobs = 2, periods = { retentionEveryMs: 24 * HOUR, pruneEveryMs: 7 * 24 * HOUR }) {
+function run(plan: DrPlan, sim: Sim, executors: Record<string, Executor>, maxJobs = 2, periods = { retentionEveryMs: 24 * HOUR, pruneEveryMs: 7 * 24 * HOUR }, lease: { ttlMs: number; acquire: (name: string) => Promise<LeaseAttempt> } = { ttlMs: MINUTE, acquire: grantAll }) {
   const env = { plan, clock: sim.clock, host: 'gpu-01', log: () => {} } as unknown as JobEnv;
   return startScheduler({
     env,
@@ -107,10 +107,10 @@ function run(plan: DrPlan, sim: Sim, executors: Record<string, Executor>, maxJob
     ownsAsset: () => true,
     maxJobs,
     periods,
-    leaseTtlMs: MINUTE,
+    leaseTtlMs: lease.ttlMs,
     pollMs: 5 * MINUTE,
     onEvent: (e) => sim.events.push(e),
-    acquireLease: grantAll,
+    acquireLease: lease.acquire,
   });
 }
 
@@ -209,6 +209,25 @@ test('backupNow starts a backup at once, even when none is due, and never a seco
   await advance(sim, 10 * MINUTE);
   await stop(scheduler, sim, 'finish');
   assert.equal(sim.view.snapshots.length, 2, 'one more backup, not two: the second request met the running one');
+});
+
+test("a repository job whose lease another host holds starts here as soon as that lease can be taken, not a period later", async () => {
+  const plan = { ...PLAN, assets: PLAN.assets.filter((a) => a.name === 'prompts') };
+  const { sim, executors } = simulate(plan);
+  // The other host's lease (of a 30-minute period) runs out 20 minutes in: it died at the start.
+  const freeAt = START + 20 * MINUTE;
+  const asked: number[] = [];
+  const acquire = async (name: string): Promise<LeaseAttempt> => {
+    if (name !== 'job-verify') return grantAll();
+    asked.push(sim.clock.now());
+    return sim.clock.now() < freeAt ? { freeAt } : grantAll();
+  };
+  const scheduler = run(plan, sim, executors, 2, { retentionEveryMs: 0, pruneEveryMs: 0 }, { ttlMs: 30 * MINUTE, acquire });
+  await advance(sim, 60 * MINUTE);
+  await stop(scheduler, sim, 'finish');
+  const verifyStarts = sim.starts.filter((s) => s.key === 'verify').map((s) => s.at - START);
+  assert.deepEqual(verifyStarts.slice(0, 1), [20 * MINUTE], 'started when the lease ran out');
+  assert.deepEqual(asked.filter((t) => t < freeAt).length, 1, 'and not asked again while it was held');
 });
 
 test('an executor that throws is recorded as a failed job, and the scheduler goes on', async () => {
