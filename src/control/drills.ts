@@ -4,6 +4,7 @@
  * `lifeboat status`), and the trend of measured recovery times (`lifeboat drill history`).
  */
 import { mulberry32 } from '../base/seeded-random.js';
+import type { JobOutcome } from './jobs.js';
 import type { Asset } from './plan.js';
 import type { Report, Verdict } from './reports.js';
 
@@ -136,4 +137,11 @@ export function drillCandidates(assets: readonly Asset[], filter: { tier?: numbe
   const drillable = assets.filter((a) => a.tier !== 3 && a.source !== undefined);
   if (filter.asset !== undefined) return drillable.filter((a) => a.name === filter.asset);
   return drillable.filter((a) => a.tier === (filter.tier ?? 1));
+}
+
+/** A drill's report as a job's outcome (serve's drills and `lifeboat drill` record the same): failed when the drill failed. */
+export function drillOutcome(report: Report): JobOutcome {
+  const details = { tier: report.tier, asset: report.asset, seed: report.seed ?? null, report: report.id, verdict: report.verdict, total_seconds: report.total_seconds, rto_seconds: report.rto_seconds };
+  if (report.verdict === 'failed') return { result: 'failed', details, error: { code: 'STEP_FAILED', message: `drill of ${report.asset} failed: ${report.error ?? 'see the report'}` } };
+  return { result: 'ok', details };
 }

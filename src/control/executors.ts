@@ -8,12 +8,12 @@ import { check } from '../engine/check.js';
 import { prune } from '../engine/prune.js';
 import { backupAsset, replicateAsset, type JobEnv } from './backup-job.js';
 import { randomInt } from 'node:crypto';
-import { drillCandidates, pickDrill } from './drills.js';
+import { drillCandidates, drillOutcome, pickDrill } from './drills.js';
 import { listReports } from './reports.js';
 import { applyRetention } from './retention-run.js';
 import { runDrill, type DrContext } from './runbook-run.js';
 import type { RunbookSet } from './runbooks.js';
-import { newJobId, type JobKind, type JobOutcome, type JobRecord } from './jobs.js';
+import { finishedJob, type JobKind, type JobOutcome, type JobRecord } from './jobs.js';
 import type { Executor } from './scheduler.js';
 import { verifySubsetPercent, type PlannedJob } from './schedule.js';
 import { verificationOutcome } from './verification.js';
@@ -77,10 +77,7 @@ export function drillExecutor(env: JobEnv, runbooks: RunbookSet, dirs: { reportD
       const seed = randomInt(2 ** 31);
       const pick = pickDrill(candidates, await listReports(await env.access.primary()), seed, env.clock.now());
       if (!pick) return { result: 'ok', details: { tier: job.tier, asset: null, note: 'no asset of the tier to drill' } };
-      const report = await runDrill(ctx, pick.asset, { seed, signal: run.signal });
-      const details = { tier: job.tier, asset: pick.asset, seed, report: report.id, verdict: report.verdict, total_seconds: report.total_seconds, rto_seconds: report.rto_seconds };
-      if (report.verdict === 'failed') return { result: 'failed', details, error: { code: 'STEP_FAILED', message: `drill of ${pick.asset} failed: ${report.error ?? 'see the report'}` } };
-      return { result: 'ok', details };
+      return drillOutcome(await runDrill(ctx, pick.asset, { seed, signal: run.signal }));
     });
 }
 
@@ -88,19 +85,7 @@ export function drillExecutor(env: JobEnv, runbooks: RunbookSet, dirs: { reportD
 export async function timed(env: JobEnv, job: PlannedJob, body: () => Promise<JobOutcome>): Promise<{ record: JobRecord; saved: boolean }> {
   const startedAt = isoNow(env.clock);
   const outcome = await body();
-  return {
-    record: {
-      version: 1,
-      job: newJobId(),
-      kind: job.kind,
-      ...(job.asset ? { asset: job.asset } : {}),
-      host: env.host,
-      startedAt,
-      finishedAt: isoNow(env.clock),
-      ...outcome,
-    },
-    saved: false,
-  };
+  return { record: finishedJob(job.kind, outcome, { host: env.host, asset: job.asset, startedAt, finishedAt: isoNow(env.clock) }), saved: false };
 }
 
 function assetOf(env: JobEnv, job: PlannedJob) {

@@ -37,6 +37,11 @@ export function newJobId(): string {
   return randomUUID();
 }
 
+/** A job that has ended, as its record. */
+export function finishedJob(kind: JobKind, outcome: JobOutcome, run: { host: string; startedAt: string; finishedAt: string; asset?: string }): JobRecord {
+  return { version: JOB_RECORD_VERSION, job: newJobId(), kind, ...(run.asset ? { asset: run.asset } : {}), host: run.host, startedAt: run.startedAt, finishedAt: run.finishedAt, ...outcome };
+}
+
 export async function saveJobRecord(repo: Repository, record: JobRecord): Promise<string> {
   return saveObject(repo, 'job', Buffer.from(JSON.stringify(record)));
 }

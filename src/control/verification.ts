@@ -4,7 +4,7 @@
  * whichever ran it.
  */
 import type { CheckReport } from '../engine/check.js';
-import { newJobId, type JobOutcome, type JobRecord } from './jobs.js';
+import type { JobOutcome } from './jobs.js';
 
 /** What a finished check found, as a job's outcome: failed with DAMAGE_FOUND when it found damage. */
 export function verificationOutcome(report: CheckReport, subsetPercent: number, durationMs: number): JobOutcome {
@@ -21,17 +21,4 @@ export function verificationOutcome(report: CheckReport, subsetPercent: number, 
   if (report.ok) return { result: 'ok', details };
   const problems = [...report.errors, ...report.damagedBlobs.map((d) => `blob ${d.blob.slice(0, 12)} in pack ${d.pack.slice(0, 12)}: ${d.problem}`)];
   return { result: 'failed', details, error: { code: 'DAMAGE_FOUND', message: `verification found damage: ${problems.slice(0, 3).join('; ')}` } };
-}
-
-/** The record of a check run outside serve (its start and end, epoch ms). */
-export function verificationRecord(report: CheckReport, run: { subsetPercent: number; host: string; startedMs: number; finishedMs: number }): JobRecord {
-  return {
-    version: 1,
-    job: newJobId(),
-    kind: 'verify',
-    host: run.host,
-    startedAt: new Date(run.startedMs).toISOString(),
-    finishedAt: new Date(run.finishedMs).toISOString(),
-    ...verificationOutcome(report, run.subsetPercent, run.finishedMs - run.startedMs),
-  };
 }

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { Report } from '../../src/control/reports.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
-import { createRepo, TEST_PASSWORD } from '../helpers/test-repo.js';
+import { listJobIds, loadJobRecord } from '../../src/control/jobs.js';
+import { createRepo, reopenRepo, TEST_PASSWORD } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { startInferenceServer, tensorDigest } from '../fixtures/inference-server.js';
 import { askGateway, FIXTURE, freePort, GATEWAY_TOKEN, generateModel, spawnGateway, startWebhook, waitFor } from './site.js';
@@ -160,6 +161,11 @@ test('recover, drill, a damaged pack and a full volume, with real parts', { time
   // History: two drills of llama-ft, one met and one failed.
   const history = await cliJson<{ assets: Array<{ asset: string; runs: Array<{ verdict: string }> }> }>(['drill', 'history']);
   assert.deepEqual(history.json.assets.map((x) => [x.asset, x.runs.map((run) => run.verdict)]), [['llama-ft', ['met', 'failed']]]);
+  // Each drill is a job record too, as serve's are: serve counts them toward the tier's drill_every.
+  const repo = await reopenRepo(path.join(dir, 'repo'));
+  const drillJobs = (await Promise.all((await listJobIds(repo)).map((id) => loadJobRecord(repo, id)))).filter((j) => j.kind === 'drill').sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  assert.deepEqual(drillJobs.map((j) => [j.result, j.details.report, j.details.tier]), [['ok', d.id, 1], ['failed', f.id, 1]]);
+  assert.equal(drillJobs[1].error?.code, 'STEP_FAILED');
 
   // A restore target on a volume too small: doctor and the drill fail first, touching nothing.
   const tmpfs = path.join(dir, 'tmpfs');

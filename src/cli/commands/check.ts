@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { hostName, systemClock } from '../../base/clock.js';
+import { hostName, isoNow, systemClock } from '../../base/clock.js';
 import { messageOf } from '../../base/error-codes.js';
-import { saveJobRecord } from '../../control/jobs.js';
-import { verificationRecord } from '../../control/verification.js';
+import { finishedJob, saveJobRecord } from '../../control/jobs.js';
+import { verificationOutcome } from '../../control/verification.js';
 import { check } from '../../engine/check.js';
 import { OutcomeError, UsageError } from '../errors.js';
 import { interruptSignal, withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
@@ -16,10 +16,11 @@ export function registerCheck(program: Command): void {
       const readData = flags.readData ? 1 : flags.readDataSubset ? parsePercent(flags.readDataSubset) : 0;
       await withRepo(flags, async ({ repo, out }) => {
         const startedMs = systemClock.now();
+        const startedAt = isoNow(systemClock);
         const report = await check(repo, { readData, signal, onWarning: (m) => out.warn(m) });
         // Recorded like serve's verifications, so that status and the dashboard know this one too.
-        const record = verificationRecord(report, { subsetPercent: readData * 100, host: hostName(), startedMs, finishedMs: systemClock.now() });
-        await saveJobRecord(repo, record).catch((err: unknown) => out.warn(`the verification was not recorded in the repository (status will not show it): ${messageOf(err)}`));
+        const outcome = verificationOutcome(report, readData * 100, systemClock.now() - startedMs);
+        await saveJobRecord(repo, finishedJob('verify', outcome, { host: hostName(), startedAt, finishedAt: isoNow(systemClock) })).catch((err: unknown) => out.warn(`the verification was not recorded in the repository (status will not show it): ${messageOf(err)}`));
         out.result(report, () => {
           const lines = [
             `${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s); ${report.packsRead} pack(s) read back`,

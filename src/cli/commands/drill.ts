@@ -9,13 +9,15 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
+import { isoNow } from '../../base/clock.js';
+import { messageOf } from '../../base/error-codes.js';
 import { formatRto, formatSeconds } from '../../control/report-markdown.js';
 import type { Report } from '../../control/reports.js';
 import { loadDrContext, withReportDir, type DrFlags, type LoadedDr } from '../dr-context.js';
 import { runProgress } from '../dr-progress.js';
 import { finishRun, withInterrupt } from '../dr-report.js';
 import { UsageError } from '../errors.js';
-import { makeOutput, table } from '../output.js';
+import { makeOutput, table, type Output } from '../output.js';
 import { withRepoOptions } from '../repo-options.js';
 
 interface DrillFlags extends DrFlags {
@@ -66,14 +68,26 @@ async function drillAction(flags: DrillFlags): Promise<void> {
     const pick = pickDrill(candidates, await history(loaded), seed, ctx.clock.now())!;
     if (!flags.asset) out.info(`drill of ${pick.asset} (picked with seed ${seed}; weights ${pick.weights.map((w) => `${w.asset} ${w.weight.toFixed(2)}`).join(', ')})`);
     await withInterrupt(async (signal) => {
+      const startedAt = isoNow(ctx.clock);
       const report = await runDrill(ctx, pick.asset, { seed: flags.asset ? undefined : seed, signal, keepScratch: flags.keepScratch });
       progress.stop();
+      if (!signal.aborted) await recordDrillJob(loaded, report, startedAt, out);
       finishRun(report, out, signal.aborted);
     });
   } finally {
     progress.stop();
     await loaded.close();
   }
+}
+
+/** A drill run here is recorded as serve's are, so that serve counts it toward the tier's drill_every and the jobs page lists it. */
+async function recordDrillJob(loaded: LoadedDr, report: Report, startedAt: string, out: Output): Promise<void> {
+  const { ctx } = loaded;
+  const named = ctx.repository ?? ctx.plan.primary;
+  if (!named) return;
+  const [{ drillOutcome }, { finishedJob, saveJobRecord }] = await Promise.all([import('../../control/drills.js'), import('../../control/jobs.js')]);
+  const record = finishedJob('drill', drillOutcome(report), { host: report.host, startedAt, finishedAt: isoNow(ctx.clock) });
+  await saveJobRecord(await ctx.openRepository(named), record).catch((err: unknown) => out.warn(`the drill's job record was not saved in ${named.name} (serve will not count it): ${messageOf(err)}`));
 }
 
 /** The reports of the repository drills are recorded in; none when it cannot be read (the drill's preflight will say why). */
