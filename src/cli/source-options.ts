@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
-import { addFlags, emptyLineageRequest, parseLineageFile, resolveLineage } from '../control/lineage-input.js';
+import { addFlags, emptyLineageRequest, parseLineageFile, resolveLineage, type LineageRequest } from '../control/lineage-input.js';
 import { retentionUntil, withRetention } from '../engine/copy-retention.js';
 import { defaultSplitters } from '../repo/chunker/default-splitters.js';
 import type { Snapshot } from '../repo/snapshot.js';
@@ -84,23 +84,28 @@ export function sourceFromFlags(flags: SourceFlags, paths: string[]): SourceConf
   return given[0];
 }
 
-const hasLineage = (f: SourceFlags) => f.lineage.length > 0 || f.param.length > 0 || f.metric.length > 0 || f.lineageFile !== undefined;
+export const hasLineage = (f: SourceFlags) => f.lineage.length > 0 || f.param.length > 0 || f.metric.length > 0 || f.lineageFile !== undefined;
+
+/** The lineage the flags give (--lineage-file first, then --lineage, --param, --metric on top). */
+export async function lineageRequestOf(flags: SourceFlags): Promise<LineageRequest> {
+  return addFlags(flags.lineageFile ? parseLineageFile(await fs.readFile(flags.lineageFile, 'utf8'), flags.lineageFile) : emptyLineageRequest(), flags);
+}
 
 /**
- * `backup` with a source flag or lineage: backs up and prints the snapshot as `backup --json` does.
- * Returns false when neither is given (the paths and lifeboat.yaml forms of backup.ts apply).
+ * `backup` with a source flag, or paths with lineage: backs up and prints the snapshot as `backup
+ * --json` does. Returns false when neither is given (the paths and lifeboat.yaml forms of
+ * backup.ts apply; lineage with no paths goes with the asset's source from lifeboat.yaml).
  */
 export async function backupFromFlags(paths: string[], flags: SourceFlags): Promise<boolean> {
   const source = sourceFromFlags(flags, paths);
-  if (!source && !hasLineage(flags)) return false;
+  if (!source && (!hasLineage(flags) || paths.length === 0)) return false;
   if (!flags.asset) throw new UsageError('a source backup needs --asset NAME (the asset the snapshot belongs to)');
-  if (!source && paths.length === 0) throw new UsageError('--lineage, --param and --metric describe a backup: give its paths or a source (--postgres, --git, ...)');
   const meta = Object.fromEntries((flags.meta ?? []).map((kv) => {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--meta takes key=value, got "${kv}"`);
     return [kv.slice(0, eq), kv.slice(eq + 1)];
   }));
-  const request = addFlags(flags.lineageFile ? parseLineageFile(await fs.readFile(flags.lineageFile, 'utf8'), flags.lineageFile) : emptyLineageRequest(), flags);
+  const request = await lineageRequestOf(flags);
   const { allSources } = await import('../sources/all.js');
   const { systemRunner } = await import('../sources/process.js');
   await withRepo(flags, async ({ repo: opened, out }) => {

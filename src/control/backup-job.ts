@@ -19,6 +19,7 @@ import { sourcePaths } from '../sources/config.js';
 import { trySend, type HttpClient } from './http-client.js';
 import { copyReports } from './reports.js';
 import { withLineageInputs } from './lineage.js';
+import { resolveLineage, type LineageRequest } from './lineage-input.js';
 import { listSnapshots } from '../engine/snapshots.js';
 import { newJobId, saveJobRecord, type JobRecord, type JobResult } from './jobs.js';
 import type { Asset, DrPlan } from './plan.js';
@@ -56,6 +57,8 @@ export interface BackupJobOptions {
   onProgress?: (p: BackupProgress) => void;
   /** Copy the new snapshot to the tier's replicate_to (default true). */
   replicate?: boolean;
+  /** What this version was made from (`backup --asset NAME --lineage ...`), resolved against the primary. */
+  lineage?: LineageRequest;
 }
 
 export async function backupAsset(env: JobEnv, asset: Asset, options: BackupJobOptions = {}): Promise<BackupOutcome> {
@@ -100,8 +103,9 @@ async function runBackup(env: JobEnv, asset: Asset, options: BackupJobOptions) {
   const primary = await env.access.primary();
   const { repo, until } = await immutable(primary, asset, env.clock);
   const source = asset.source;
+  const lineage = options.lineage ? await resolveLineage(primary, options.lineage) : undefined;
   const { snapshotId, snapshot } = source.kind !== 'path'
-    ? await (await import('../sources/all.js')).backupSource(repo, source, { asset: asset.name, tier: asset.tier, kind: asset.kind, host: env.host }, { signal: options.signal, warn: (m) => env.log(`${asset.name}: ${m}`) })
+    ? await (await import('../sources/all.js')).backupSource(repo, source, { asset: asset.name, tier: asset.tier, kind: asset.kind, host: env.host, lineage }, { signal: options.signal, warn: (m) => env.log(`${asset.name}: ${m}`) })
     : await backup(repo, {
     asset: asset.name,
     paths: sourcePaths(source),
@@ -109,6 +113,7 @@ async function runBackup(env: JobEnv, asset: Asset, options: BackupJobOptions) {
     tier: asset.tier,
     kind: asset.kind,
     host: env.host,
+    record: lineage ? { lineage } : undefined,
     clock: env.clock,
     splitters: env.splitters ?? defaultSplitters(),
     onProgress: options.onProgress,

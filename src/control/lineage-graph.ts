@@ -61,6 +61,18 @@ export async function lineageGraph(repo: Repository, spec: string): Promise<Line
   return nodeOf(root, all, forgotten, restorable, new Set());
 }
 
+/**
+ * The graph of the newest version of `asset` that records lineage, from snapshots already listed
+ * (serve's cached view, so that a page never waits on the repository): there `restorable` says
+ * only that the snapshot is in the repository, as the index is not read; `lifeboat lineage`
+ * checks every blob. Undefined when no version of the asset records lineage.
+ */
+export async function newestLineage(all: readonly StoredSnapshot[], asset: string): Promise<LineageNode | undefined> {
+  const withLineage = all.filter((s) => s.snapshot.asset === asset && (s.snapshot.lineage?.inputs.length ?? 0) > 0);
+  const newest = withLineage.sort((a, b) => b.snapshot.time.localeCompare(a.snapshot.time))[0];
+  return newest ? nodeOf(newest, all, [], async () => true, new Set()) : undefined;
+}
+
 async function nodeOf(s: StoredSnapshot, all: readonly StoredSnapshot[], forgotten: readonly ForgottenVersion[], restorable: Restorable, seen: Set<string>): Promise<LineageNode> {
   seen.add(s.id);
   const lineage = s.snapshot.lineage;

@@ -6,6 +6,7 @@
 import type http from 'node:http';
 import { LifeboatError } from '../base/errors.js';
 import { drillHistory } from '../control/drills.js';
+import { newestLineage } from '../control/lineage-graph.js';
 import { findReport } from '../control/reports.js';
 import { recentJobs, type DrService, type ServiceEvent } from '../control/service.js';
 import { sendJson } from './http-util.js';
@@ -25,6 +26,8 @@ export async function routeRequest(ctx: ApiContext, req: http.IncomingMessage, r
   if (method !== 'GET') return notAllowed(method, path);
   const report = /^\/api\/v1\/drills\/([^/]+)$/.exec(path);
   if (report) return drillReport(ctx, res, decodeURIComponent(report[1]));
+  const lineage = /^\/api\/v1\/assets\/([^/]+)\/lineage$/.exec(path);
+  if (lineage) return assetLineage(ctx, res, decodeURIComponent(lineage[1]));
   switch (path) {
     case '/api/v1/status':
       return status(ctx, res, url.searchParams.get('asset') ?? undefined);
@@ -86,6 +89,11 @@ function drillReport(ctx: ApiContext, res: http.ServerResponse, id: string): voi
   const report = findReport(reports, id);
   if (!report) throw new LifeboatError('NOT_FOUND_REPORT', `no report ${id} in the repository (GET /api/v1/drills lists them)`);
   sendJson(res, 200, report);
+}
+
+/** What the newest version of an asset with lineage was made from, transitively, from the cached view (node null: none recorded). */
+async function assetLineage(ctx: ApiContext, res: http.ServerResponse, asset: string): Promise<void> {
+  sendJson(res, 200, { asset, node: (await newestLineage(ctx.service.view().snapshots, asset)) ?? null });
 }
 
 function backupNow(ctx: ApiContext, res: http.ServerResponse, asset: string): void {

@@ -161,3 +161,20 @@ test('check is recorded as a verification: status shows when the repository was 
   assert.equal(after?.result, 'ok');
   assert.ok((after?.packs_checked ?? 0) >= 1, `every pack was read back: ${JSON.stringify(after)}`);
 });
+
+test('backup --asset NAME --lineage: the asset of lifeboat.yaml records what it was made from; lineage with --all is refused', async (t) => {
+  const { dir, cli, json } = await site(t, ['  eval-set: { kind: dataset, tier: 2, source: { path: data } }', '  ft: { kind: model, tier: 2, source: { path: model } }'].join('\n'));
+  await put(path.join(dir, 'data/eval.bin'), 20_000, 'e');
+  await put(path.join(dir, 'model/w.bin'), 20_000, 'm');
+  assert.equal((await cli(['backup', '--asset', 'eval-set'])).code, 0);
+  const ft = await json<{ asset: string; lineage: { inputs: Array<{ role: string; kind: string; asset?: string; assetVersion?: number }>; params: Record<string, string> } }>(['backup', '--asset', 'ft', '--lineage', 'dataset=eval-set@v1', '--param', 'lr=3e-4']);
+  assert.equal(ft.result.code, 0, ft.result.stderr);
+  assert.deepEqual(ft.json.lineage.inputs.map((i) => [i.role, i.kind, i.asset, i.assetVersion]), [['dataset', 'version', 'eval-set', 1]]);
+  assert.deepEqual(ft.json.lineage.params, { lr: '3e-4' });
+  const all = await cli(['backup', '--all', '--lineage', 'dataset=eval-set@v1']);
+  assert.equal(all.code, 2);
+  assert.match(all.stderr, /describe one version: give --asset NAME/);
+  const missing = await cli(['backup', '--asset', 'ft', '--lineage', 'dataset=eval-set@v9']);
+  assert.equal(missing.code, 1, 'a version that is not there: refused');
+  assert.match(missing.stderr, /eval-set@v9/);
+});

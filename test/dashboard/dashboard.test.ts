@@ -2,7 +2,7 @@
  * The dashboard in a real browser (Debian's chromium, playwright-core) against a real
  * `lifeboat serve` with a token, on a site made through the CLI (site.ts): what a person sees.
  * The violated asset is at the top, in the violated style, with its age; the asset page shows
- * the snapshot timeline and the restore commands; "back up now" shows the backup's live progress
+ * the snapshot timeline, the lineage graph and the restore commands; "back up now" shows the backup's live progress
  * and its new snapshot; the drills page says there is no drill data, then, once drills are
  * recorded, shows them by tier with the RTO chart's points and each report's step timeline; it reads on a phone, works
  * from the keyboard, loads under 300 KB gzipped from this server alone, and keeps the last status
@@ -22,7 +22,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TEST_PASSWORD } from '../helpers/test-repo.js';
 import { launchBrowser, LAPTOP, openPage, PHONE, signIn } from './browser.js';
-import { FAILED_DRILL, makeSite, NEVER, OWNED, recordDrills, safetensors, startServe, VIOLATED, VIOLATED_RPO_MS, type Serve } from './site.js';
+import { FAILED_DRILL, makeSite, NEVER, OWNED, recordDrills, safetensors, startServe, TRAIN_COMMIT, TRAIN_REPO, VIOLATED, VIOLATED_RPO_MS, type Serve } from './site.js';
 
 const TOKEN = `dashboard-test-${randomBytes(12).toString('hex')}`;
 const SCREENSHOTS = process.env.LIFEBOAT_UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url)) : undefined;
@@ -116,7 +116,7 @@ test('initial load: under 300 KB gzipped, every file from this server, no web fo
   await context.close();
 });
 
-test('asset page: the snapshot timeline, no lineage recorded, replicas, restore commands', async () => {
+test('asset page: the snapshot timeline, the lineage graph (model ← dataset version ← annotations, and the code commit), replicas, restore commands', async () => {
   await page.goto(`${serve.url}/assets/${OWNED}`);
   const items = page.locator('ol.timeline > li');
   await items.first().waitFor();
@@ -126,7 +126,19 @@ test('asset page: the snapshot timeline, no lineage recorded, replicas, restore 
   assert.deepEqual(shown, [...api].sort((a, b) => b.time.localeCompare(a.time)).map((s) => s.id), 'newest first');
   assert.match(await items.nth(0).innerText(), /v2[\s\S]*latest[\s\S]*640 KiB in 3 file\(s\); added 1\d\d KiB stored/);
   assert.match(await items.nth(1).innerText(), /v1[\s\S]*512 KiB in 2 file\(s\); added 51\d KiB stored/);
-  assert.match(await page.locator('[data-empty="lineage"]').innerText(), /No lineage recorded/);
+  const graph = page.locator('.lineage-graph');
+  await graph.waitFor();
+  const model = graph.locator(`li[data-node="${OWNED}@v2"]`);
+  assert.match(await model.locator('.lineage-facts').first().innerText(), /lr 2e-5 · eval_loss 1.42/);
+  // The dataset version under the model, and the annotations it was made from under the dataset.
+  const dataset = model.locator('li[data-node="eval-suite@v1"]');
+  assert.match(await dataset.locator('.lineage-head').first().innerText(), /^dataset\s+eval-suite@v1/);
+  assert.match(await dataset.locator(`li[data-node="${VIOLATED}@v1"] .lineage-head`).innerText(), new RegExp(`^annotations\\s+${VIOLATED}@v1`));
+  assert.match(await model.locator('li[data-input="git"]').innerText(), new RegExp(`code\\s+${TRAIN_REPO.replace(/[.]/g, '\\.')} at ${TRAIN_COMMIT.slice(0, 12)}`));
+  await page.goto(`${serve.url}/assets/vllm-serving`);
+  assert.match(await page.locator('[data-empty="lineage"]').innerText(), /No lineage recorded/, 'an asset with none says so');
+  await page.goto(`${serve.url}/assets/${OWNED}`);
+  await items.first().waitFor();
   assert.match(await page.locator('section[aria-labelledby="copies"]').innerText(), /dr-site\s+in sync/);
   const commands = await page.locator('.command code').allInnerTexts();
   assert.ok(commands.includes(`lifeboat restore -c ${path.join(dir, 'lifeboat.yaml')} ${OWNED}@latest --target /srv/restore/${OWNED}`), commands.join('\n'));

@@ -17,6 +17,8 @@ export const NEVER = 'mlflow-registry';
 /** Backed up by the serve under test (host gpu-01). */
 export const OWNED = 'llama-ft';
 export const VIOLATED_RPO_MS = 5000;
+export const TRAIN_REPO = 'https://git.example.internal/ml/train.git';
+export const TRAIN_COMMIT = '4f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39';
 /** Its drill fails at the smoke step. */
 export const FAILED_DRILL = 'eval-suite';
 
@@ -97,10 +99,12 @@ export async function makeSite(dir: string): Promise<string> {
   // The violated asset first, so that its 5s RPO runs out while the others are backed up.
   await cli(['backup', ...c, '--asset', VIOLATED, '--host', 'annot-01'], dir);
   const violatedBy = Date.now() + VIOLATED_RPO_MS + 1000; // its snapshot is older than this minus the RPO
+  // Lineage: the eval suite was made from the annotations, the fine-tune from the eval suite and a training commit.
+  await cli(['backup', ...c, '--asset', 'eval-suite', '--host', 'gpu-01', '--lineage', `annotations=${VIOLATED}@v1`], dir);
   await cli(['backup', ...c, '--asset', OWNED, '--host', 'gpu-01'], dir);
   await write(data('llama-ft/adapter.safetensors'), safetensors(128 * 1024));
-  await cli(['backup', ...c, '--asset', OWNED, '--host', 'gpu-01'], dir);
-  await cli(['backup', ...c, '--asset', 'eval-suite', '--host', 'gpu-01'], dir);
+  const lineage = ['--lineage', 'dataset=eval-suite@v1', '--lineage', `code=git:${TRAIN_REPO}@${TRAIN_COMMIT}`, '--param', 'lr=2e-5', '--metric', 'eval_loss=1.42'];
+  await cli(['backup', ...c, '--asset', OWNED, '--host', 'gpu-01', ...lineage], dir);
   await cli(['backup', ...c, '--asset', 'vllm-serving', '--host', 'gpu-01'], dir);
   // On a fast machine the other backups take less than its RPO: wait until it has run out for real.
   await new Promise((r) => setTimeout(r, Math.max(0, violatedBy - Date.now())));

@@ -7,6 +7,7 @@ import type { RunningJob } from '../../src/control/scheduler.js';
 import type { Snapshot } from '../../src/repo/snapshot.js';
 import type { AssetDrillHistory, DrillRun } from '../../src/control/drills.js';
 import type { Report } from '../../src/control/reports.js';
+import type { LineageNode } from '../../src/control/lineage-graph.js';
 import type { assetDocument } from '../../src/control/assets-document.js';
 
 export type { AssetDrillHistory, AssetStatus, DrillRun, JobRecord, Report, RunningJob };
@@ -69,6 +70,7 @@ export const api = {
   snapshots: (asset: string) => getJson<StoredSnapshot[]>(`/api/v1/snapshots?asset=${encodeURIComponent(asset)}`),
   jobs: () => getJson<Jobs>('/api/v1/jobs'),
   drills: () => getJson<Drills>('/api/v1/drills'),
+  lineage: (asset: string) => getJson<{ asset: string; node: LineageNode | null }>(`/api/v1/assets/${encodeURIComponent(asset)}/lineage`),
   report: (id: string) => getJson<Report>(`/api/v1/drills/${encodeURIComponent(id)}`),
   session: () => getJson<Session>('/api/v1/session'),
   backup: (asset: string) => postJson<{ accepted: boolean; key: string }>(`/api/v1/assets/${encodeURIComponent(asset)}/backup`),

@@ -15,10 +15,12 @@ export function AssetPage({ name, status, onChanged }: { name: string; status?: 
   const info = useResource(api.assets, 'assets');
   const snapshots = useResource(() => api.snapshots(name), `snapshots:${name}`);
   const jobs = useResource(api.jobs, `jobs:${name}`);
+  const lineage = useResource(() => api.lineage(name), `lineage:${name}`);
   // A backup from elsewhere (serve's schedule, another host) shows at the next status.
-  useReloadOn(status?.summary.generated_at, () => (snapshots.reload(), jobs.reload()));
+  useReloadOn(status?.summary.generated_at, () => (snapshots.reload(), jobs.reload(), lineage.reload()));
   const reloadAll = () => {
     snapshots.reload();
+    lineage.reload();
     jobs.reload();
     onChanged();
   };
@@ -38,7 +40,8 @@ export function AssetPage({ name, status, onChanged }: { name: string; status?: 
         {snapshots.data ? <Timeline snapshots={snapshots.data} /> : null}
       </Section>
       <Section title="Lineage" id="lineage">
-        {snapshots.data ? <LineageView snapshots={snapshots.data} /> : null}
+        {lineage.error ? <ErrorNote error={lineage.error} what="the lineage" /> : null}
+        {lineage.data ? <LineageView node={lineage.data.node} /> : null}
       </Section>
       {asset && asset.tier !== 3 ? <Copies asset={asset} doc={doc} jobs={jobs.data} /> : null}
       {asset && asset.tier !== 3 ? <Restore asset={asset} file={info.data?.file} snapshots={snapshots.data} /> : null}

@@ -1,40 +1,57 @@
-// What an asset version was made from (model ← dataset version ← code commit), when its snapshots
-// record it; otherwise the page says plainly that none is recorded.
-import type { LineageInput } from '../../src/repo/snapshot.js';
-import type { StoredSnapshot } from './api.js';
+// What an asset version was made from, as a graph read from the top: the newest version that
+// records lineage, each input under it (a dataset version with its own inputs in turn, a code
+// commit, a URI), with params and metrics. A version missing from the repository is marked; a
+// version with no lineage recorded says so plainly.
+import type { LineageEdge, LineageNode } from '../../src/control/lineage-graph.js';
 import { shortId, when } from './format.js';
+import { Link } from './ui.js';
 
-
-function describe(i: LineageInput): string {
-  if (i.kind === 'version') return `${i.asset}@v${i.assetVersion} (${shortId(i.snapshot)})`;
-  if (i.kind === 'git') return `${i.url} at ${shortId(i.commit)}`;
-  return i.uri;
-}
-
-export function LineageView({ snapshots }: { snapshots: StoredSnapshot[] }) {
-  const withLineage = snapshots.filter((s) => (s.lineage?.inputs.length ?? 0) > 0).sort((a, b) => b.time.localeCompare(a.time));
-  const newest = withLineage[0];
-  if (!newest?.lineage) return <p class="empty" data-empty="lineage">No lineage recorded: no snapshot of this asset names the dataset, code or model it was made from.</p>;
-  const { inputs, params, metrics } = newest.lineage;
+export function LineageView({ node }: { node: LineageNode | null }) {
+  if (!node) return <p class="empty" data-empty="lineage">No lineage recorded: no snapshot of this asset names the dataset, code or model it was made from.</p>;
   return (
     <div class="lineage">
-      <p class="note">
-        The newest version with lineage, {when(newest.time)} (<code>{shortId(newest.id)}</code>), was made from:
-      </p>
-      <ul class="lineage-inputs">
-        {inputs.map((i) => (
-          <li key={`${i.role}:${describe(i)}`}>
-            <strong>{i.role}</strong> ← {describe(i)}
-          </li>
-        ))}
+      <p class="note">The newest version with lineage, and what it was made from (inputs below the version they went into):</p>
+      <ul class="lineage-graph">
+        <NodeItem node={node} role={null} />
       </ul>
-      {Object.keys(params).length + Object.keys(metrics).length > 0 ? (
-        <p class="muted">
-          {Object.entries({ ...params, ...metrics })
-            .map(([k, v]) => `${k} ${v}`)
-            .join(' · ')}
-        </p>
-      ) : null}
     </div>
   );
+}
+
+function NodeItem({ node, role }: { node: LineageNode; role: string | null }) {
+  const facts = Object.entries({ ...node.params, ...node.metrics }).map(([k, v]) => `${k} ${v}`);
+  return (
+    <li class="lineage-node" data-node={`${node.asset}@v${node.version ?? '?'}`}>
+      <div class="lineage-head">
+        {role ? <span class="tag">{role}</span> : null} <Link to={`/assets/${encodeURIComponent(node.asset)}`}>{node.asset}</Link>
+        {node.version !== undefined ? `@v${node.version}` : ''} <span class="muted">{when(node.time)} · <code>{shortId(node.snapshot)}</code>{node.run ? ` · run ${node.run.name ?? node.run.id ?? node.run.source}` : ''}</span>
+      </div>
+      {facts.length ? <p class="muted lineage-facts">{facts.join(' · ')}</p> : null}
+      {node.inputs.length ? (
+        <ul>
+          {node.inputs.map((edge, i) => (
+            <EdgeItem key={`${edge.role}:${i}`} edge={edge} />
+          ))}
+        </ul>
+      ) : null}
+    </li>
+  );
+}
+
+function EdgeItem({ edge }: { edge: LineageEdge }) {
+  if (edge.kind === 'version' && edge.node) return <NodeItem node={edge.node} role={edge.role} />;
+  return (
+    <li class="lineage-node" data-input={edge.kind}>
+      <div class="lineage-head">
+        <span class="tag">{edge.role}</span> {describe(edge)}
+      </div>
+    </li>
+  );
+}
+
+function describe(edge: LineageEdge): string {
+  if (edge.kind === 'git') return `${edge.url} at ${shortId(edge.commit)}`;
+  if (edge.kind === 'uri') return edge.uri;
+  // A version input with no node: not in this repository (or already shown above: a cycle).
+  return `${edge.asset}@v${edge.version}${edge.snapshot ? ` (${shortId(edge.snapshot)})` : ' — not in this repository'}`;
 }

@@ -16,7 +16,7 @@ import { planAccess, readPlan } from '../plan-options.js';
 import { startProgress } from '../progress.js';
 import { makeOutput } from '../output.js';
 import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
-import { backupFromFlags, withSourceOptions, type SourceFlags } from '../source-options.js';
+import { backupFromFlags, hasLineage, lineageRequestOf, withSourceOptions, type SourceFlags } from '../source-options.js';
 
 interface BackupFlags extends RepoFlags {
   asset?: string;
@@ -48,7 +48,7 @@ export function registerBackup(program: Command): void {
     .option('--retain-days <n>', 'write with Object Lock retention of n days, and extend older data the snapshot needs (S3 with Object Lock)', Number))
     .action(async (paths: string[], flags: BackupFlags) => {
       if (flags.tier !== undefined && ![1, 2, 3].includes(flags.tier)) throw new UsageError('--tier takes 1, 2 or 3');
-      if (await backupFromFlags(paths, flags as BackupFlags & SourceFlags)) return; // a source (--postgres, ...) or lineage: cli/source-options.ts
+      if (await backupFromFlags(paths, flags as BackupFlags & SourceFlags)) return; // a source (--postgres, ...), or paths with lineage: cli/source-options.ts
       if (paths.length > 0) return backupPaths(paths, flags);
       if (flags.asset === undefined && flags.tier === undefined && !flags.due && !flags.all) {
         throw new UsageError('say what to back up: paths with --asset NAME, or --asset NAME, --tier N, --due or --all for the assets of lifeboat.yaml');
@@ -91,6 +91,11 @@ async function backupPlanned(flags: BackupFlags): Promise<void> {
   const access = planAccess(flags, plan);
   const signal = interruptSignal();
   const env: JobEnv = { plan, access, clock: systemClock, host: flags.host ?? hostName(), http: fetchClient, log: (m) => out.warn(m) };
+  const sourceFlags = flags as BackupFlags & SourceFlags;
+  if (hasLineage(sourceFlags) && (flags.asset === undefined || flags.tier !== undefined || flags.due || flags.all)) {
+    throw new UsageError('--lineage, --param and --metric describe one version: give --asset NAME (not --tier, --due or --all)');
+  }
+  const lineage = hasLineage(sourceFlags) ? await lineageRequestOf(sourceFlags) : undefined;
   try {
     const assets = flags.due ? await dueAssets(plan, env) : selectAssets(plan, { asset: flags.asset, tier: flags.tier, all: flags.all });
     if (assets.length === 1 && assets[0].tier === 3) throw new UsageError(`${assets[0].name} is Tier 3: rebuilt from git (${assets[0].gitRemote ?? 'no git_remote'}), never backed up`);
@@ -98,7 +103,7 @@ async function backupPlanned(flags: BackupFlags): Promise<void> {
     for (const asset of assets) {
       const bar = startProgress(`backup ${asset.name}`, !flags.json && !flags.quiet);
       if (signal.aborted) break;
-      outcomes.push(await backupAsset(env, asset, { replicate: flags.replicate, signal, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal) }).finally(() => bar.stop()));
+      outcomes.push(await backupAsset(env, asset, { replicate: flags.replicate, lineage, signal, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal) }).finally(() => bar.stop()));
     }
     const single = flags.asset !== undefined && outcomes.length === 1 && outcomes[0].snapshot;
     if (single) {
