@@ -18,6 +18,7 @@ import type { FileNode } from '../repo/tree.js';
 import type { BackupResult } from './backup.js';
 import { openContentSession } from './content-session.js';
 import { readFileContent } from './file-content.js';
+import { anySignal } from './operation.js';
 import { PROGRAM } from './program.js';
 import { storeStream } from './stream-content.js';
 import { makeTreeBuilder } from './tree-builder.js';
@@ -71,7 +72,9 @@ export async function backupStreams(repo: Repository, options: StreamBackupOptio
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   throwIfAborted(options.signal);
-  const lock = await acquireLock(repo, 'shared', `backup ${options.asset}`);
+  const lock = await acquireLock(repo, 'shared', `backup ${options.asset}`, { clock: options.clock, onWarning: options.onWarning });
+  // A lock that cannot be kept stops the producer (its dump tool) as an abort would: no snapshot.
+  const signal = anySignal(options.signal ? [options.signal, lock.signal] : [lock.signal]);
   let bytesDone = 0;
   try {
     const session = await openContentSession(repo, {
@@ -94,15 +97,15 @@ export async function backupStreams(repo: Repository, options: StreamBackupOptio
         return { path, size, sha256 };
       };
       const sink: SnapshotSink = {
-        signal: options.signal,
-        addStream: (path, stream, o) => store(path, o, () => storeStream(ctx, stream, options.signal)),
-        addBytes: (path, bytes, o) => store(path, o, () => storeStream(ctx, once(typeof bytes === 'string' ? Buffer.from(bytes) : bytes), options.signal)),
+        signal,
+        addStream: (path, stream, o) => store(path, o, () => storeStream(ctx, stream, signal)),
+        addBytes: (path, bytes, o) => store(path, o, () => storeStream(ctx, once(typeof bytes === 'string' ? Buffer.from(bytes) : bytes), signal)),
         addFile: (path, localPath, o) => store(path, o, () => readFileContent(ctx, localPath)),
       };
       try {
         await produce(sink);
         // A producer that returned while its source was being aborted did not finish it.
-        if (options.signal?.aborted) throw abortReason(options.signal);
+        if (signal.aborted) throw abortReason(signal);
       } catch (err) {
         // No snapshot; but what was stored is flushed and indexed (at most one more pack), so no put
         // outlives the lock and the next backup deduplicates against it.
@@ -111,6 +114,7 @@ export async function backupStreams(repo: Repository, options: StreamBackupOptio
       }
       const { tree: root, dirs } = await tree.save(repo, packer, codecs, stamp);
       await packer.flush();
+      throwIfAborted(signal); // a lock lost meanwhile: the data is stored, but no snapshot is written without the lock
       const snapshot: Snapshot = {
         version: SNAPSHOT_VERSION,
         time: isoNow(clock),

@@ -12,6 +12,7 @@ import { manualClock } from '../../src/base/clock.js';
 import { LifeboatError } from '../../src/base/errors.js';
 import { backup } from '../../src/engine/backup.js';
 import { check } from '../../src/engine/check.js';
+import { backupStreams } from '../../src/engine/stream-backup.js';
 import { listSnapshots } from '../../src/engine/snapshots.js';
 import { GIVE_UP_AFTER_MS, listLocks, REFRESH_EVERY_MS, STALE_AFTER_MS } from '../../src/repo/lock.js';
 import type { Repository } from '../../src/repo/repository.js';
@@ -114,4 +115,34 @@ test('a refresh that fails and then succeeds keeps the operation going: the back
   const { snapshotId } = await running;
   assert.deepEqual((await listSnapshots(base)).map((s) => s.id), [snapshotId]);
   assert.deepEqual(await listLocks(base), [], 'released, and no refreshed copy left behind');
+});
+
+test('a stream backup (a dump tool) whose lock cannot be refreshed: its producer is told to stop, LOCK_LOST, no snapshot, no lock', async (t) => {
+  const base = await createRepo(path.join(await tempDir(t), 'repo'), { packSize: 128 * KiB });
+  const clock = manualClock(Date.now());
+  let lockWrites = 0;
+  const { storage } = faultyStorage(base.storage, (r) => {
+    if (r.op === 'put' && r.key.startsWith('locks/') && ++lockWrites > 1) throw new StorageError(`injected fault: cannot write ${r.key}`);
+  });
+  const more = opening();
+  const sawStop = opening();
+  let producerSignal: AbortSignal | undefined;
+  const running = backupStreams({ ...base, storage }, { asset: 'db', location: 'postgresql://db/labels', clock, onWarning: () => {} }, async (sink) => {
+    producerSignal = sink.signal;
+    sink.signal?.addEventListener('abort', () => sawStop.open(), { once: true });
+    await sink.addStream('labels.dump', (async function* () {
+      yield Buffer.alloc(64 * KiB, 1);
+      await more.opened; // the dump tool is slow: the lock's refresh fails meanwhile
+      yield Buffer.alloc(64 * KiB, 2);
+    })());
+  });
+  running.catch(() => {});
+  while (clock.sleepers < 2) await new Promise((resolve) => setTimeout(resolve, 2));
+  await clock.advance(GIVE_UP_AFTER_MS + SECOND);
+  await sawStop.opened;
+  assert.equal(producerSignal?.aborted, true, 'the producer (and so its dump tool) is told to stop');
+  more.open();
+  await assert.rejects(running, (err: unknown) => err instanceof LifeboatError && err.code === 'LOCK_LOST');
+  assert.deepEqual(await listSnapshots(base), [], 'no snapshot');
+  assert.deepEqual(await listLocks(base), [], 'the lock is gone');
 });
