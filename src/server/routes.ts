@@ -7,7 +7,7 @@ import type http from 'node:http';
 import { LifeboatError } from '../base/errors.js';
 import { drillHistory } from '../control/drills.js';
 import { newestLineage } from '../control/lineage-graph.js';
-import { findReport } from '../control/reports.js';
+import { findReport, type Report } from '../control/reports.js';
 import { recentJobs, type DrService, type ServiceEvent } from '../control/service.js';
 import { sendJson } from './http-util.js';
 
@@ -71,22 +71,24 @@ function status(ctx: ApiContext, res: http.ServerResponse, asset: string | undef
 function usage(ctx: ApiContext, res: http.ServerResponse): void {
   const cached = ctx.service.cached();
   if (!cached.usage) throw new LifeboatError('TRANSIENT', `the repository statistics are not computed yet${cached.error ? ` (${cached.error})` : ''}: try again in a few seconds`);
-  const age = Math.max(0, Math.round((ctx.now() - Date.parse(cached.usage.generated_at)) / 1000));
-  sendJson(res, 200, { ...cached.usage, age_seconds: age });
+  sendJson(res, 200, { ...cached.usage, age_seconds: ageSeconds(ctx, Date.parse(cached.usage.generated_at)) });
+}
+
+/** The reports the service read at its last refresh; 503 until it has read them once. */
+function cachedReports(ctx: ApiContext): Report[] {
+  const { reports } = ctx.service.cached();
+  if (!reports) throw new LifeboatError('TRANSIENT', 'the drill reports are not read yet: try again in a few seconds');
+  return reports;
 }
 
 /** `lifeboat drill history --json`, from the reports the service read at its last refresh. */
 function drills(ctx: ApiContext, res: http.ServerResponse, asset: string | undefined): void {
-  const { reports, updatedAt } = ctx.service.cached();
-  if (!reports) throw new LifeboatError('TRANSIENT', 'the drill reports are not read yet: try again in a few seconds');
-  sendJson(res, 200, { assets: drillHistory(reports, asset), age_seconds: ageSeconds(ctx, updatedAt) });
+  sendJson(res, 200, { assets: drillHistory(cachedReports(ctx), asset), age_seconds: ageSeconds(ctx, ctx.service.cached().updatedAt) });
 }
 
 /** One drill or recovery report, as `lifeboat drill report ID --format json` prints it. */
 function drillReport(ctx: ApiContext, res: http.ServerResponse, id: string): void {
-  const { reports } = ctx.service.cached();
-  if (!reports) throw new LifeboatError('TRANSIENT', 'the drill reports are not read yet: try again in a few seconds');
-  const report = findReport(reports, id);
+  const report = findReport(cachedReports(ctx), id);
   if (!report) throw new LifeboatError('NOT_FOUND_REPORT', `no report ${id} in the repository (GET /api/v1/drills lists them)`);
   sendJson(res, 200, report);
 }

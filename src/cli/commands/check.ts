@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { hostName, isoNow, systemClock } from '../../base/clock.js';
+import { hostName, systemClock } from '../../base/clock.js';
 import { messageOf } from '../../base/error-codes.js';
 import { finishedJob, saveJobRecord } from '../../control/jobs.js';
 import { verificationOutcome } from '../../control/verification.js';
@@ -16,11 +16,12 @@ export function registerCheck(program: Command): void {
       const readData = flags.readData ? 1 : flags.readDataSubset ? parsePercent(flags.readDataSubset) : 0;
       await withRepo(flags, async ({ repo, out }) => {
         const startedMs = systemClock.now();
-        const startedAt = isoNow(systemClock);
         const report = await check(repo, { readData, signal, onWarning: (m) => out.warn(m) });
         // Recorded like serve's verifications, so that status and the dashboard know this one too.
-        const outcome = verificationOutcome(report, readData * 100, systemClock.now() - startedMs);
-        await saveJobRecord(repo, finishedJob('verify', outcome, { host: hostName(), startedAt, finishedAt: isoNow(systemClock) })).catch((err: unknown) => out.warn(`the verification was not recorded in the repository (status will not show it): ${messageOf(err)}`));
+        const finishedMs = systemClock.now();
+        const outcome = verificationOutcome(report, readData * 100, finishedMs - startedMs);
+        const times = { startedAt: new Date(startedMs).toISOString(), finishedAt: new Date(finishedMs).toISOString() };
+        await saveJobRecord(repo, finishedJob('verify', outcome, { host: hostName(), ...times })).catch((err: unknown) => out.warn(`the verification was not recorded in the repository (status will not show it): ${messageOf(err)}`));
         out.result(report, () => {
           const lines = [
             `${report.snapshots} snapshot(s), ${report.packs} pack(s), ${report.blobs} blob(s); ${report.packsRead} pack(s) read back`,
