@@ -125,6 +125,7 @@ test('a stream backup (a dump tool) whose lock cannot be refreshed: its producer
     if (r.op === 'put' && r.key.startsWith('locks/') && ++lockWrites > 1) throw new StorageError(`injected fault: cannot write ${r.key}`);
   });
   const more = opening();
+  const dumping = opening();
   const sawStop = opening();
   let producerSignal: AbortSignal | undefined;
   const running = backupStreams({ ...base, storage }, { asset: 'db', location: 'postgresql://db/labels', clock, onWarning: () => {} }, async (sink) => {
@@ -132,11 +133,15 @@ test('a stream backup (a dump tool) whose lock cannot be refreshed: its producer
     sink.signal?.addEventListener('abort', () => sawStop.open(), { once: true });
     await sink.addStream('labels.dump', (async function* () {
       yield Buffer.alloc(64 * KiB, 1);
+      dumping.open();
       await more.opened; // the dump tool is slow: the lock's refresh fails meanwhile
       yield Buffer.alloc(64 * KiB, 2);
     })());
   });
   running.catch(() => {});
+  // The clock moves only once the dump is under way: before that the session is still opening
+  // (reading the index, slow on S3), and the lock would be lost before there is a producer to stop.
+  await dumping.opened;
   while (clock.sleepers < 2) await new Promise((resolve) => setTimeout(resolve, 2));
   await clock.advance(GIVE_UP_AFTER_MS + SECOND);
   await sawStop.opened;
