@@ -17,6 +17,7 @@ import { s3ServerFromEnv, s3ToolEnv } from './lib/s3.js';
 import { runS3Suite, type S3SuiteResult } from './lib/s3-suite.js';
 import { renderS3Table, s3Ratios } from './lib/s3-table.js';
 import { runSparse, type SparseResult } from './lib/sparse.js';
+import type { DeviceLimits } from './lib/device.js';
 import { runSuite, type ToolResult } from './lib/suite.js';
 import { ratios, renderSeriesTable, renderTable } from './lib/table.js';
 import type { BackupTool, ToolContext } from './lib/tool.js';
@@ -108,6 +109,7 @@ async function main(): Promise<number> {
   }
   const commitAtStart = await gitCommit(); // the checkout may move while the bench runs
   const results: ToolResult[] = [];
+  let device: DeviceLimits | undefined;
   const sparse: SparseResult[] = [];
   let manifest: SeriesManifest | undefined;
   let s3: S3SuiteResult | undefined;
@@ -128,9 +130,11 @@ async function main(): Promise<number> {
         log,
         extra: async (tool: BackupTool, repo: string) => (tool.name === 'lifeboat' ? lifeboatStats(lifeboatCmd, ctx, repo).catch((e: Error) => ({ error: e.message })) : undefined),
       };
-      results.push(...(await runSuite(tools, plan)));
+      const suite = await runSuite(tools, plan);
+      results.push(...suite.tools);
+      device = suite.device;
       process.stdout.write(`\n${a.paramsLabel} ${a.dtype} series: ${(manifest.totalBytes / 1e9).toFixed(2)} GB in ${manifest.versions.length} versions, base ${((manifest.versions.find((v) => v.name === 'base')?.bytes ?? 0) / 1e9).toFixed(2)} GB; ${os.cpus().length} cores\n`);
-      process.stdout.write(renderTable(results) + '\n\nrepository growth per version (stored / raw):\n' + renderSeriesTable(results) + '\n');
+      process.stdout.write(renderTable(results, device) + '\n\nrepository growth per version (stored / raw):\n' + renderSeriesTable(results) + '\n');
     }
     if (a.mode === 'all' || a.mode === 'sparse') {
       const lb = tools.find((t) => t.name === 'lifeboat');
@@ -147,6 +151,7 @@ async function main(): Promise<number> {
       rssMethod: 'GNU time -f %M (ru_maxrss of the tool process, KiB x 1024)',
       options: { ...a, lifeboat: lifeboatCmd },
       series: manifest && { totalBytes: manifest.totalBytes, shape: manifest.shape, versions: manifest.versions, generatorSeconds: manifest.seconds },
+      device,
       tools: results,
       ratios: ratios(results),
       sparse,

@@ -2,10 +2,15 @@
 // each time, page cache warmed first; repeats interleave the tools so that load from other
 // processes hits all of them alike), peak RSS of both, then per tool the whole series as one
 // snapshot per version in order, the repository size after it, and the no-change re-backup
-// of every version.
+// of every version. Each base repeat restores three ways, what users wait for: with the
+// repository in the page cache, after the caches are dropped (root), and followed by `sync`
+// (until the restored bytes are on the device); and measures the device's own direct write and
+// read of the same bytes (device.ts).
+import { spawnSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { dropCaches, measureDevice, type DeviceLimits } from './device.js';
 import { compareTrees, treeBytes, warmCache } from './fsutil.js';
 import { median } from './measure.js';
 import type { BackupTool } from './tool.js';
@@ -27,11 +32,20 @@ export interface BaseResult {
   error?: string;
   baseBytes: number;
   backupSeconds: number[];
+  /** restores with the repository in the page cache */
   restoreSeconds: number[];
+  /** restores after the page cache was dropped (empty when the bench cannot drop it: not root) */
+  restoreColdSeconds?: number[];
+  /** restores followed by sync(1), the repository in the page cache: until the bytes are durable */
+  restoreDurableSeconds?: number[];
   /** 1-minute load average before each base repeat (other processes on the machine) */
   loadBefore?: number[];
   backupMBps?: number;
   restoreMBps?: number;
+  restoreColdMBps?: number;
+  restoreDurableMBps?: number;
+  /** median restore-to-durable time over the median device direct write time of the same bytes */
+  durableOverDeviceWrite?: number;
   backupPeakRss?: number;
   restorePeakRss?: number;
   restoreVerified?: boolean;
@@ -56,6 +70,12 @@ export interface SuitePlan {
   extra?: (tool: BackupTool, repo: string) => Promise<unknown>;
 }
 
+export interface SuiteResult {
+  tools: ToolResult[];
+  /** the device's direct write and read of the base's bytes, once per repeat */
+  device?: DeviceLimits;
+}
+
 async function freshDir(p: string): Promise<string> {
   await rm(p, { recursive: true, force: true });
   await mkdir(p, { recursive: true });
@@ -71,19 +91,41 @@ async function baseRepeat(tool: BackupTool, plan: SuitePlan, r: ToolResult, i: n
   await warmCache(baseDir);
   (r.loadBefore ??= []).push(+os.loadavg()[0].toFixed(2));
   const b = await tool.backup({ repo, dir: baseDir, version: 'base' });
-  const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-${i}`));
-  const rs = await tool.restore(repo, 'base', baseDir, target);
   r.backupSeconds.push(b.seconds);
-  r.restoreSeconds.push(rs.seconds);
-  plan.log(`${tool.name} base #${i}: backup ${(r.baseBytes / 1e6 / b.seconds).toFixed(0)} MB/s (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${(r.baseBytes / 1e6 / rs.seconds).toFixed(0)} MB/s (${(rs.peakRss / 1e6).toFixed(0)} MB RSS), load ${os.loadavg()[0].toFixed(1)}`);
+  const mbps = (s: number) => `${(r.baseBytes / 1e6 / s).toFixed(0)} MB/s`;
+  const restoreOnce = async (cache: 'warm' | 'cold', durable: boolean) => {
+    const target = await freshDir(path.join(plan.workDir, 'restore', `${tool.name}-${i}`));
+    if (cache === 'warm') await warmCache(repo);
+    else if (!(await dropCaches(plan.log))) return undefined;
+    spawnSync('sync'); // only the restore's own writes are left for the timed sync
+    const rs = await tool.restore(repo, 'base', baseDir, target);
+    const seconds = durable ? rs.seconds + timedSync() : rs.seconds;
+    return { ...rs, seconds, target };
+  };
+  const warm = await restoreOnce('warm', false);
+  r.restoreSeconds.push(warm!.seconds);
   if (i === 1) {
-    const problems = await compareTrees(baseDir, rs.restoredDir);
+    const problems = await compareTrees(baseDir, warm!.restoredDir);
     if (problems.length) throw new Error(`restore of base by ${tool.name} does not match the source: ${problems.slice(0, 5).join('; ')}`);
     r.restoreVerified = true;
   }
-  await rm(target, { recursive: true, force: true });
+  const cold = await restoreOnce('cold', false);
+  if (cold) (r.restoreColdSeconds ??= []).push(cold.seconds);
+  const durable = await restoreOnce('warm', true);
+  (r.restoreDurableSeconds ??= []).push(durable!.seconds);
+  plan.log(
+    `${tool.name} base #${i}: backup ${mbps(b.seconds)} (${(b.peakRss / 1e6).toFixed(0)} MB RSS), restore ${mbps(warm!.seconds)} (${(warm!.peakRss / 1e6).toFixed(0)} MB RSS), ` +
+      `cold ${cold ? mbps(cold.seconds) : '-'}, to durable ${mbps(durable!.seconds)}, load ${os.loadavg()[0].toFixed(1)}`,
+  );
+  await rm(path.join(plan.workDir, 'restore'), { recursive: true, force: true });
   await rm(repo, { recursive: true, force: true });
-  return { backupRss: b.peakRss, restoreRss: rs.peakRss };
+  return { backupRss: b.peakRss, restoreRss: Math.max(warm!.peakRss, cold?.peakRss ?? 0, durable!.peakRss) };
+}
+
+function timedSync(): number {
+  const t0 = process.hrtime.bigint();
+  spawnSync('sync');
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 async function measureSeries(tool: BackupTool, plan: SuitePlan, r: ToolResult): Promise<void> {
@@ -116,13 +158,17 @@ function fail(r: ToolResult, e: unknown, log: (s: string) => void): void {
 }
 
 /** Runs every measurement for every tool; a tool's failure is recorded in its `error`, and the others go on. */
-export async function runSuite(tools: BackupTool[], plan: SuitePlan): Promise<ToolResult[]> {
+export async function runSuite(tools: BackupTool[], plan: SuitePlan): Promise<SuiteResult> {
   const base = plan.versions.find((v) => v.name === 'base');
   const results = tools.map((t): ToolResult => ({ tool: t.name, settings: t.settings, baseBytes: base?.bytes ?? 0, backupSeconds: [], restoreSeconds: [], series: [], rebackup: [] }));
   for (let t = 0; t < tools.length; t++) await tools[t].version().then((v) => (results[t].version = v), (e) => fail(results[t], e, plan.log));
   const rss = results.map(() => ({ backup: [] as number[], restore: [] as number[] }));
+  let device: DeviceLimits | undefined;
   if (base) {
+    device = { bytes: base.bytes, writeSeconds: [], readSeconds: [] };
     for (let i = 1; i <= plan.repeats; i++) {
+      await warmCache(path.join(plan.seriesDir, 'base'));
+      await measureDevice(path.join(plan.seriesDir, 'base'), path.join(plan.workDir, 'device-probe'), device, plan.log);
       for (let t = 0; t < tools.length; t++) {
         if (results[t].error) continue;
         await baseRepeat(tools[t], plan, results[t], i).then((x) => {
@@ -135,6 +181,9 @@ export async function runSuite(tools: BackupTool[], plan: SuitePlan): Promise<To
       if (r.error) return;
       r.backupMBps = r.baseBytes / 1e6 / median(r.backupSeconds);
       r.restoreMBps = r.baseBytes / 1e6 / median(r.restoreSeconds);
+      if (r.restoreColdSeconds?.length) r.restoreColdMBps = r.baseBytes / 1e6 / median(r.restoreColdSeconds);
+      if (r.restoreDurableSeconds?.length) r.restoreDurableMBps = r.baseBytes / 1e6 / median(r.restoreDurableSeconds);
+      if (r.restoreDurableSeconds?.length && device?.writeSeconds.length) r.durableOverDeviceWrite = median(r.restoreDurableSeconds) / median(device.writeSeconds);
       r.backupPeakRss = Math.max(...rss[t].backup);
       r.restorePeakRss = Math.max(...rss[t].restore);
     });
@@ -142,5 +191,5 @@ export async function runSuite(tools: BackupTool[], plan: SuitePlan): Promise<To
   for (let t = 0; t < tools.length; t++) {
     if (!results[t].error) await measureSeries(tools[t], plan, results[t]).catch((e) => fail(results[t], e, plan.log));
   }
-  return results;
+  return { tools: results, device };
 }

@@ -1,4 +1,6 @@
 // The printed summary: one column per tool, then Lifeboat's ratio to each other tool.
+import type { DeviceLimits } from './device.js';
+import { median } from './measure.js';
 import type { ToolResult } from './suite.js';
 
 /** One figure of the comparison table, read from a tool's result. */
@@ -20,6 +22,9 @@ const MB = 1e6;
 const ROWS: Row<ToolResult>[] = [
   { label: 'backup base, MB/s (median)', better: 'higher', value: (r) => r.backupMBps, format: (x) => x.toFixed(0) },
   { label: 'restore base, MB/s (median)', better: 'higher', value: (r) => r.restoreMBps, format: (x) => x.toFixed(0) },
+  { label: 'restore base, caches dropped, MB/s', better: 'higher', value: (r) => r.restoreColdMBps, format: (x) => x.toFixed(0) },
+  { label: 'restore base then sync, MB/s', better: 'higher', value: (r) => r.restoreDurableMBps, format: (x) => x.toFixed(0) },
+  { label: 'restore then sync / device write time', better: 'lower', value: (r) => r.durableOverDeviceWrite, format: (x) => `${x.toFixed(2)}x` },
   { label: 'peak RSS backup, MB', better: 'lower', value: (r) => r.backupPeakRss && r.backupPeakRss / MB, format: (x) => x.toFixed(0) },
   { label: 'peak RSS restore, MB', better: 'lower', value: (r) => r.restorePeakRss && r.restorePeakRss / MB, format: (x) => x.toFixed(0) },
   { label: 'repository after series, GB', better: 'lower', value: (r) => r.seriesRepoBytes && r.seriesRepoBytes / 1e9, format: (x) => x.toFixed(2) },
@@ -54,8 +59,12 @@ export function ratiosOf<R extends Compared>(rows: readonly Row<R>[], results: r
   return out;
 }
 
-export function renderTable(results: ToolResult[]): string {
-  return renderComparison(ROWS, results);
+export function renderTable(results: ToolResult[], device?: DeviceLimits): string {
+  const limits = device && device.writeSeconds.length
+    ? `\ndevice, ${(device.bytes / 1e9).toFixed(2)} GB with dd (median): direct write ${(device.bytes / MB / median(device.writeSeconds)).toFixed(0)} MB/s` +
+      (device.readSeconds.length ? `, direct read ${(device.bytes / MB / median(device.readSeconds)).toFixed(0)} MB/s` : ', direct read not measured (not root)')
+    : '';
+  return renderComparison(ROWS, results) + limits;
 }
 
 /** One column per tool, then Lifeboat's ratio to each other tool; failures listed below. */

@@ -10,6 +10,7 @@ import { codeOf, messageOf } from '../base/error-codes.js';
 import { isAbort, LifeboatError } from '../base/errors.js';
 import { backup, type BackupProgress } from '../engine/backup.js';
 import { copy } from '../engine/copy.js';
+import type { DirectIo } from '../engine/page-cache.js';
 import { retentionUntil, withRetention } from '../engine/copy-retention.js';
 import type { FileSplitter } from '../repo/chunker/chunker.js';
 import { defaultSplitters } from '../repo/chunker/default-splitters.js';
@@ -59,6 +60,8 @@ export interface BackupJobOptions {
   replicate?: boolean;
   /** What this version was made from (`backup --asset NAME --lineage ...`), resolved against the primary. */
   lineage?: LineageRequest;
+  /** Packs of a local repository: through the page cache or around it (engine/page-cache.ts). */
+  directIo?: DirectIo;
 }
 
 export async function backupAsset(env: JobEnv, asset: Asset, options: BackupJobOptions = {}): Promise<BackupOutcome> {
@@ -119,6 +122,7 @@ async function runBackup(env: JobEnv, asset: Asset, options: BackupJobOptions) {
     onProgress: options.onProgress,
     onWarning: (m) => env.log(`${asset.name}: ${m}`),
     signal: options.signal,
+    directIo: options.directIo,
   });
   const replicated = options.replicate === false ? [] : await replicateAsset(env, asset, primary, options.signal);
   return { snapshotId, snapshot, replicated, immutableUntil: until?.toISOString() };

@@ -1,5 +1,6 @@
 /**
- * Writing a restored file in file order, in whole blocks, with O_DIRECT when the file is large.
+ * Writing a restored file in file order, in whole blocks, with O_DIRECT when the caller says so
+ * (page-cache.ts decides, by the file's size against the memory the cache can have).
  *
  * Why direct: a buffered write copies every byte into the page cache, and allocating those pages
  * is most of a restore's system time (on a VM each fresh page also costs the host a fault). For a
@@ -18,8 +19,6 @@ import fs from 'node:fs/promises';
 import { isZero } from '../repo/chunker/fastcdc.js';
 
 export const BLOCK = 4096;
-/** Smaller files go through the page cache: a direct write waits for the device, which many small files would feel. */
-const DIRECT_MIN_BYTES = 16 * 1024 * 1024;
 const O_DIRECT = fs.constants.O_DIRECT ?? 0;
 
 export interface BlockWriter {
@@ -40,9 +39,9 @@ export interface BlockWriter {
   abort(): Promise<void>;
 }
 
-/** Creates `path` (which must not exist) at `size` bytes, all a hole, for appending. */
-export async function createBlockWriter(path: string, size: number): Promise<BlockWriter> {
-  let direct = O_DIRECT !== 0 && size >= DIRECT_MIN_BYTES;
+/** Creates `path` (which must not exist) at `size` bytes, all a hole, for appending; around the page cache if `direct`. */
+export async function createBlockWriter(path: string, size: number, wantDirect: boolean): Promise<BlockWriter> {
+  let direct = O_DIRECT !== 0 && wantDirect;
   let file = await openNew(path, direct).catch((err: NodeJS.ErrnoException) => {
     if (!direct || err.code !== 'EINVAL') throw err;
     direct = false;

@@ -14,6 +14,7 @@ import { abortReason, throwIfAborted } from '../base/errors.js';
 import { acquireLock, type HeldLock, type LockInfo } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import { abortable } from '../storage/abortable.js';
+import type { DirectIo } from './page-cache.js';
 
 export interface OperationOptions {
   /** Stops the operation at its next safe point; it then throws the signal's reason. */
@@ -22,6 +23,8 @@ export interface OperationOptions {
   clock?: Clock;
   /** Notes for people: files left out, a lock refresh that failed. */
   onWarning?: (message: string) => void;
+  /** Restored files and local packs: through the page cache or around it (page-cache.ts); auto by default. */
+  directIo?: DirectIo;
 }
 
 /** What the work of an operation gets once its lock is held. */

@@ -14,6 +14,7 @@ import { saveIndex } from '../repo/index-store.js';
 import { encodePackHeader, type BlobType, type DeltaRef, type PackEntry } from '../repo/pack.js';
 import { packKey, type Repository } from '../repo/repository.js';
 import { makeBufferPool } from './buffer-pool.js';
+import type { WritePolicy } from './page-cache.js';
 
 const INDEX_EVERY = 8;
 const PUTS_IN_FLIGHT = 1;
@@ -40,7 +41,8 @@ export interface Packer {
   readonly stats: PackerStats;
 }
 
-export function makePacker(repo: Repository, index: BlobIndex): Packer {
+/** `writes`: which packs a local repository writes around the page cache (page-cache.ts); by default, all of them. */
+export function makePacker(repo: Repository, index: BlobIndex, writes?: WritePolicy): Packer {
   const claimed = new Set<string>();
   // A pack is assembled in a reused buffer and hashed as blobs arrive (still in cache): fresh
   // multi-megabyte buffers cost a page fault per 4 KiB, and a second pass over the pack to hash it.
@@ -75,7 +77,7 @@ export function makePacker(repo: Repository, index: BlobIndex): Packer {
 
   async function storePack(buffer: Buffer, length: number, packId: string, packEntries: PackEntry[]): Promise<void> {
     try {
-      await repo.storage.put(packKey(packId), buffer.subarray(0, length), { sha256: packId });
+      await repo.storage.put(packKey(packId), buffer.subarray(0, length), { sha256: packId, direct: writes?.direct(length) });
     } finally {
       buffers.give(buffer.buffer as SharedArrayBuffer);
     }

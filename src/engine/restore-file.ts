@@ -17,6 +17,7 @@ import type { BlobLoader } from './blob-loader.js';
 import { BLOCK, createBlockWriter } from './block-writer.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { HashThread } from './hash-thread.js';
+import type { WritePolicy } from './page-cache.js';
 import type { BlobSpan, ReplyOf } from './pipeline-protocol.js';
 import { tempPathFor } from './restore-temp.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -58,6 +59,8 @@ export interface FileContext {
   decodes: Limit;
   /** Recycled buffers for range reads and for the workers' plaintext output (shared with the hash thread). */
   buffers: BufferPool<SharedArrayBuffer>;
+  /** Which files are written around the page cache. */
+  writes: WritePolicy;
   /** Whole-file SHA-256s, off the main thread. */
   hasher: HashThread;
   onBytes: (n: number) => void;
@@ -96,7 +99,7 @@ interface PackRead {
 
 export async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Promise<RestoredFile> {
   const tmp = tempPathFor(dest);
-  const file = await createBlockWriter(tmp, node.size);
+  const file = await createBlockWriter(tmp, node.size, ctx.writes.direct(node.size));
   let renamed = false;
   try {
     const hash = ctx.hasher.start();

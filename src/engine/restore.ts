@@ -4,7 +4,7 @@
  * Each file is written to a temporary name beside its destination, its holes left as holes,
  * and renamed into place only after its size and whole-file SHA-256 match the snapshot: a file
  * at its final name is always complete and correct. Large files are written around the page
- * cache (block-writer.ts), from page-aligned buffers the workers decode into. Names come from
+ * cache when they would not fit in it (page-cache.ts, block-writer.ts), from page-aligned buffers the workers decode into. Names come from
  * trees that were checked to be single path components, and every destination is checked to
  * stay inside the target. Stopped (its signal, its lock lost), it waits for the files it was
  * writing to remove their temporary names, and leaves only complete, verified files.
@@ -25,6 +25,7 @@ import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { startHashThread } from './hash-thread.js';
 import { anySignal, bindSignal, failFast, releaseLock, settleAll, stoppable, type FailFast, type OperationOptions } from './operation.js';
+import { writePolicyFor } from './page-cache.js';
 import { FETCHES, nsToDate, PLAIN_BYTES, restoreFile, type FileContext, type RestoredFile } from './restore-file.js';
 import { removeStaleTempFiles } from './restore-temp.js';
 import { resolveSnapshot } from './snapshots.js';
@@ -112,6 +113,7 @@ async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions
     // the other (both only while it is decoded), so the buffers made are about one per fetch.
     buffers: makeBufferPool(FETCHES + pool.size, { size: PLAIN_BYTES, aligned: true }),
     hasher,
+    writes: writePolicyFor(options.directIo),
     onBytes: (n) => {
       progress.bytesDone += n;
       options.onProgress?.(progress);

@@ -9,7 +9,7 @@
  * deduplicates against the indexed ones and prune removes what no snapshot needs.
  */
 import os from 'node:os';
-import { hostName, isoNow, systemClock, type Clock } from '../base/clock.js';
+import { hostName, isoNow, systemClock } from '../base/clock.js';
 import { abortReason, throwIfAborted } from '../base/errors.js';
 import { acquireLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
@@ -18,13 +18,13 @@ import type { FileNode } from '../repo/tree.js';
 import type { BackupResult } from './backup.js';
 import { openContentSession } from './content-session.js';
 import { readFileContent } from './file-content.js';
-import { anySignal } from './operation.js';
+import { anySignal, type OperationOptions } from './operation.js';
 import { PROGRAM } from './program.js';
 import { storeStream } from './stream-content.js';
 import { makeTreeBuilder } from './tree-builder.js';
 import { saveNumberedSnapshot } from './versions.js';
 
-export interface StreamBackupOptions {
+export interface StreamBackupOptions extends OperationOptions {
   asset: string;
   /** What the snapshot says it was read from (its `paths`): a URL without credentials, a path, a command. */
   location: string;
@@ -37,11 +37,8 @@ export interface StreamBackupOptions {
   /** Recorded in the snapshot as given. */
   record?: Pick<Snapshot, 'source' | 'lineage'>;
   workers?: number;
-  clock?: Clock;
-  signal?: AbortSignal;
   /** Bytes stored so far, over all entries. */
   onProgress?: (bytesDone: number) => void;
-  onWarning?: (message: string) => void;
 }
 
 export interface EntryOptions {
@@ -79,6 +76,7 @@ export async function backupStreams(repo: Repository, options: StreamBackupOptio
   try {
     const session = await openContentSession(repo, {
       workers: options.workers,
+      directIo: options.directIo,
       warn: (m) => options.onWarning?.(m),
       onBytes: (n) => options.onProgress?.((bytesDone += n)),
     });

@@ -15,7 +15,7 @@ import { throwIfAborted } from '../base/errors.js';
 import { checkKey, destination, type ByteRange, type ObjectInfo, type PutOptions, type Storage } from './storage.js';
 
 const TMP_DIR = 'tmp';
-/** Objects this big (packs) are written around the page cache when their memory allows it. */
+/** Objects this big (packs) are written around the page cache when their memory allows it, unless the caller chooses. */
 const DIRECT_MIN_BYTES = 1024 * 1024;
 const BLOCK = 4096;
 
@@ -30,7 +30,7 @@ export function openLocalStorage(root: string): Storage {
     const target = fileOf(key);
     const tmp = path.join(base, TMP_DIR, `${path.basename(target)}.${randomBytes(6).toString('hex')}`);
     try {
-      await writeDurably(tmp, data);
+      await writeDurably(tmp, data, options.direct ?? data.length >= DIRECT_MIN_BYTES);
       await fs.mkdir(path.dirname(target), { recursive: true });
       if (options.ifAbsent) {
         await fs.link(tmp, target).catch((err: NodeJS.ErrnoException) => {
@@ -126,9 +126,9 @@ export function openLocalStorage(root: string): Storage {
   return { location: base, put, get, head, list, delete: remove, close: async () => {} };
 }
 
-async function writeDurably(file: string, data: Uint8Array): Promise<void> {
+async function writeDurably(file: string, data: Uint8Array, direct: boolean): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  if (data.length >= DIRECT_MIN_BYTES && fsc.O_DIRECT && (await writeDirect(file, data))) return;
+  if (direct && fsc.O_DIRECT && (await writeDirect(file, data))) return;
   const handle = await fs.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   try {
     await handle.writeFile(data);

@@ -24,6 +24,8 @@ export interface PutOptions {
   retainUntil?: Date;
   /** The hex SHA-256 of the data, when the caller has it already (a pack's id): saves a backend that records it a pass. */
   sha256?: string;
+  /** Write around the page cache (O_DIRECT) where the backend writes files (local); others ignore it. Default: objects of 1 MiB and more. */
+  direct?: boolean;
   signal?: AbortSignal;
 }
 

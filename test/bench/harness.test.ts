@@ -41,6 +41,17 @@ test('ratios are lifeboat / other for every metric both have, and skip failed to
   assert.match(table, /borg failed: borg exploded/);
 });
 
+test('the table shows the restore variants and the device limits measured in the run', () => {
+  const lb = { ...result('lifeboat', 400, 3e9), restoreColdMBps: 300, restoreDurableMBps: 250, durableOverDeviceWrite: 1.2 };
+  const rs = { ...result('restic', 200, 9e9), restoreColdMBps: 100, restoreDurableMBps: 125, durableOverDeviceWrite: 2.4 };
+  const table = renderTable([lb, rs], { bytes: 2e9, writeSeconds: [2, 4, 3], readSeconds: [5] });
+  assert.match(table, /caches dropped, MB\/s.*\b300\b.*\b100\b.*3\.00x/);
+  assert.match(table, /then sync, MB\/s.*\b250\b.*\b125\b.*2\.00x/);
+  assert.match(table, /device write time.*1\.20x.*2\.40x.*0\.50x/);
+  assert.match(table, /direct write 667 MB\/s, direct read 400 MB\/s/);
+  assert.doesNotMatch(renderTable([lb, rs], { bytes: 2e9, writeSeconds: [2], readSeconds: [] }), /direct read \d/);
+});
+
 test('series versions map to lineage assets', () => {
   assert.deepEqual(['base', 'ft-partial-1', 'ft-full-12', 'lora-2', 'merged-3', 'dataset-v2'].map(assetOf), ['base', 'ft-partial', 'ft-full', 'lora', 'merged', 'dataset']);
 });

@@ -10,6 +10,7 @@ import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
 import type { Snapshot } from '../../repo/snapshot.js';
 import { defaultSplitters } from '../../repo/chunker/default-splitters.js';
 import { cacheRoot } from '../../storage/object-cache.js';
+import { withDirectIo, type DirectIoFlags } from '../direct-io.js';
 import { OutcomeError, UsageError } from '../errors.js';
 import { formatBytes, formatRate, type Output } from '../output.js';
 import { planAccess, readPlan } from '../plan-options.js';
@@ -18,7 +19,7 @@ import { makeOutput } from '../output.js';
 import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
 import { backupFromFlags, hasLineage, lineageRequestOf, withSourceOptions, type SourceFlags } from '../source-options.js';
 
-interface BackupFlags extends RepoFlags {
+interface BackupFlags extends RepoFlags, DirectIoFlags {
   asset?: string;
   tag: string[];
   meta: string[];
@@ -33,7 +34,7 @@ interface BackupFlags extends RepoFlags {
 }
 
 export function registerBackup(program: Command): void {
-  withSourceOptions(withRepoOptions(program.command('backup').description('back up files and directories as a snapshot of an asset, or the assets of lifeboat.yaml (--asset, --tier, --due, --all)'))
+  withDirectIo(withSourceOptions(withRepoOptions(program.command('backup').description('back up files and directories as a snapshot of an asset, or the assets of lifeboat.yaml (--asset, --tier, --due, --all)'))
     .argument('[paths...]', 'one directory (its contents become the snapshot), or files and directories; none: the asset\'s source from lifeboat.yaml')
     .option('--asset <name>', 'the asset this snapshot belongs to (e.g. llama-ft); without paths, the asset of lifeboat.yaml')
     .option('--tier <n>', 'with paths: the recovery tier to record; without: every asset of this tier in lifeboat.yaml', Number)
@@ -45,7 +46,7 @@ export function registerBackup(program: Command): void {
     .option('--meta <key=value>', 'metadata (repeatable)', collect, [])
     .option('--parent <snapshot>', 'compare against this snapshot instead of the asset\'s latest')
     .option('--force', 're-read every file, even when it looks unchanged')
-    .option('--retain-days <n>', 'write with Object Lock retention of n days, and extend older data the snapshot needs (S3 with Object Lock)', Number))
+    .option('--retain-days <n>', 'write with Object Lock retention of n days, and extend older data the snapshot needs (S3 with Object Lock)', Number)), 'packs of a local repository')
     .action(async (paths: string[], flags: BackupFlags) => {
       if (flags.tier !== undefined && ![1, 2, 3].includes(flags.tier)) throw new UsageError('--tier takes 1, 2 or 3');
       if (await backupFromFlags(paths, flags as BackupFlags & SourceFlags)) return; // a source (--postgres, ...), or paths with lineage: cli/source-options.ts
@@ -75,6 +76,7 @@ async function backupPaths(paths: string[], flags: BackupFlags): Promise<void> {
       host: flags.host,
       parent: flags.force ? null : flags.parent,
       splitters: defaultSplitters(),
+      directIo: flags.directIo,
       onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
       onWarning: (m) => out.warn(m),
       signal,
@@ -103,7 +105,7 @@ async function backupPlanned(flags: BackupFlags): Promise<void> {
     for (const asset of assets) {
       const bar = startProgress(`backup ${asset.name}`, !flags.json && !flags.quiet);
       if (signal.aborted) break;
-      outcomes.push(await backupAsset(env, asset, { replicate: flags.replicate, lineage, signal, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal) }).finally(() => bar.stop()));
+      outcomes.push(await backupAsset(env, asset, { replicate: flags.replicate, lineage, signal, directIo: flags.directIo, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal) }).finally(() => bar.stop()));
     }
     const single = flags.asset !== undefined && outcomes.length === 1 && outcomes[0].snapshot;
     if (single) {
