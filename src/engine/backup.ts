@@ -25,7 +25,7 @@ import { makeBufferPool } from './buffer-pool.js';
 import { SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
 import { startHashThread, type HashThread } from './hash-thread.js';
 import { failFast, underLock, type FailFast, type OperationOptions } from './operation.js';
-import { writePolicyFor } from './page-cache.js';
+import { packWritePolicy } from './page-cache.js';
 import { makePacker, type Packer } from './packer.js';
 import { PROGRAM } from './program.js';
 import { latestOf, listSnapshots, resolveSnapshot, type StoredSnapshot } from './snapshots.js';
@@ -88,7 +88,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     try {
       const { index } = await loadIndex(bound);
       const parent = await findParent(bound, options);
-      packer = makePacker(bound, index, writePolicyFor(options.directIo));
+      packer = makePacker(bound, index, packWritePolicy(options.directIo));
       const stops = failFast(signal);
       const archive = await openArchive(bound, index, packer, pool, hasher, stops, sources, options);
       const rootTree = await stops.run(() => saveRoot(archive, sources, parent?.snapshot.tree));

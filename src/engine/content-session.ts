@@ -15,7 +15,7 @@ import { makeBufferPool } from './buffer-pool.js';
 import { SEALED_BUFFER_BYTES, type ContentContext } from './file-content.js';
 import { startHashThread } from './hash-thread.js';
 import { makeLimit } from '../storage/limit.js';
-import { writePolicyFor, type DirectIo } from './page-cache.js';
+import { packWritePolicy, type DirectIo } from './page-cache.js';
 import { makePacker, type Packer } from './packer.js';
 import { startWorkerPool } from './worker-pool.js';
 
@@ -44,7 +44,7 @@ export async function openContentSession(repo: Repository, options: ContentSessi
   };
   try {
     const { index } = await loadIndex(repo);
-    const packer = makePacker(repo, index, writePolicyFor(options.directIo));
+    const packer = makePacker(repo, index, packWritePolicy(options.directIo));
     let batchId = 0;
     const ctx: ContentContext = {
       pool,

@@ -6,17 +6,22 @@
  * restored is read back from memory when the inference server loads it; on a slow disk that is
  * most of a restore's wall time. Around the cache (O_DIRECT) a write waits for the device, but a
  * 100 GB checkpoint does not evict what the machine serves, and no fresh pages are allocated
- * (less system time). `auto` keeps the cache for what fits in it comfortably: an operation writes
- * buffered until the bytes it has written so would pass a quarter of the memory available when
- * it started, and direct after that.
+ * (less system time). For restored files `auto` keeps the cache for what fits in it comfortably:
+ * a restore writes buffered until the bytes it has written so would pass a quarter of the memory
+ * available when it started, and direct after that. Packs are direct in `auto`: a pack is fsynced
+ * as soon as it is written, so its write waits for the device either way, and it is read again
+ * only by a restore; through the cache it would only cost page allocations (on the bench VM a
+ * backup of the 2 GB base took 9.5-10.2 s with buffered packs against 6.1-7.6 s direct).
  */
 import os from 'node:os';
 
 export type DirectIo = 'auto' | 'always' | 'never';
 export const DIRECT_IO_MODES: readonly DirectIo[] = ['auto', 'always', 'never'];
 
-/** Files smaller than this always go through the page cache: a direct write waits for the device, which many small files would feel. */
-export const DIRECT_MIN_BYTES = 16 * 1024 * 1024;
+/** Restored files smaller than this always go through the page cache: a direct write waits for the device, which many small files would feel. */
+export const DIRECT_MIN_FILE_BYTES = 16 * 1024 * 1024;
+/** Smaller packs (the last of a backup, tree packs) go through the page cache. */
+const DIRECT_MIN_PACK_BYTES = 1024 * 1024;
 
 /** The share of available memory an operation may fill with the pages it writes, in auto mode. */
 const CACHE_SHARE = 0.25;
@@ -27,11 +32,12 @@ export interface WritePolicy {
   direct(bytes: number): boolean;
 }
 
-export function makeWritePolicy(mode: DirectIo, availableBytes: number): WritePolicy {
+/** Files of `minBytes` and more are written direct as `mode` says, against a share of `availableBytes`. */
+export function makeWritePolicy(mode: DirectIo, availableBytes: number, minBytes = DIRECT_MIN_FILE_BYTES): WritePolicy {
   let budget = availableBytes * CACHE_SHARE;
   return {
     direct(bytes) {
-      if (bytes < DIRECT_MIN_BYTES || mode === 'never') return false;
+      if (bytes < minBytes || mode === 'never') return false;
       if (mode === 'always' || bytes > budget) return true;
       budget -= bytes;
       return false;
@@ -46,7 +52,12 @@ export function availableMemory(): number {
   return Math.min(os.freemem(), inCgroup);
 }
 
-/** The write policy of an operation starting now. */
-export function writePolicyFor(mode: DirectIo = 'auto'): WritePolicy {
+/** How a restore starting now writes its files. */
+export function fileWritePolicy(mode: DirectIo = 'auto'): WritePolicy {
   return makeWritePolicy(mode, mode === 'auto' ? availableMemory() : 0);
+}
+
+/** How an operation writes the packs of a local repository: in auto, as in always. */
+export function packWritePolicy(mode: DirectIo = 'auto'): WritePolicy {
+  return makeWritePolicy(mode === 'never' ? 'never' : 'always', 0, DIRECT_MIN_PACK_BYTES);
 }

@@ -25,7 +25,7 @@ import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { startHashThread } from './hash-thread.js';
 import { anySignal, bindSignal, failFast, releaseLock, settleAll, stoppable, type FailFast, type OperationOptions } from './operation.js';
-import { writePolicyFor } from './page-cache.js';
+import { fileWritePolicy } from './page-cache.js';
 import { FETCHES, nsToDate, PLAIN_BYTES, restoreFile, type FileContext, type RestoredFile } from './restore-file.js';
 import { removeStaleTempFiles } from './restore-temp.js';
 import { resolveSnapshot } from './snapshots.js';
@@ -113,7 +113,7 @@ async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions
     // the other (both only while it is decoded), so the buffers made are about one per fetch.
     buffers: makeBufferPool(FETCHES + pool.size, { size: PLAIN_BYTES, aligned: true }),
     hasher,
-    writes: writePolicyFor(options.directIo),
+    writes: fileWritePolicy(options.directIo),
     onBytes: (n) => {
       progress.bytesDone += n;
       options.onProgress?.(progress);
