@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { OutcomeError, UsageError } from '../errors.js';
-import { restoreFromFlags, withRestoreTargets, type RestoreTargetFlags } from '../source-options.js';
+import { isSourceRestore, withRestoreTargets, type RestoreTargetFlags } from '../source-flags.js';
 import { withDirectIo, type DirectIoFlags } from '../direct-io.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
@@ -16,7 +16,8 @@ export function registerRestore(program: Command): void {
     .option('--target <dir>', 'directory to restore into (created if missing)')
     .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')), 'restored files')
     .action(async (spec: string, flags: RepoFlags & RestoreTargetFlags & DirectIoFlags & { target: string; sha256sums?: boolean }) => {
-      if (await restoreFromFlags(spec, flags)) return; // --to-postgres, --to-mysql, --to-git, --to-s3, --with-lineage: cli/source-options.ts
+      // --to-postgres, --to-mysql, --to-git, --to-s3, --with-lineage: cli/source-options.ts
+      if (isSourceRestore(flags) && (await (await import('../source-options.js')).restoreFromFlags(spec, flags))) return;
       if (!flags.target) throw new UsageError('say where to: --target DIR (or --to-postgres, --to-mysql, --to-git, --to-s3 for a snapshot of that source)');
       const signal = interruptSignal();
       const { snapshot, subpath } = splitSpec(spec);
