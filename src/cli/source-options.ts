@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { addFlags, emptyLineageRequest, parseLineageFile, resolveLineage, type LineageRequest } from '../control/lineage-input.js';
 import { retentionUntil, withRetention } from '../engine/copy-retention.js';
 import { defaultSplitters } from '../repo/chunker/default-splitters.js';
+import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import type { RestoreOutcome, RestoreRequest } from '../sources/adapter.js';
 import type { SourceConfig } from '../sources/config.js';
@@ -21,6 +22,7 @@ import { OutcomeError, UsageError } from './errors.js';
 import { formatBytes, formatRate } from './output.js';
 import { startProgress } from './progress.js';
 import { withRepo, type RepoFlags, SNAPSHOTS_AND_INDEX } from './repo-options.js';
+import { splitSpec } from './snapshot-spec.js';
 
 export interface SourceFlags extends RepoFlags {
   asset?: string;
@@ -147,6 +149,7 @@ export interface RestoreTargetFlags extends RepoFlags {
   clean?: boolean;
   targetPasswordFile?: string;
   withLineage?: boolean;
+  skipDamaged?: boolean;
 }
 
 export function withRestoreTargets(cmd: Command): Command {
@@ -182,13 +185,22 @@ export async function restoreFromFlags(spec: string, flags: RestoreTargetFlags):
   await withRepo(flags, async ({ repo, out }) => {
     const { systemClock } = await import('../base/clock.js');
     const started = systemClock.now();
-    const outcome = await allSources().get(kind).restore(repo, spec, request, { runner: systemRunner, warn: (m) => out.warn(m) });
+    // --skip-damaged: the newest readable snapshot is picked here, and the source restores it by id.
+    const chosen = flags.skipDamaged ? await byIdSkippingDamaged(repo, spec, (m) => out.warn(m)) : spec;
+    const outcome = await allSources().get(kind).restore(repo, chosen, request, { runner: systemRunner, warn: (m) => out.warn(m) });
     const durationMs = systemClock.now() - started;
     out.result({ ...outcome, durationMs }, () => describeRestore(outcome, durationMs));
     const failed = outcome.checks.filter((c) => !c.ok);
     if (failed.length) throw new OutcomeError('SOURCE_VERIFY', `restored, but ${failed.length} check(s) failed:\n${failed.map((c) => `  ${c.name}: ${c.detail}`).join('\n')}`);
   }, { prefetch: SNAPSHOTS_AND_INDEX });
   return true;
+}
+
+async function byIdSkippingDamaged(repo: Repository, spec: string, onWarning: (m: string) => void): Promise<string> {
+  const { resolveSnapshot } = await import('../engine/snapshots.js');
+  const { snapshot, subpath } = splitSpec(spec);
+  const { id } = await resolveSnapshot(repo, snapshot, { skipDamaged: true, onWarning });
+  return subpath ? `${id}:${subpath}` : id;
 }
 
 function describeRestore(o: RestoreOutcome, ms: number): string {
@@ -198,7 +210,7 @@ function describeRestore(o: RestoreOutcome, ms: number): string {
 async function restoreLineage(spec: string, flags: RestoreTargetFlags, target: string): Promise<void> {
   const { restoreWithLineage } = await import('../control/lineage-graph.js');
   await withRepo(flags, async ({ repo, out }) => {
-    const result = await restoreWithLineage(repo, spec, target, { onWarning: (m) => out.warn(m) });
+    const result = await restoreWithLineage(repo, spec, target, { skipDamaged: flags.skipDamaged, onWarning: (m) => out.warn(m) });
     out.result(result, () =>
       result.restored.map((r) => `${r.role ? `${r.role}: ` : ''}${r.asset}${r.version === undefined ? '' : `@v${r.version}`} -> ${r.path} (${r.files} file(s), ${formatBytes(r.bytes)}, verified)`).join('\n') + `\nwrote ${target}/lineage.json`,
     );

@@ -7,14 +7,14 @@ import { restoreFromFlags, withRestoreTargets, type RestoreTargetFlags } from '.
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
 import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
-import { splitSpec } from '../snapshot-spec.js';
+import { splitSpec, withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
 export function registerRestore(program: Command): void {
-  withRestoreTargets(withRepoOptions(program.command('restore').description('restore a snapshot (or a path in it) into a directory, verified; or a database, git repository or bucket to where it belongs'))
+  withSkipDamaged(withRestoreTargets(withRepoOptions(program.command('restore').description('restore a snapshot (or a path in it) into a directory, verified; or a database, git repository or bucket to where it belongs'))
     .argument('<snapshot>', 'id, id prefix, latest, ASSET@latest or ASSET@vN; optionally :subpath')
     .option('--target <dir>', 'directory to restore into (created if missing)')
-    .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"'))
-    .action(async (spec: string, flags: RepoFlags & RestoreTargetFlags & { target: string; sha256sums?: boolean }) => {
+    .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')))
+    .action(async (spec: string, flags: RepoFlags & RestoreTargetFlags & SkipDamagedFlags & { target: string; sha256sums?: boolean }) => {
       if (await restoreFromFlags(spec, flags)) return; // --to-postgres, --to-mysql, --to-git, --to-s3, --with-lineage: cli/source-options.ts
       if (!flags.target) throw new UsageError('say where to: --target DIR (or --to-postgres, --to-mysql, --to-git, --to-s3 for a snapshot of that source)');
       const signal = interruptSignal();
@@ -30,6 +30,7 @@ export function registerRestore(program: Command): void {
           snapshot,
           subpath,
           target: flags.target,
+          skipDamaged: flags.skipDamaged,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => out.warn(m),
           signal,
