@@ -22,7 +22,7 @@ export const ExitCode = {
   locked: 11,
   /** The password opens no key of the repository. */
   wrongPassword: 12,
-  /** Damage was found: `check` found errors, a restore met corrupt or missing data. */
+  /** Damage was found: `check` found errors, a restore met corrupt or missing data, `latest` asked for while a snapshot cannot be read. */
   damage: 13,
   /** Interrupted (SIGINT, SIGTERM) at a safe point; what was written stays valid. */
   interrupted: 130,
@@ -128,6 +128,6 @@ export const EXIT_CODE_MEANINGS: ReadonlyArray<[ExitCodeValue, string]> = [
   [ExitCode.noRepository, 'no repository at the location given'],
   [ExitCode.locked, 'the repository is locked by another operation'],
   [ExitCode.wrongPassword, 'wrong password: no key of the repository opens with it'],
-  [ExitCode.damage, 'damage found: check found errors, or a restore met corrupt or missing data'],
+  [ExitCode.damage, 'damage found: check found errors, a restore met corrupt or missing data, or latest was asked for while a snapshot object cannot be read'],
   [ExitCode.interrupted, 'interrupted (SIGINT, SIGTERM) at a safe point'],
 ];

@@ -88,6 +88,7 @@ export interface RestoreTargetFlags extends RepoFlags {
   clean?: boolean;
   targetPasswordFile?: string;
   withLineage?: boolean;
+  skipDamaged?: boolean;
 }
 
 export function withRestoreTargets(cmd: Command): Command {

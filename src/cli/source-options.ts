@@ -13,6 +13,7 @@ import fs from 'node:fs/promises';
 import { addFlags, emptyLineageRequest, parseLineageFile, resolveLineage, type LineageRequest } from '../control/lineage-input.js';
 import { retentionUntil, withRetention } from '../engine/copy-retention.js';
 import { defaultSplitters } from '../repo/chunker/default-splitters.js';
+import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import type { RestoreOutcome, RestoreRequest } from '../sources/adapter.js';
 import { OutcomeError, UsageError } from './errors.js';
@@ -20,6 +21,7 @@ import { formatBytes, formatRate } from './output.js';
 import { startProgress } from './progress.js';
 import { withRepo, SNAPSHOTS_AND_INDEX } from './repo-options.js';
 import { hasLineage, sourceFromFlags, type RestoreTargetFlags, type SourceFlags } from './source-flags.js';
+import { splitSpec } from './snapshot-spec.js';
 
 /** The lineage the flags give (--lineage-file first, then --lineage, --param, --metric on top). */
 export async function lineageRequestOf(flags: SourceFlags): Promise<LineageRequest> {
@@ -91,13 +93,22 @@ export async function restoreFromFlags(spec: string, flags: RestoreTargetFlags):
   await withRepo(flags, async ({ repo, out }) => {
     const { systemClock } = await import('../base/clock.js');
     const started = systemClock.now();
-    const outcome = await allSources().get(kind).restore(repo, spec, request, { runner: systemRunner, warn: (m) => out.warn(m) });
+    // --skip-damaged: the newest readable snapshot is picked here, and the source restores it by id.
+    const chosen = flags.skipDamaged ? await byIdSkippingDamaged(repo, spec, (m) => out.warn(m)) : spec;
+    const outcome = await allSources().get(kind).restore(repo, chosen, request, { runner: systemRunner, warn: (m) => out.warn(m) });
     const durationMs = systemClock.now() - started;
     out.result({ ...outcome, durationMs }, () => describeRestore(outcome, durationMs));
     const failed = outcome.checks.filter((c) => !c.ok);
     if (failed.length) throw new OutcomeError('SOURCE_VERIFY', `restored, but ${failed.length} check(s) failed:\n${failed.map((c) => `  ${c.name}: ${c.detail}`).join('\n')}`);
   }, { prefetch: SNAPSHOTS_AND_INDEX });
   return true;
+}
+
+async function byIdSkippingDamaged(repo: Repository, spec: string, onWarning: (m: string) => void): Promise<string> {
+  const { resolveSnapshot } = await import('../engine/snapshots.js');
+  const { snapshot, subpath } = splitSpec(spec);
+  const { id } = await resolveSnapshot(repo, snapshot, { skipDamaged: true, onWarning });
+  return subpath ? `${id}:${subpath}` : id;
 }
 
 function describeRestore(o: RestoreOutcome, ms: number): string {
@@ -107,7 +118,7 @@ function describeRestore(o: RestoreOutcome, ms: number): string {
 async function restoreLineage(spec: string, flags: RestoreTargetFlags, target: string): Promise<void> {
   const { restoreWithLineage } = await import('../control/lineage-graph.js');
   await withRepo(flags, async ({ repo, out }) => {
-    const result = await restoreWithLineage(repo, spec, target, { onWarning: (m) => out.warn(m) });
+    const result = await restoreWithLineage(repo, spec, target, { skipDamaged: flags.skipDamaged, onWarning: (m) => out.warn(m) });
     out.result(result, () =>
       result.restored.map((r) => `${r.role ? `${r.role}: ` : ''}${r.asset}${r.version === undefined ? '' : `@v${r.version}`} -> ${r.path} (${r.files} file(s), ${formatBytes(r.bytes)}, verified)`).join('\n') + `\nwrote ${target}/lineage.json`,
     );

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { LifeboatError } from '../base/errors.js';
 import { collectBlobs } from '../engine/reachable.js';
 import { restore, type RestoreResult } from '../engine/restore.js';
-import { listSnapshots, resolveSnapshot, type StoredSnapshot } from '../engine/snapshots.js';
+import { listSnapshots, resolveSnapshot, type ResolveOptions, type StoredSnapshot } from '../engine/snapshots.js';
 import { listForgotten, type ForgottenVersion } from '../engine/forgotten.js';
 import { makeTreeReader } from '../engine/trees.js';
 import { makeCodecSet } from '../repo/codec/all.js';
@@ -56,8 +56,8 @@ async function restorableCheck(repo: Repository): Promise<Restorable> {
   };
 }
 
-export async function lineageGraph(repo: Repository, spec: string): Promise<LineageNode> {
-  const [root, all, forgotten, restorable] = await Promise.all([resolveSnapshot(repo, spec), listSnapshots(repo), listForgotten(repo), restorableCheck(repo)]);
+export async function lineageGraph(repo: Repository, spec: string, options: ResolveOptions = {}): Promise<LineageNode> {
+  const [root, all, forgotten, restorable] = await Promise.all([resolveSnapshot(repo, spec, options), listSnapshots(repo), listForgotten(repo), restorableCheck(repo)]);
   return nodeOf(root, all, forgotten, restorable, new Set());
 }
 
@@ -119,8 +119,8 @@ export interface LineageRestore {
 const dirName = (s: StoredSnapshot) => (s.snapshot.assetVersion === undefined ? `${s.snapshot.asset}@${s.id.slice(0, 12)}` : `${s.snapshot.asset}@v${s.snapshot.assetVersion}`);
 
 /** Restores a version and exactly the versions its lineage names (not their inputs in turn), each verified. */
-export async function restoreWithLineage(repo: Repository, spec: string, target: string, options: { workers?: number; onWarning?: (m: string) => void } = {}): Promise<LineageRestore> {
-  const root = await resolveSnapshot(repo, spec);
+export async function restoreWithLineage(repo: Repository, spec: string, target: string, options: { workers?: number; skipDamaged?: boolean; onWarning?: (m: string) => void } = {}): Promise<LineageRestore> {
+  const root = await resolveSnapshot(repo, spec, { skipDamaged: options.skipDamaged, onWarning: options.onWarning });
   const all = await listSnapshots(repo);
   const wanted: Array<{ role: string | null; snapshot: StoredSnapshot; dir: string }> = [{ role: null, snapshot: root, dir: path.join(target, dirName(root)) }];
   for (const input of (root.snapshot.lineage?.inputs ?? []).filter((i): i is VersionInput => i.kind === 'version')) {

@@ -9,9 +9,11 @@
  *   --lineage-file run.json                         lifeboat's form, or an MLflow run export
  *
  * A version that is not in the repository is refused: a lineage that points nowhere is worse than none.
+ * So is ASSET@latest while a snapshot object cannot be read (it may be the newest): there is no
+ * --skip-damaged here, as a lineage must record exactly what a model was made from.
  */
 import { LifeboatError, UsageError } from '../base/errors.js';
-import { resolveSnapshot } from '../engine/snapshots.js';
+import { DamagedSnapshotsError, resolveSnapshot } from '../engine/snapshots.js';
 import type { Repository } from '../repo/repository.js';
 import type { Lineage, LineageInput } from '../repo/snapshot.js';
 
@@ -128,6 +130,7 @@ export async function resolveLineage(repo: Repository, request: LineageRequest):
       inputs.push({ role, kind: 'uri', uri: ref });
     } else {
       const found = await resolveSnapshot(repo, ref).catch((err: LifeboatError) => {
+        if (err instanceof DamagedSnapshotsError) throw new DamagedSnapshotsError(err.spec, err.damaged, err.newestReadable, `the ${role} ${ref} named by --lineage: ${err.reason}`, ref.endsWith('@latest') ? 'name its version (ASSET@vN) or snapshot id instead' : '"lifeboat check" reports the damage');
         throw new LifeboatError('LINEAGE', `the ${role} ${ref} named by --lineage is not in ${repo.storage.location}: ${err.message}. Back it up first (its version must exist before a model can name it)`, { cause: err });
       });
       if (found.snapshot.assetVersion === undefined) throw new LifeboatError('LINEAGE', `the ${role} ${ref} is a snapshot made before version numbers: back ${found.snapshot.asset} up again and name its version`);

@@ -7,7 +7,7 @@
  */
 import { sourceLocations } from '../sources/config.js';
 import { messageOf } from '../base/error-codes.js';
-import { latestOf, listSnapshots, type StoredSnapshot } from '../engine/snapshots.js';
+import { describeDamaged, latestOf, listSnapshotsAndDamage, type StoredSnapshot } from '../engine/snapshots.js';
 import path from 'node:path';
 import type { Asset, DrPlan } from './plan.js';
 import type { CheckResult, PreflightTools } from './preflight.js';
@@ -39,7 +39,13 @@ export async function doctor(input: DoctorInput): Promise<CheckResult[]> {
   const expiry = checkCredentialExpiry(tools);
   if (expiry) results.push(expiry);
   const primary = opened.find((o) => o.named === plan.primary)?.repo;
-  const snapshots = primary ? await listSnapshots(primary).catch(() => undefined) : undefined;
+  const listing = primary ? await listSnapshotsAndDamage(primary).catch(() => undefined) : undefined;
+  const snapshots = listing?.snapshots;
+  // A recovery or drill of latest refuses while any snapshot object cannot be read (runbook-snapshot.ts).
+  if (primary && listing?.damaged.length) {
+    const ids = listing.damaged.map((d) => d.id);
+    results.push({ check: 'snapshots', subject: plan.primary!.name, status: 'fail', message: `${describeDamaged(ids, primary.storage.location)}: a recovery or drill of an asset's latest snapshot refuses until then (any of them may be the newest); recover with --snapshot ID or vN, or --skip-damaged to take the newest readable one` });
+  }
   const memo: CheckMemo = new Set();
   for (const asset of plan.assets) {
     if (asset.tier === 3 || !asset.source) continue;

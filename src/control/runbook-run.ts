@@ -134,8 +134,10 @@ async function prepare(ctx: DrContext, asset: Asset, mode: RunMode, choice: Snap
   if (!repo) return stop(`preflight failed: ${failed(checks)[0]?.message}`);
   let snapshot: StoredSnapshot;
   try {
-    snapshot = await chooseSnapshot(repo, asset.name, choice);
-    checks.push(snapshotCheck(asset.name, snapshot));
+    // A snapshot skipped as damaged stays in the report, as a warning beside the one taken.
+    const skipped: string[] = [];
+    snapshot = await chooseSnapshot(repo, asset.name, choice, (m) => skipped.push(m));
+    checks.push(snapshotCheck(asset.name, snapshot), ...skipped.map((message): CheckResult => ({ check: 'snapshot', subject: asset.name, status: 'warn', message })));
   } catch (err) {
     checks.push({ check: 'snapshot', subject: asset.name, status: 'fail', message: messageOf(err) });
     return stop(`preflight failed: ${messageOf(err)}`);

@@ -186,10 +186,15 @@ function snapshotOf(options: BackupOptions, sources: Source[], tree: string, par
   };
 }
 
-/** The snapshot to compare against: the one named (any spec resolveSnapshot takes), none, or the asset's latest. */
+/**
+ * The snapshot to compare against: the one named (any spec resolveSnapshot takes), none, or the
+ * asset's latest. Damaged snapshot objects are skipped here, unlike for a restore: the parent is
+ * only the base whose unchanged files (same size, mtime, ctime, inode) are not read again, and is
+ * recorded as what the backup was compared with; an older one costs reading more, never correctness.
+ */
 async function findParent(repo: Repository, options: BackupOptions): Promise<StoredSnapshot | undefined> {
   if (options.parent === null) return undefined;
-  if (options.parent) return resolveSnapshot(repo, options.parent);
+  if (options.parent) return resolveSnapshot(repo, options.parent, { skipDamaged: true });
   return latestOf(await listSnapshots(repo), options.asset);
 }
 

@@ -5,7 +5,7 @@ import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import type { Node } from '../repo/tree.js';
-import { listSnapshots, resolveSnapshot, type StoredSnapshot } from './snapshots.js';
+import { listSnapshots, resolveSnapshot, type ResolveOptions, type StoredSnapshot } from './snapshots.js';
 import { findNode, makeTreeReader, walkTree, type TreeReader } from './trees.js';
 
 export interface Entry {
@@ -43,8 +43,8 @@ async function entriesOf(trees: TreeReader, treeId: string, subpath = ''): Promi
   return out;
 }
 
-export async function ls(repo: Repository, spec: string, subpath = ''): Promise<{ snapshotId: string; entries: Entry[] }> {
-  const snap = await resolveSnapshot(repo, spec);
+export async function ls(repo: Repository, spec: string, subpath = '', options: ResolveOptions = {}): Promise<{ snapshotId: string; entries: Entry[] }> {
+  const snap = await resolveSnapshot(repo, spec, options);
   const { trees } = await openTrees(repo);
   return { snapshotId: snap.id, entries: await entriesOf(trees, snap.snapshot.tree, subpath) };
 }
@@ -57,8 +57,8 @@ export interface DiffResult {
   modified: Array<{ path: string; before: Entry; after: Entry }>;
 }
 
-export async function diff(repo: Repository, specA: string, specB: string): Promise<DiffResult> {
-  const [a, b] = [await resolveSnapshot(repo, specA), await resolveSnapshot(repo, specB)];
+export async function diff(repo: Repository, specA: string, specB: string, options: ResolveOptions = {}): Promise<DiffResult> {
+  const [a, b] = [await resolveSnapshot(repo, specA, options), await resolveSnapshot(repo, specB, options)];
   const { trees } = await openTrees(repo);
   const before = new Map((await entriesOf(trees, a.snapshot.tree)).map((e) => [e.path, e]));
   const after = new Map((await entriesOf(trees, b.snapshot.tree)).map((e) => [e.path, e]));
@@ -91,8 +91,8 @@ export interface Stats {
 
 
 /** Stats over one snapshot, or over every snapshot of the repository. */
-export async function stats(repo: Repository, spec?: string): Promise<Stats> {
-  const snaps = spec ? [await resolveSnapshot(repo, spec)] : await listSnapshots(repo);
+export async function stats(repo: Repository, spec?: string, options: ResolveOptions = {}): Promise<Stats> {
+  const snaps = spec ? [await resolveSnapshot(repo, spec, options)] : await listSnapshots(repo);
   return (await groupedStats(repo, snaps, () => undefined)).all;
 }
 

@@ -36,6 +36,8 @@ export type { RestoredFile } from './restore-file.js';
 
 export interface RestoreOptions extends OperationOptions {
   snapshot: string;
+  /** `latest`, `ASSET@latest`: the newest readable snapshot even while some cannot be read (resolveSnapshot). */
+  skipDamaged?: boolean;
   subpath?: string;
   target: string;
   workers?: number;
@@ -174,7 +176,7 @@ async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions
 
 /** The snapshot, the index, and the tree of what to restore with its size. */
 async function readPlan(repo: Repository, options: RestoreOptions) {
-  const [{ id: snapshotId, snapshot }, { index }] = await Promise.all([resolveSnapshot(repo, options.snapshot), loadIndex(repo)]);
+  const [{ id: snapshotId, snapshot }, { index }] = await Promise.all([resolveSnapshot(repo, options.snapshot, { skipDamaged: options.skipDamaged, onWarning: options.onWarning }), loadIndex(repo)]);
   const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
   const top = await findNode(trees, snapshot.tree, options.subpath ?? '');
   return { snapshotId, index, trees, top, bytesTotal: await sizeBelow(trees, top) };

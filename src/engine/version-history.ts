@@ -9,7 +9,7 @@ import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
 import type { FileNode } from '../repo/tree.js';
 import { listForgotten } from './forgotten.js';
-import { listSnapshots, type StoredSnapshot } from './snapshots.js';
+import { listSnapshotsAndDamage, type StoredSnapshot } from './snapshots.js';
 import { makeTreeReader, walkTree, type TreeReader } from './trees.js';
 
 export interface VersionChanges {
@@ -38,6 +38,8 @@ export interface VersionHistory {
   asset: string;
   versions: VersionEntry[];
   forgotten: Array<{ version: number; snapshot: string; time: string; forgotten: string }>;
+  /** Snapshot objects of the repository that cannot be read: any of them may be a version of this asset (its name is inside). */
+  damaged: Array<{ id: string; problem: string }>;
 }
 
 async function files(trees: TreeReader, root: string): Promise<Map<string, FileNode>> {
@@ -73,7 +75,7 @@ export function changesBetween(before: Map<string, FileNode>, after: Map<string,
 }
 
 export async function versionHistory(repo: Repository, asset: string): Promise<VersionHistory> {
-  const [all, forgotten, { index }] = await Promise.all([listSnapshots(repo), listForgotten(repo), loadIndex(repo)]);
+  const [{ snapshots: all, damaged }, forgotten, { index }] = await Promise.all([listSnapshotsAndDamage(repo), listForgotten(repo), loadIndex(repo)]);
   const trees = makeTreeReader(repo, index, makeCodecSet(repo.config.zstdLevel));
   const mine = all.filter((s) => s.snapshot.asset === asset).sort(byVersion);
   const versions: VersionEntry[] = [];
@@ -95,7 +97,7 @@ export async function versionHistory(repo: Repository, asset: string): Promise<V
     previous = now;
   }
   const gone = forgotten.filter((f) => f.asset === asset && !mine.some((s) => s.id === f.snapshot)).map((f) => ({ version: f.assetVersion, snapshot: f.snapshot, time: f.time, forgotten: f.forgotten }));
-  return { asset, versions, forgotten: gone.sort((a, b) => a.version - b.version) };
+  return { asset, versions, forgotten: gone.sort((a, b) => a.version - b.version), damaged: damaged.map(({ id, error }) => ({ id, problem: error.message })) };
 }
 
 /** Numbered versions by number, older unnumbered snapshots first by time. */

@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { chooseSnapshot } from '../../src/control/runbook-snapshot.js';
 import { backup } from '../../src/engine/backup.js';
+import { DamagedSnapshotsError, resolveSnapshot, SnapshotNotFoundError } from '../../src/engine/snapshots.js';
 import { objectKey } from '../../src/repo/repository.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { flipByte } from '../helpers/test-backend.js';
@@ -48,4 +50,28 @@ test('a damaged snapshot is reported by check and does not block listing, restor
   assert.equal(checked.result.code, 13);
   assert.equal(checked.json.ok, false);
   assert.ok(checked.json.errors.some((e) => e.includes(`snapshot ${bad.snapshotId.slice(0, 12)}`) && /damaged/.test(e)), checked.json.errors.join('; '));
+});
+
+test('resolving next to an unreadable object: a prefix it shares is ambiguous; a newest pick by --as-of is refused unless skipDamaged', async (t) => {
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  await fs.writeFile(path.join(src, 'a.txt'), 'first\n');
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const good = await backup(repo, { asset: 'llama', paths: [src] });
+  // An object whose name differs from the readable snapshot's id in the last character only (its bytes match no id).
+  const twin = good.snapshotId.slice(0, 63) + (good.snapshotId.endsWith('0') ? '1' : '0');
+  await repo.storage.put(objectKey('snapshot', twin), Buffer.from('not a snapshot'));
+
+  await assert.rejects(resolveSnapshot(repo, good.snapshotId.slice(0, 63)), (err: Error) => err instanceof SnapshotNotFoundError && /ambiguous \(2 snapshots, 1 of them unreadable\)/.test(err.message));
+  assert.equal((await resolveSnapshot(repo, good.snapshotId)).id, good.snapshotId, 'the full id is unique');
+  await assert.rejects(resolveSnapshot(repo, twin), (err: Error) => (err as { code?: string }).code === 'INTEGRITY' && !(err instanceof DamagedSnapshotsError), 'the damaged one by its id: its own damage');
+
+  const asOf = '2999-01-01T00:00:00Z';
+  await assert.rejects(chooseSnapshot(repo, 'llama', { asOf }), (err: Error) => err instanceof DamagedSnapshotsError && err.code === 'INTEGRITY' && err.newestReadable?.id === good.snapshotId && err.damaged.includes(twin));
+  const warnings: string[] = [];
+  const chosen = await chooseSnapshot(repo, 'llama', { asOf, skipDamaged: true }, (m) => warnings.push(m));
+  assert.equal(chosen.id, good.snapshotId);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], new RegExp(`cannot be read \\(${twin.slice(0, 12)}\\) and were skipped`));
 });

@@ -1,8 +1,9 @@
 /**
  * `lifeboat recover` as scripts see it: the report document, exit 1 on a failed step with the
  * state kept, `--resume` from the failed step (the steps before it not run again), exit 4 over the
- * RTO; and `runDrill`, as the scheduler calls it, resolving with a failed report when the
- * repository cannot be reached.
+ * RTO; a recovery or drill of latest refused while a snapshot object cannot be read (it may be
+ * the newest), unless --skip-damaged; and `runDrill`, as the scheduler calls it, resolving with a
+ * failed report when the repository cannot be reached.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -14,9 +15,10 @@ import { planOf } from '../../src/control/plan.js';
 import type { Report } from '../../src/control/reports.js';
 import { runDrill } from '../../src/control/runbook-run.js';
 import { runbooksOf } from '../../src/control/runbooks.js';
-import { openRepository } from '../../src/repo/repository.js';
+import { objectKey, openRepository } from '../../src/repo/repository.js';
 import { openStorage } from '../../src/storage/open.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
+import { flipByte } from '../helpers/test-backend.js';
 import { createRepo, TEST_PASSWORD } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { generateModel } from './site.js';
@@ -75,6 +77,46 @@ test('every step passed but over the RTO: verdict missed, exit 4', async (t) => 
   assert.deepEqual([json.verdict, json.rto_seconds, json.steps.every((x) => x.status === 'ok')], ['missed', 1, true]);
   assert.ok(json.total_seconds > 1.2);
   assert.match(result.stderr, /every step passed, but the recovery took .* s, more than the RTO of 1 s/);
+});
+
+test('a snapshot object that cannot be read: recover, drill and doctor fail on latest (it may be the newest); --skip-damaged drills the newest readable, the report warns', async (t) => {
+  const s = await site(t, `      - restore: { target: "${'${asset}'}-restored" }\n      - verify: {}\n    drill: { restore: { target: scratch } }\n`);
+  const older = (await runCliJson<Array<{ id: string }>>(['snapshots'], { env: s.env })).json[0].id;
+  await fs.writeFile(path.join(s.model, 'README.md'), 'the newer model\n');
+  const newer = await runCliJson<{ id: string }>(['backup', '--asset', 'llama', s.model], { env: s.env });
+  assert.equal(newer.result.code, 0, newer.result.stderr);
+  const storage = await openStorage(path.join(s.dir, 'repo'));
+  const key = objectKey('snapshot', newer.json.id);
+  await flipByte(storage, key, (await storage.head(key))!.size >> 1, 0x01);
+
+  for (const args of [['recover', 'llama'], ['drill', '--asset', 'llama']]) {
+    const { result, json } = await runCliJson<Report>(args, { env: s.env });
+    assert.equal(result.code, 1, `${args[0]}: ${result.stderr}`);
+    assert.equal(json.verdict, 'failed');
+    assert.equal(json.snapshot, null, 'no snapshot chosen');
+    assert.ok(json.steps.every((x) => x.status !== 'ok'), 'nothing restored');
+    const check = json.preflight.find((c) => c.check === 'snapshot')!;
+    assert.equal(check.status, 'fail');
+    assert.match(check.message, new RegExp(`cannot tell which snapshot "llama@latest" is: .* cannot be read \\(${newer.json.id.slice(0, 12)}\\)`));
+  }
+  await assert.rejects(fs.stat(path.join(s.dir, 'llama-restored')), 'the recovery restored no older model');
+
+  const doctor = await runCliJson<{ checks: Array<{ check: string; status: string; message: string }> }>(['doctor'], { env: s.env });
+  assert.equal(doctor.result.code, 1, doctor.result.stderr);
+  const found = doctor.json.checks.find((c) => c.check === 'snapshots');
+  assert.equal(found?.status, 'fail', JSON.stringify(doctor.json.checks));
+  assert.match(found!.message, /1 snapshot object\(s\) .* cannot be read .*--skip-damaged/);
+
+  const skipped = await runCliJson<Report>(['drill', '--asset', 'llama', '--skip-damaged'], { env: s.env });
+  assert.equal(skipped.result.code, 0, skipped.result.stderr);
+  assert.equal(skipped.json.snapshot, older);
+  const warned = skipped.json.preflight.filter((c) => c.check === 'snapshot' && c.status === 'warn');
+  assert.equal(warned.length, 1, JSON.stringify(skipped.json.preflight));
+  assert.match(warned[0].message, new RegExp(`"llama@latest" is ${older.slice(0, 12)} .*were skipped \\(--skip-damaged\\)`));
+
+  const named = await runCliJson<{ snapshot: string; error: string | null }>(['recover', 'llama', '--snapshot', 'v1', '--dry-run'], { env: s.env });
+  assert.equal(named.result.code, 0, named.result.stderr);
+  assert.deepEqual([named.json.snapshot, named.json.error], [older, null], 'a version named needs no flag');
 });
 
 test('runDrill resolves with a failed report when the repository does not answer: nothing run, the reason given', { timeout: 60_000 }, async (t) => {

@@ -3,7 +3,7 @@ import type { CdcParams } from '../../repo/chunker/chunker.js';
 import { copy, type CopyResult } from '../../engine/copy.js';
 import { retentionUntil, withRetention } from '../../engine/copy-retention.js';
 import { selectSnapshots, type Selection } from '../../engine/copy-plan.js';
-import { listSnapshots, resolveSnapshot } from '../../engine/snapshots.js';
+import { describeDamaged, listSnapshotsAndDamage, resolveSnapshot } from '../../engine/snapshots.js';
 import { withLineageInputs } from '../../control/lineage.js';
 import { initRepository, openRepository, type Repository } from '../../repo/repository.js';
 import { openStorage } from '../../storage/open.js';
@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { formatBytes, formatRate, makeOutput, type Output } from '../output.js';
 import { startProgress } from '../progress.js';
 import { interruptSignal, openTargetStorage, readPassword, resolveRepo, resolveTarget, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
 export interface TargetFlags extends RepoFlags {
   to?: string;
@@ -23,7 +24,7 @@ export interface TargetFlags extends RepoFlags {
   toCaBundle?: string;
 }
 
-interface CopyFlags extends TargetFlags {
+interface CopyFlags extends TargetFlags, SkipDamagedFlags {
   asset?: string;
   tier?: number;
   all?: boolean;
@@ -100,7 +101,7 @@ export async function chunkerParamsOf(flags: RepoFlags, value: string, passwordF
 }
 
 export function registerCopy(program: Command): void {
-  withTargetOptions(withRepoOptions(program.command('copy').description('copy snapshots to another repository (replication), re-encrypted with its key')))
+  withSkipDamaged(withTargetOptions(withRepoOptions(program.command('copy').description('copy snapshots to another repository (replication), re-encrypted with its key'))))
     .argument('[snapshots...]', 'snapshot ids, id prefixes, latest or ASSET@latest')
     .option('--asset <name>', 'the snapshots of this asset')
     .option('--tier <n>', 'the snapshots of this tier', Number)
@@ -116,7 +117,7 @@ export function registerCopy(program: Command): void {
       const signal = interruptSignal();
       const pair = await openPair(flags, flags.init);
       try {
-        const ids = await Promise.all(specs.map(async (spec) => (await resolveSnapshot(pair.source, spec)).id));
+        const ids = await Promise.all(specs.map(async (spec) => (await resolveSnapshot(pair.source, spec, { skipDamaged: flags.skipDamaged, onWarning: (m) => pair.out.warn(m) })).id));
         let destination = pair.destination;
         if (flags.retainDays !== undefined) {
           const until = retentionUntil(flags.retainDays);
@@ -139,7 +140,9 @@ export function registerCopy(program: Command): void {
 
 /** The selection's snapshots and the dataset versions their lineage names (control/lineage.ts): a model is copied with its data. */
 async function withLineage(pair: OpenPair, selection: Selection): Promise<string[]> {
-  const all = await listSnapshots(pair.source);
+  const { snapshots: all, damaged } = await listSnapshotsAndDamage(pair.source);
+  // Named ids were resolved already; a selection by asset, tier or all cannot include what cannot be read.
+  if (!selection.ids && damaged.length) pair.out.warn(`${describeDamaged(damaged.map((d) => d.id), pair.source.storage.location)} and are not copied; run "lifeboat check"`);
   const chosen = selectSnapshots(all, selection);
   const grown = withLineageInputs(all, chosen);
   if (grown.length > chosen.length) pair.out.info(`also copying ${grown.length - chosen.length} version(s) that the lineage of the selected snapshots names`);

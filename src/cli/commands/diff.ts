@@ -2,14 +2,15 @@ import type { Command } from 'commander';
 import { diff } from '../../engine/inspect.js';
 import { formatBytes } from '../output.js';
 import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
+import { withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
 export function registerDiff(program: Command): void {
-  withRepoOptions(program.command('diff').description('what changed between two snapshots'))
+  withSkipDamaged(withRepoOptions(program.command('diff').description('what changed between two snapshots')))
     .argument('<from>', 'the older snapshot')
     .argument('<to>', 'the newer snapshot')
-    .action(async (from: string, to: string, flags: RepoFlags) => {
+    .action(async (from: string, to: string, flags: RepoFlags & SkipDamagedFlags) => {
       await withRepo(flags, async ({ repo, out }) => {
-        const d = await diff(repo, from, to);
+        const d = await diff(repo, from, to, { skipDamaged: flags.skipDamaged, onWarning: (m) => out.warn(m) });
         out.result(d, () =>
           [
             ...d.added.map((e) => `+ ${e.path}${e.type === 'file' ? `  (${formatBytes(e.size)})` : ''}`),

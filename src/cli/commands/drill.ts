@@ -19,8 +19,9 @@ import { finishRun, withInterrupt } from '../dr-report.js';
 import { UsageError } from '../errors.js';
 import { makeOutput, table, type Output } from '../output.js';
 import { withRepoOptions } from '../repo-options.js';
+import { withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
-interface DrillFlags extends DrFlags {
+interface DrillFlags extends DrFlags, SkipDamagedFlags {
   tier?: string;
   asset?: string;
   seed?: string;
@@ -28,7 +29,7 @@ interface DrillFlags extends DrFlags {
 }
 
 export function registerDrill(program: Command): void {
-  const drill = withReportDir(withRepoOptions(program.command('drill').description('drill a recovery: restore an asset to scratch with its runbook, and measure it against the RTO')))
+  const drill = withSkipDamaged(withReportDir(withRepoOptions(program.command('drill').description('drill a recovery: restore an asset to scratch with its runbook, and measure it against the RTO'))), 'the asset\'s latest snapshot')
     .option('--tier <n>', 'pick among the assets of this tier (default 1)')
     .option('--asset <name>', 'drill this asset')
     .option('--seed <n>', 'seed of the random pick, to repeat a drill exactly')
@@ -69,7 +70,7 @@ async function drillAction(flags: DrillFlags): Promise<void> {
     if (!flags.asset) out.info(`drill of ${pick.asset} (picked with seed ${seed}; weights ${pick.weights.map((w) => `${w.asset} ${w.weight.toFixed(2)}`).join(', ')})`);
     await withInterrupt(async (signal) => {
       const startedAt = isoNow(ctx.clock);
-      const report = await runDrill(ctx, pick.asset, { seed: flags.asset ? undefined : seed, signal, keepScratch: flags.keepScratch });
+      const report = await runDrill(ctx, pick.asset, { seed: flags.asset ? undefined : seed, signal, keepScratch: flags.keepScratch, skipDamaged: flags.skipDamaged });
       progress.stop();
       if (!signal.aborted) await recordDrillJob(loaded, report, startedAt, out);
       finishRun(report, out, signal.aborted);

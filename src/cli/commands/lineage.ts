@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { lineageGraph, type LineageEdge, type LineageNode } from '../../control/lineage-graph.js';
 import { withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
+import { withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
 /** `lifeboat lineage ASSET@vN`: model <- dataset versions <- code commits, params, metrics, and what is still restorable. */
 export function registerLineage(program: Command): void {
-  withRepoOptions(program.command('lineage').description('what a version was made from: dataset versions, code commits, params and metrics, and which are still restorable'))
+  withSkipDamaged(withRepoOptions(program.command('lineage').description('what a version was made from: dataset versions, code commits, params and metrics, and which are still restorable')))
     .argument('<snapshot>', 'ASSET@vN (or any snapshot: id, ASSET@latest)')
-    .action(async (spec: string, flags: RepoFlags) => {
+    .action(async (spec: string, flags: RepoFlags & SkipDamagedFlags) => {
       await withRepo(flags, async ({ repo, out }) => {
-        const graph = await lineageGraph(repo, spec);
+        const graph = await lineageGraph(repo, spec, { skipDamaged: flags.skipDamaged, onWarning: (m) => out.warn(m) });
         out.result(graph, () => render(graph).join('\n'));
       }, { prefetch: SNAPSHOTS_AND_INDEX });
     });

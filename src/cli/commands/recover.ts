@@ -14,8 +14,9 @@ import { checksTable, finishRun, withInterrupt } from '../dr-report.js';
 import { OutcomeError, UsageError } from '../errors.js';
 import { makeOutput, table } from '../output.js';
 import { withRepoOptions } from '../repo-options.js';
+import { withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
-interface RecoverFlags extends DrFlags {
+interface RecoverFlags extends DrFlags, SkipDamagedFlags {
   snapshot?: string;
   asOf?: string;
   dryRun?: boolean;
@@ -23,7 +24,7 @@ interface RecoverFlags extends DrFlags {
 }
 
 export function registerRecover(program: Command): void {
-  withReportDir(withRepoOptions(program.command('recover').description("recover an asset for real by running its runbook: restore, verify, deploy, smoke test, switch traffic")))
+  withSkipDamaged(withReportDir(withRepoOptions(program.command('recover').description("recover an asset for real by running its runbook: restore, verify, deploy, smoke test, switch traffic"))), 'latest, --as-of')
     .argument('<asset>', 'the asset to recover (lifeboat.yaml assets:)')
     .option('--snapshot <snapshot>', 'latest (default), vN, or a snapshot id')
     .option('--as-of <time>', 'the newest snapshot taken at or before this time (ISO 8601)')
@@ -39,14 +40,14 @@ export function registerRecover(program: Command): void {
         if (!ctx.plan.assets.some((a) => a.name === asset)) throw new UsageError(`no asset "${asset}" in ${ctx.plan.file} (it has ${ctx.plan.assets.map((a) => a.name).join(', ') || 'none'})`);
         if (flags.dryRun) {
           const { dryRun } = await import('../../control/runbook-run.js');
-          const result = await dryRun(ctx, asset, 'recovery', { snapshot: flags.snapshot, asOf: flags.asOf });
+          const result = await dryRun(ctx, asset, 'recovery', { snapshot: flags.snapshot, asOf: flags.asOf, skipDamaged: flags.skipDamaged });
           out.result(dryRunDocument(asset, result), () => humanDryRun(result));
           if (result.error) throw new OutcomeError('PREFLIGHT_FAILED', result.error);
           return;
         }
         const { runRecovery } = await import('../../control/runbook-run.js');
         await withInterrupt(async (signal) => {
-          const report = await runRecovery(ctx, asset, { snapshot: flags.snapshot, asOf: flags.asOf, resume: flags.resume, signal });
+          const report = await runRecovery(ctx, asset, { snapshot: flags.snapshot, asOf: flags.asOf, skipDamaged: flags.skipDamaged, resume: flags.resume, signal });
           progress.stop();
           finishRun(report, out, signal.aborted);
         });

@@ -8,14 +8,14 @@ import { withDirectIo, type DirectIoFlags } from '../direct-io.js';
 import { formatBytes, formatRate } from '../output.js';
 import { startProgress } from '../progress.js';
 import { interruptSignal, withRepo, withRepoOptions, type RepoFlags, SNAPSHOTS_AND_INDEX } from '../repo-options.js';
-import { splitSpec } from '../snapshot-spec.js';
+import { splitSpec, withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
 export function registerRestore(program: Command): void {
-  withDirectIo(withRestoreTargets(withRepoOptions(program.command('restore').description('restore a snapshot (or a path in it) into a directory, verified; or a database, git repository or bucket to where it belongs'))
+  withSkipDamaged(withDirectIo(withRestoreTargets(withRepoOptions(program.command('restore').description('restore a snapshot (or a path in it) into a directory, verified; or a database, git repository or bucket to where it belongs'))
     .argument('<snapshot>', 'id, id prefix, latest, ASSET@latest or ASSET@vN; optionally :subpath')
     .option('--target <dir>', 'directory to restore into (created if missing)')
-    .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')), 'restored files')
-    .action(async (spec: string, flags: RepoFlags & RestoreTargetFlags & DirectIoFlags & { target: string; sha256sums?: boolean }) => {
+    .option('--sha256sums', 'also write SHA256SUMS in the target, for "sha256sum -c"')), 'restored files'))
+    .action(async (spec: string, flags: RepoFlags & RestoreTargetFlags & DirectIoFlags & SkipDamagedFlags & { target: string; sha256sums?: boolean }) => {
       // --to-postgres, --to-mysql, --to-git, --to-s3, --with-lineage: cli/source-options.ts
       if (isSourceRestore(flags) && (await (await import('../source-options.js')).restoreFromFlags(spec, flags))) return;
       if (!flags.target) throw new UsageError('say where to: --target DIR (or --to-postgres, --to-mysql, --to-git, --to-s3 for a snapshot of that source)');
@@ -33,6 +33,7 @@ export function registerRestore(program: Command): void {
           subpath,
           target: flags.target,
           directIo: flags.directIo,
+          skipDamaged: flags.skipDamaged,
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
           onWarning: (m) => out.warn(m),
           signal,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { replicationLag } from '../../engine/replication.js';
-import { listSnapshots } from '../../engine/snapshots.js';
+import { listSnapshotsAndDamage } from '../../engine/snapshots.js';
 import type { Repository } from '../../repo/repository.js';
 import type { Output } from '../output.js';
 import { formatBytes, table } from '../output.js';
@@ -12,6 +12,7 @@ interface SnapshotsFlags extends RepoFlags {
   asset?: string;
   replicas?: string;
   toPasswordFile?: string;
+  withDamaged?: boolean;
 }
 
 export function registerSnapshots(program: Command): void {
@@ -19,6 +20,7 @@ export function registerSnapshots(program: Command): void {
     .option('--asset <name>', 'only this asset')
     .option('--replicas <url>', 'also show the replication lag of this replica (URL, directory or name from lifeboat.yaml) per asset (JSON: { snapshots, replication })')
     .option('--to-password-file <file>', 'the replica\'s password (env LIFEBOAT_TO_PASSWORD_FILE or LIFEBOAT_TO_PASSWORD; default: this repository\'s)')
+    .option('--with-damaged', 'JSON: { snapshots, damaged } instead of an array, damaged listing the snapshot objects that cannot be read (with --replicas always there)')
     .action(async (flags: SnapshotsFlags) => {
       if (!flags.replicas) return withRepo(flags, ({ repo, out }) => show(repo, out, flags));
       const pair = await openPair({ ...flags, to: flags.replicas });
@@ -31,10 +33,16 @@ export function registerSnapshots(program: Command): void {
 }
 
 async function show(repo: Repository, out: Output, flags: SnapshotsFlags, replica?: Repository): Promise<void> {
-  const all = (await listSnapshots(repo, (id, err) => out.warn(`snapshot ${id.slice(0, 12)} is unreadable and left out (${err.message}); run "lifeboat check"`))).filter((s) => !flags.asset || s.snapshot.asset === flags.asset);
+  const listing = await listSnapshotsAndDamage(repo);
+  // Not filtered by --asset: the asset of an unreadable snapshot is inside it.
+  const damaged = listing.damaged.map(({ id, error }) => ({ id, problem: error.message }));
+  for (const d of damaged) out.warn(`snapshot ${d.id.slice(0, 12)} is unreadable and left out (${d.problem}); while it is there, latest and ASSET@latest are refused (exit 13; see --skip-damaged); run "lifeboat check"`);
+  const all = listing.snapshots.filter((s) => !flags.asset || s.snapshot.asset === flags.asset);
   const list = all.map(({ id, snapshot }) => ({ id, ...snapshot }));
   const replication = replica ? await replicationLag(repo, replica, { asset: flags.asset }) : undefined;
-  out.result(replication ? { snapshots: list, replication } : list, () => {
+  // The array is the document scripts know; the object form carries the damaged ids when asked for (or with --replicas).
+  const document = replication ? { snapshots: list, replication, damaged } : flags.withDamaged ? { snapshots: list, damaged } : list;
+  out.result(document, () => {
     const text =
       table(
         ['ID', 'Time', 'Asset', 'Tier', 'Size', 'Tags', 'State'],
@@ -47,7 +55,7 @@ async function show(repo: Repository, out: Output, flags: SnapshotsFlags, replic
           s.tags.join(',') || '-',
           s.incomplete.length ? `incomplete (${s.incomplete.length})` : 'ok',
         ]),
-      ) + `\n${all.length} snapshot(s)`;
+      ) + `\n${all.length} snapshot(s)${damaged.length ? `; ${damaged.length} unreadable, left out (see the warnings)` : ''}`;
     return replication ? `${text}\n\n${describeLag(replication)}` : text;
   });
 }

@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { stats } from '../../engine/inspect.js';
 import { formatBytes, table } from '../output.js';
 import { withRepo, withRepoOptions, type RepoFlags } from '../repo-options.js';
+import { withSkipDamaged, type SkipDamagedFlags } from '../snapshot-spec.js';
 
 export function registerStats(program: Command): void {
-  withRepoOptions(program.command('stats').description('sizes and ratios: raw, stored, dedup, compression'))
+  withSkipDamaged(withRepoOptions(program.command('stats').description('sizes and ratios: raw, stored, dedup, compression')))
     .argument('[snapshot]', 'one snapshot (default: all)')
-    .action(async (spec: string | undefined, flags: RepoFlags) => {
+    .action(async (spec: string | undefined, flags: RepoFlags & SkipDamagedFlags) => {
       await withRepo(flags, async ({ repo, out }) => {
-        const s = await stats(repo, spec);
+        const s = await stats(repo, spec, { skipDamaged: flags.skipDamaged, onWarning: (m) => out.warn(m) });
         out.result(s, () =>
           [
             `snapshots          ${s.snapshots}`,

@@ -10,13 +10,15 @@ export function registerVersions(program: Command): void {
     .action(async (asset: string, flags: RepoFlags) => {
       await withRepo(flags, async ({ repo, out }) => {
         const history = await versionHistory(repo, asset);
+        for (const d of history.damaged) out.warn(`snapshot ${d.id.slice(0, 12)} is unreadable and left out (${d.problem}); it may be a version of ${asset}: run "lifeboat check"`);
         out.result(history, () => describe(history));
       }, { prefetch: SNAPSHOTS_AND_INDEX });
     });
 }
 
 function describe(h: VersionHistory): string {
-  if (h.versions.length === 0 && h.forgotten.length === 0) return `no versions of ${h.asset}`;
+  const damaged = h.damaged.length ? [`${h.damaged.length} snapshot object(s) cannot be read and may hold versions of ${h.asset} not listed here`] : [];
+  if (h.versions.length === 0 && h.forgotten.length === 0) return [`no ${damaged.length ? 'readable ' : ''}versions of ${h.asset}`, ...damaged].join('\n');
   const rows = h.versions.map((v) => [
     v.version === null ? '-' : `v${v.version}`,
     v.snapshot.slice(0, 12),
@@ -28,5 +30,5 @@ function describe(h: VersionHistory): string {
   ]);
   const lines = [table(['Version', 'Snapshot', 'Time', 'Size', 'Files', 'Changes', 'Notes'], rows)];
   for (const f of h.forgotten) lines.push(`v${f.version} (${f.snapshot.slice(0, 12)}, ${f.time.slice(0, 10)}) was forgotten on ${f.forgotten.replace('T', ' ').slice(0, 19)}; its number is not given again`);
-  return lines.join('\n');
+  return [...lines, ...damaged].join('\n');
 }
