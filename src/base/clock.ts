@@ -102,3 +102,8 @@ export function manualClock(start: number | string | Date = 0): ManualClock {
     },
   };
 }
+
+/** Milliseconds on a monotonic clock, for measuring how long I/O takes (never a time of day). */
+export function monotonicMs(): number {
+  return performance.now();
+}

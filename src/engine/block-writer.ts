@@ -1,6 +1,7 @@
 /**
- * Writing a restored file in file order, in whole blocks, with O_DIRECT when the caller says so
- * (page-cache.ts decides, by the file's size against the memory the cache can have).
+ * Writing a restored file in file order, in whole blocks, with O_DIRECT when the write policy
+ * says so (page-cache.ts). It times each append and tells the policy's watch, which may switch
+ * the rest of the file between direct and buffered writes (auto's trial of the page cache).
  *
  * Why direct: a buffered write copies every byte into the page cache, and allocating those pages
  * is most of a restore's system time (on a VM each fresh page also costs the host a fault). For a
@@ -21,7 +22,9 @@
  * `sync` after the restore finds little left to write.
  */
 import fs from 'node:fs/promises';
+import { monotonicMs } from '../base/clock.js';
 import { isZero } from '../repo/chunker/fastcdc.js';
+import type { WritePolicy } from './page-cache.js';
 
 export const BLOCK = 4096;
 const WRITE_BEHIND_BYTES = 64 * 1024 * 1024;
@@ -45,9 +48,9 @@ export interface BlockWriter {
   abort(): Promise<void>;
 }
 
-/** Creates `path` (which must not exist) at `size` bytes, all a hole, for appending; around the page cache if `direct`. */
-export async function createBlockWriter(path: string, size: number, wantDirect: boolean): Promise<BlockWriter> {
-  let direct = O_DIRECT !== 0 && wantDirect;
+/** Creates `path` (which must not exist) at `size` bytes, all a hole, for appending, direct or not as `writes` says. */
+export async function createBlockWriter(path: string, size: number, writes: WritePolicy): Promise<BlockWriter> {
+  let direct = O_DIRECT !== 0 && writes.direct(size);
   let file = await openNew(path, direct).catch((err: NodeJS.ErrnoException) => {
     if (!direct || err.code !== 'EINVAL') throw err;
     direct = false;
@@ -62,6 +65,22 @@ export async function createBlockWriter(path: string, size: number, wantDirect: 
   const carry = Buffer.alloc(BLOCK);
   let flushing: Promise<void> | undefined;
   let flushedTo = 0;
+  const watch = writes.watch(size);
+  let lastEnd = -1;
+
+  /** Reopens the file direct or buffered; false where the filesystem refuses O_DIRECT. */
+  async function reopen(wantDirect: boolean): Promise<boolean> {
+    const reopened = await fs.open(path, fs.constants.O_WRONLY | (wantDirect ? O_DIRECT : 0)).catch((err: NodeJS.ErrnoException) => {
+      if (wantDirect && err.code === 'EINVAL') return undefined;
+      throw err;
+    });
+    if (!reopened) return false;
+    await flushing; // it writes back through the handle about to close
+    await file.close();
+    file = reopened;
+    direct = wantDirect;
+    return true;
+  }
 
   /** Buffered: starts writing back what was written so far, unless a datasync is on its way already. */
   function writeBehind(): void {
@@ -85,10 +104,7 @@ export async function createBlockWriter(path: string, size: number, wantDirect: 
     } catch (err) {
       if (!direct || (err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
       // This filesystem (or this memory) does not take direct writes: the page cache then.
-      direct = false;
-      const reopened = await fs.open(path, 'r+');
-      await file.close();
-      file = reopened;
+      await reopen(false);
       await writeAll(file, data, at);
     }
   }
@@ -108,11 +124,18 @@ export async function createBlockWriter(path: string, size: number, wantDirect: 
       carry.copy(buffer, 0, 0, lead);
       buffer.fill(0, end, padded);
       const start = position - lead;
+      const began = monotonicMs();
+      const wasDirect = direct;
       for (const [from, to] of nonZeroRuns(buffer, padded)) await writeBlocks(buffer.subarray(from, to), start + from);
       const tail = end % BLOCK;
       carry.fill(0);
       if (tail) buffer.copy(carry, 0, end - tail, end);
       position += length;
+      const ended = monotonicMs();
+      const sample = { bytes: length, writingMs: ended - began, waitingMs: lastEnd < 0 ? 0 : began - lastEnd };
+      lastEnd = ended;
+      const switchTo = wasDirect === direct ? watch.wrote(sample, direct, position) : undefined;
+      if (switchTo !== undefined && switchTo !== direct && O_DIRECT !== 0) await reopen(switchTo);
       writeBehind();
     },
     appendZeros(n) {

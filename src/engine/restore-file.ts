@@ -99,7 +99,7 @@ interface PackRead {
 
 export async function restoreFile(ctx: FileContext, node: FileNode, dest: string): Promise<RestoredFile> {
   const tmp = tempPathFor(dest);
-  const file = await createBlockWriter(tmp, node.size, ctx.writes.direct(node.size));
+  const file = await createBlockWriter(tmp, node.size, ctx.writes);
   let renamed = false;
   try {
     const hash = ctx.hasher.start();

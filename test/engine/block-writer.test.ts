@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BLOCK, createBlockWriter, type BlockWriter } from '../../src/engine/block-writer.js';
 import { makeBufferPool } from '../../src/engine/buffer-pool.js';
+import { makeWritePolicy } from '../../src/engine/page-cache.js';
 import { pseudoRandom } from '../helpers/files.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
@@ -73,7 +74,7 @@ for (const [name, size] of [['a small file written through the page cache', 0], 
     const parts = size ? layout() : [pseudoRandom(100, 'x'), 5000, pseudoRandom(9000, 'y'), 3];
     const want = expected(parts);
     const file = path.join(dir, 'restored');
-    const w = await createBlockWriter(file, want.length, size === 1);
+    const w = await createBlockWriter(file, want.length, makeWritePolicy(size === 1 ? 'always' : 'never', 0));
     await writeLayout(w, parts, (n) => aligned.subarray(0, n));
     const direct = w.direct;
     await w.finish(0o640, new Date(1_700_000_000_000));
@@ -98,11 +99,28 @@ test('a large file written through the page cache, past several write-behind poi
   const parts = Array.from({ length: 6 }, (_, i) => [pseudoRandom(25 * MiB - 1, `w${i}`), 1] as const).flat();
   const want = expected(parts);
   const file = path.join(dir, 'restored');
-  const w = await createBlockWriter(file, want.length, false);
+  const w = await createBlockWriter(file, want.length, makeWritePolicy('never', 0));
   await writeLayout(w, parts, (n) => aligned.subarray(0, n));
   assert.equal(w.direct, false);
   await w.finish(0o600, new Date());
   assert.ok((await fs.readFile(file)).equals(want));
+});
+
+test('a writer switched by its watch between direct and buffered writes mid-file still writes exactly the file', async (t) => {
+  const dir = await tempDir(t);
+  const parts = layout();
+  const want = expected(parts);
+  const file = path.join(dir, 'restored');
+  const modes: boolean[] = [];
+  let appends = 0;
+  // Buffered after the 3rd append, direct again after the 6th: what auto's trial of the page cache does.
+  const policy = { direct: () => true, watch: () => ({ wrote: (_: unknown, direct: boolean) => (modes.push(direct), ++appends === 3 ? false : appends === 6 ? true : undefined) }) };
+  const w = await createBlockWriter(file, want.length, policy);
+  await writeLayout(w, parts, (n) => aligned.subarray(0, n));
+  const direct = await acceptsDirect(dir);
+  await w.finish(0o600, new Date());
+  assert.ok((await fs.readFile(file)).equals(want), 'the file holds exactly the pieces and zeros');
+  if (direct) assert.deepEqual(modes.slice(0, 7), [true, true, true, false, false, false, true], 'each append was written as the watch said');
 });
 
 test('memory that O_DIRECT refuses (not page-aligned) falls back to buffered writes, with the same file', async (t) => {
@@ -110,7 +128,7 @@ test('memory that O_DIRECT refuses (not page-aligned) falls back to buffered wri
   const parts = layout();
   const want = expected(parts);
   const file = path.join(dir, 'restored');
-  const w = await createBlockWriter(file, want.length, true);
+  const w = await createBlockWriter(file, want.length, makeWritePolicy('always', 0));
   const wasDirect = w.direct;
   // One byte past a page boundary: never aligned for O_DIRECT.
   await writeLayout(w, parts, (n) => aligned.subarray(1, n + 1));
@@ -122,7 +140,7 @@ test('memory that O_DIRECT refuses (not page-aligned) falls back to buffered wri
 
 test('a piece with no room for its padded last block is refused, not written short', async (t) => {
   const dir = await tempDir(t);
-  const w = await createBlockWriter(path.join(dir, 'f'), 100, false);
+  const w = await createBlockWriter(path.join(dir, 'f'), 100, makeWritePolicy('never', 0));
   await assert.rejects(w.append(Buffer.alloc(100), 100), RangeError);
   await w.abort();
 });

@@ -1,7 +1,8 @@
 /**
- * --direct-io: restored files go through the page cache while they fit in a quarter of the
- * memory available (auto), always around it (always) or always through it (never); packs of a
- * local repository are direct unless `never`. What the kernel has cached is read with fincore.
+ * --direct-io: restored files go around the page cache until the device is found to hold the
+ * restore back and a trial shows the cache faster, then through it while they fit in a quarter of
+ * the memory available (auto); always around it (always) or always through it (never); packs of
+ * a local repository are direct unless `never`. What the kernel has cached is read with fincore.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,13 +18,48 @@ import { tempDir } from '../helpers/tmp-dir.js';
 
 const MiB = 1024 * 1024;
 
-test('auto writes buffered until the operation has used its quarter of the available memory, then direct', () => {
-  const policy = makeWritePolicy('auto', 400 * MiB); // a share of 100 MiB
-  assert.equal(policy.direct(60 * MiB), false, 'fits: through the cache');
-  assert.equal(policy.direct(60 * MiB), true, '60 + 60 MiB would pass the share: direct');
-  assert.equal(policy.direct(40 * MiB), false, 'what is left of the share still takes a smaller file');
-  assert.equal(policy.direct(DIRECT_MIN_FILE_BYTES), true, 'the share is used up');
-  assert.equal(policy.direct(DIRECT_MIN_FILE_BYTES - 1), false, 'small files always go through the cache');
+const sample = (mib: number, writingMs: number, waitingMs = 0) => ({ bytes: mib * MiB, writingMs, waitingMs });
+
+/** Feeds 8 MiB appends to a watch until it answers or `upTo` MiB are written; the answer and where it came. */
+function feed(watch: ReturnType<ReturnType<typeof makeWritePolicy>['watch']>, from: number, upTo: number, direct: boolean, writingMs: number, waitingMs: number) {
+  for (let at = from + 8; at <= upTo; at += 8) {
+    const answer = watch.wrote(sample(8, writingMs, waitingMs), direct, at * MiB);
+    if (answer !== undefined) return { answer, at };
+  }
+  return { answer: undefined, at: upTo };
+}
+
+test('auto: while the restore waits for its data, direct writes go on', () => {
+  const watch = makeWritePolicy('auto', 8192 * MiB).watch(1024 * MiB);
+  assert.deepEqual(feed(watch, 0, 1024, true, 4, 6), { answer: undefined, at: 1024 }, '40 % of the time writing: the device keeps up');
+});
+
+test('auto: when the writes are what the restore waits for, it tries the page cache and keeps it where it was clearly faster', () => {
+  const policy = makeWritePolicy('auto', 8192 * MiB); // a share of 2 GiB
+  assert.equal(policy.direct(512 * MiB), true, 'nothing learned yet: direct');
+  const watch = policy.watch(1024 * MiB);
+  const tried = feed(watch, 0, 1024, true, 30, 1); // 8 MiB in 30 ms: 280 MB/s, 97 % of the time writing
+  assert.deepEqual(tried, { answer: false, at: 128 }, 'judged after 128 MiB: buffered');
+  const kept = feed(watch, 128, 1024, false, 4, 1); // buffered: 8 MiB in 4 ms
+  assert.deepEqual(kept, { answer: undefined, at: 1024 }, 'buffered was 7x faster: kept to the end');
+  assert.equal(policy.direct(512 * MiB), false, 'and the next file starts buffered, while it fits in the share');
+  assert.equal(policy.direct(2048 * MiB), true, 'one that does not fit is direct');
+});
+
+test('auto: a page cache that is no faster than the device is given up after its trial', () => {
+  const policy = makeWritePolicy('auto', 8192 * MiB);
+  const watch = policy.watch(1024 * MiB);
+  assert.equal(feed(watch, 0, 1024, true, 8, 1).answer, false);
+  assert.deepEqual(feed(watch, 128, 1024, false, 12, 1), { answer: true, at: 192 }, 'buffered writes were slower (the VM pays for every fresh page): back to direct after 64 MiB');
+  assert.deepEqual(feed(watch, 192, 1024, true, 8, 1), { answer: undefined, at: 1024 }, 'no second trial');
+  assert.equal(policy.direct(512 * MiB), true, 'later files direct');
+});
+
+test('auto: a trial is not started near the end of a file, and always and never never switch', () => {
+  assert.equal(feed(makeWritePolicy('auto', 8192 * MiB).watch(200 * MiB), 0, 200, true, 30, 0).answer, undefined);
+  assert.equal(feed(makeWritePolicy('always', 8192 * MiB).watch(1024 * MiB), 0, 1024, true, 30, 0).answer, undefined);
+  assert.equal(makeWritePolicy('never', 0).direct(1e12), false);
+  assert.equal(makeWritePolicy('auto', 0).direct(DIRECT_MIN_FILE_BYTES - 1), false, 'small files always go through the cache');
 });
 
 test('always and never ignore memory; packs are direct unless never', () => {
@@ -57,7 +93,7 @@ async function packFiles(repo: string): Promise<string[]> {
   return (await Promise.all(dirs.map(async (d) => (await fs.readdir(path.join(data, d))).map((f) => path.join(data, d, f))))).flat();
 }
 
-test('--direct-io: restore always leaves the restored file out of the page cache, never and auto keep it there, and every mode restores the same bytes; packs are cached only with never', async (t) => {
+test('--direct-io: restore always and auto (on a device that keeps up) leave the restored file out of the page cache, never keeps it there, and every mode restores the same bytes; packs are cached only with never', async (t) => {
   const dir = await tempDir(t);
   const direct = await takesDirect(dir);
   const src = path.join(dir, 'src');
@@ -91,7 +127,8 @@ test('--direct-io: restore always leaves the restored file out of the page cache
     assert.equal(r.code, 0, r.stderr);
     const file = path.join(target, 'weights.bin');
     const cached = cachedBytes(file); // before anything reads it
-    if (mode === 'always' && direct) assert.equal(cached, 0, 'always: written around the page cache');
+    // auto: a writer judges the device after 128 MiB; 24 MiB stays direct.
+    if (mode !== 'never' && direct) assert.equal(cached, 0, `${mode}: written around the page cache`);
     else assert.equal(cached, 24 * MiB, `${mode}: the whole file is in the page cache`);
     assert.equal(await sha256File(file), want, `${mode}: the same bytes`);
   }
