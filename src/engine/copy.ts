@@ -16,8 +16,8 @@ import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
-import { makeBlobLoader, type BlobLoader } from './blob-loader.js';
-import { transferBlobs } from './copy-blobs.js';
+import { makeBlobLoader } from './blob-loader.js';
+import { makeTransfer, type Transfer } from './copy-blobs.js';
 import { blobBytesOf, partitionByPresence, planPackRanges, selectSnapshots, type Selection } from './copy-plan.js';
 import { withDeltaBases } from './delta-bases.js';
 import { bindSignal, underLock, type OperationOptions } from './operation.js';
@@ -86,7 +86,7 @@ interface Ends {
 }
 
 async function copyLocked({ source, destination, unbound, signal }: Ends, options: CopyOptions, clock: Clock, started: number): Promise<CopyResult> {
-  const pool = startWorkerPool({ key: source.key.data, zstdLevel: source.config.zstdLevel }, options.workers);
+  const pool = startWorkerPool({ key: source.key.data, zstdLevel: source.config.zstdLevel, resealKey: destination.key.data }, options.workers);
   let packer: Packer | undefined;
   try {
     const warn = (where: string, consequence: string) => (id: string, err: Error) => options.onWarning?.(`${where} snapshot ${id.slice(0, 12)} cannot be read (${err.message}): ${consequence}`);
@@ -105,10 +105,10 @@ async function copyLocked({ source, destination, unbound, signal }: Ends, option
       options.onSnapshot?.(done);
     }
     const walked = { trees: new Set<string>(), data: new Set<string>() };
-    const loader = makeBlobLoader(source, sourceIndex, pool);
+    const transfer = makeTransfer({ source, packer, pool, loader: makeBlobLoader(source, sourceIndex, pool), signal });
     for (const s of missing) {
       const blobs = await collectBlobs(trees, s.snapshot.tree, walked.trees, walked.data);
-      const sent = await copyBlobs({ source, destination, packer, pool, sourceIndex, destinationIndex, loader, progress, onProgress: options.onProgress, signal }, blobs);
+      const sent = await copyBlobs({ packer, sourceIndex, transfer, progress, onProgress: options.onProgress }, blobs);
       await packer.flush();
       throwIfAborted(signal); // the safe point: this snapshot's data is stored and indexed, the snapshot not yet written
       const destinationId = await saveSnapshot(unbound, rewriteParent(s.snapshot, idAtDestination));
@@ -133,17 +133,11 @@ async function copyLocked({ source, destination, unbound, signal }: Ends, option
 }
 
 interface BlobCopyContext {
-  source: Repository;
-  destination: Repository;
   packer: Packer;
-  pool: ReturnType<typeof startWorkerPool>;
   sourceIndex: BlobIndex;
-  destinationIndex: BlobIndex;
-  /** Opens delta bases in the source, to verify delta blobs before they are sent. */
-  loader: BlobLoader;
+  transfer: Transfer;
   progress: CopyProgress;
   onProgress?: (p: CopyProgress) => void;
-  signal: AbortSignal;
 }
 
 /** Sends the blobs of one snapshot that the destination lacks: data first, then trees. */
@@ -160,7 +154,7 @@ async function copyBlobs(ctx: BlobCopyContext, blobs: SnapshotBlobs): Promise<{ 
       ctx.progress.bytesDone += n;
       ctx.onProgress?.(ctx.progress);
     };
-    await transferBlobs({ source: ctx.source, destination: ctx.destination, packer: ctx.packer, pool: ctx.pool, loader: ctx.loader, onBytes, signal: ctx.signal }, ranges);
+    await ctx.transfer(ranges, onBytes);
     count += lacking.length;
     bytes += total;
   }

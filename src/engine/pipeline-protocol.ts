@@ -4,6 +4,8 @@ import type { DType } from '../repo/codec/codec.js';
 export interface WorkerInit {
   key: Uint8Array;
   zstdLevel: number;
+  /** Copy: the destination repository's key, that 'reseal' seals with. */
+  resealKey?: Uint8Array;
 }
 
 /** A chunk of a batch buffer: [start, start + length). */
@@ -38,7 +40,9 @@ export type WorkerRequest =
    * their plaintexts one after another into `out` from `outOffset` (default 0) when it is big
    * enough (into a new buffer from 0 otherwise).
    */
-  | { op: 'open'; buffer: ArrayBuffer | SharedArrayBuffer; blobs: BlobSpan[]; verify: boolean; out?: SharedArrayBuffer; outOffset?: number };
+  | { op: 'open'; buffer: ArrayBuffer | SharedArrayBuffer; blobs: BlobSpan[]; verify: boolean; out?: SharedArrayBuffer; outOffset?: number }
+  /** Copy: verify the blobs of a fetched range and re-seal each in place (same length) with the resealKey. */
+  | { op: 'reseal'; buffer: SharedArrayBuffer; blobs: BlobSpan[] };
 
 export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
@@ -46,6 +50,7 @@ export type WorkerReply = { requestId: number } & (
   | { op: 'dropped' }
   /** `buffer` holds the plaintexts (in `out` from `outOffset`, or from 0). */
   | { op: 'opened'; buffer: ArrayBufferLike; lengths: number[] }
+  | { op: 'resealed' }
   | { op: 'error'; name: string; code?: string; message: string; index?: number }
 );
 

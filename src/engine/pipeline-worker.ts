@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isZero } from '../repo/chunker/fastcdc.js';
 import { makeCodecSet } from '../repo/codec/all.js';
-import { encodeBlob, openBlob } from '../repo/blob.js';
+import { encodeBlob, openBlob, resealBlob } from '../repo/blob.js';
 import { SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { reusableBuffer } from '../repo/codec/scratch.js';
 import { transferable, type ChunkSpan, type WorkerInit, type WorkerReply, type WorkerRequest } from './pipeline-protocol.js';
@@ -19,6 +19,8 @@ const codecs = makeCodecSet(init.zstdLevel);
 const batches = new Map<number, { data: Buffer; chunks: ChunkSpan[] }>();
 /** Decrypted, still encoded bytes of the blob being opened: reused, never fresh pages per blob. */
 const opened = reusableBuffer();
+/** Plaintext that verifies a blob being re-sealed (copy): nobody reads it afterwards. */
+const verified = reusableBuffer();
 const port = parentPort!;
 
 type Reply = WorkerReply extends infer R ? (R extends unknown ? Omit<R, 'requestId'> : never) : never;
@@ -87,6 +89,14 @@ function handle(msg: WorkerRequest): { reply: Reply; transfer: ArrayBuffer[] } {
         reply: { op: 'opened', buffer: out, lengths: msg.blobs.map((b) => b.rawLength) },
         transfer: transferable(out),
       };
+    }
+    case 'reseal': {
+      if (!init.resealKey) throw new Error('reseal: this worker was started without a destination key');
+      const data = Buffer.from(msg.buffer);
+      for (const b of msg.blobs) {
+        resealBlob(key, init.resealKey, codecs, data.subarray(b.start, b.start + b.length), b, { base: b.base && new Uint8Array(b.base), scratch: opened, plaintext: verified });
+      }
+      return { reply: { op: 'resealed' }, transfer: [] };
     }
   }
 }

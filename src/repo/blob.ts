@@ -1,5 +1,5 @@
 /** Turning a blob's plaintext into its sealed pack bytes and back, verifying its id. */
-import { open, openInto, seal, SEAL_OVERHEAD, sha256 } from './crypto.js';
+import { open, openInto, seal, sealInto, SEAL_OVERHEAD, sha256 } from './crypto.js';
 import { IntegrityError } from './errors.js';
 import { chooseEncoding, type Encoded } from './codec/choose.js';
 import type { CodecSet } from './codec/all.js';
@@ -43,17 +43,45 @@ export interface BlobFacts {
 
 /** Opens, decodes and (unless told not to) verifies one blob. */
 export function openBlob(key: Uint8Array, codecs: CodecSet, sealed: Uint8Array, blob: BlobFacts, options: OpenBlobOptions = {}): Buffer {
-  const name = () => `blob ${Buffer.from(blob.id).toString('hex').slice(0, 12)}`;
   let encoded: Uint8Array;
   if (options.scratch) {
     const room = options.scratch(Math.max(0, sealed.length - SEAL_OVERHEAD));
-    encoded = room.subarray(0, openInto(key, 'blob', sealed, room, name()));
+    encoded = room.subarray(0, openInto(key, 'blob', sealed, room, blobName(blob)));
   } else {
-    encoded = open(key, 'blob', sealed, name());
+    encoded = open(key, 'blob', sealed, blobName(blob));
   }
-  const raw = codecs.byId(blob.codec).decode(encoded, blob.rawLength, options.base, options.out);
-  if (raw.length !== blob.rawLength) throw new IntegrityError(`${name()} decoded to ${raw.length} bytes instead of ${blob.rawLength}`);
+  const raw = decodeChecked(codecs, encoded, blob, options);
   if (options.out && raw !== options.out) options.out.set(raw);
-  if ((options.verify ?? true) && !sha256(raw).equals(blob.id)) throw new IntegrityError(`${name()} does not match its SHA-256: its content is corrupt`);
   return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+}
+
+export interface ResealOptions {
+  /** Plaintext of the delta base, for a codec-3 blob. */
+  base?: Uint8Array;
+  /** Reusable room for the decrypted, still encoded bytes, and for the plaintext that verifies them. */
+  scratch: (length: number) => Uint8Array;
+  plaintext: (length: number) => Uint8Array;
+}
+
+/**
+ * Re-keys a sealed blob in place (copy between repositories): opens it under `from`, verifies
+ * its plaintext (decode, SHA-256), and seals the same encoded bytes under `to` over the old
+ * ones. The length does not change, and nothing is compressed twice.
+ */
+export function resealBlob(from: Uint8Array, to: Uint8Array, codecs: CodecSet, sealed: Buffer, blob: BlobFacts, options: ResealOptions): void {
+  const room = options.scratch(Math.max(0, sealed.length - SEAL_OVERHEAD));
+  const encoded = room.subarray(0, openInto(from, 'blob', sealed, room, blobName(blob)));
+  decodeChecked(codecs, encoded, blob, { base: options.base, out: options.plaintext(blob.rawLength) });
+  sealInto(to, 'blob', encoded, sealed, 0);
+}
+
+function decodeChecked(codecs: CodecSet, encoded: Uint8Array, blob: BlobFacts, options: OpenBlobOptions): Uint8Array {
+  const raw = codecs.byId(blob.codec).decode(encoded, blob.rawLength, options.base, options.out);
+  if (raw.length !== blob.rawLength) throw new IntegrityError(`${blobName(blob)} decoded to ${raw.length} bytes instead of ${blob.rawLength}`);
+  if ((options.verify ?? true) && !sha256(raw).equals(blob.id)) throw new IntegrityError(`${blobName(blob)} does not match its SHA-256: its content is corrupt`);
+  return raw;
+}
+
+function blobName(blob: BlobFacts): string {
+  return `blob ${Buffer.from(blob.id).toString('hex').slice(0, 12)}`;
 }
