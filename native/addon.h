@@ -35,4 +35,7 @@ napi_value seal_gcm(napi_env env, napi_callback_info info);
 napi_value split_planes(napi_env env, napi_callback_info info);
 napi_value merge_planes(napi_env env, napi_callback_info info);
 
+/* times.c */
+napi_value set_times(napi_env env, napi_callback_info info);
+
 #endif

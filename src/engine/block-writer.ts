@@ -24,6 +24,7 @@
 import fs from 'node:fs/promises';
 import { monotonicMs } from '../base/clock.js';
 import { isZero } from '../repo/chunker/fastcdc.js';
+import { setTimes } from './file-times.js';
 import type { WritePolicy } from './page-cache.js';
 
 export const BLOCK = 4096;
@@ -43,7 +44,7 @@ export interface BlockWriter {
   /** Appends `n` zero bytes, left as a hole. */
   appendZeros(n: number): void;
   /** Sets the file's size, mode and times and closes it. */
-  finish(mode: number, mtime: Date): Promise<void>;
+  finish(mode: number, mtimeNs: string): Promise<void>;
   /** Closes the file without finishing it. */
   abort(): Promise<void>;
 }
@@ -144,11 +145,11 @@ export async function createBlockWriter(path: string, size: number, writes: Writ
       if (lead + n >= BLOCK) carry.fill(0);
       position += n;
     },
-    async finish(mode, mtime) {
+    async finish(mode, mtimeNs) {
       await flushing;
       await file.truncate(position);
       await file.chmod(mode);
-      await file.utimes(mtime, mtime);
+      await setTimes(file, mtimeNs);
       await file.close();
     },
     async abort() {

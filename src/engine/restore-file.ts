@@ -158,7 +158,7 @@ export async function restoreFile(ctx: FileContext, node: FileNode, dest: string
     const digest = await hash.digest();
     if (file.position !== node.size) throw new IntegrityError(`restored ${file.position} bytes but the snapshot says ${node.size}: not restored`);
     if (digest !== node.sha256) throw new IntegrityError(`SHA-256 of the restored content is ${digest}, the snapshot recorded ${node.sha256}: not restored`);
-    await file.finish(node.mode, nsToDate(node.mtimeNs));
+    await file.finish(node.mode, node.mtimeNs);
     await fs.rename(tmp, dest);
     renamed = true;
     return { path: dest, size: node.size, sha256: digest };
@@ -261,8 +261,3 @@ function readPart(ctx: FileContext, fetch: FilePart): Promise<SharedArrayBuffer>
   read.tail = part;
   return part;
 }
-
-export function nsToDate(ns: string): Date {
-  return new Date(Number(BigInt(ns) / 1000000n));
-}
-

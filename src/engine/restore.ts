@@ -25,8 +25,9 @@ import { makeBlobLoader } from './blob-loader.js';
 import { makeBufferPool } from './buffer-pool.js';
 import { startHashThread } from './hash-thread.js';
 import { anySignal, bindSignal, failFast, releaseLock, settleAll, stoppable, type FailFast, type OperationOptions } from './operation.js';
+import { setTimes } from './file-times.js';
 import { fileWritePolicy } from './page-cache.js';
-import { FETCHES, nsToDate, PLAIN_BYTES, restoreFile, type FileContext, type RestoredFile } from './restore-file.js';
+import { FETCHES, PLAIN_BYTES, restoreFile, type FileContext, type RestoredFile } from './restore-file.js';
 import { removeStaleTempFiles } from './restore-temp.js';
 import { resolveSnapshot } from './snapshots.js';
 import { findNode, makeTreeReader, type TreeReader } from './trees.js';
@@ -142,8 +143,7 @@ async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions
     } else if (node.type === 'symlink') {
       await fs.rm(dest, { force: true });
       await fs.symlink(node.target, dest);
-      const t = nsToDate(node.mtimeNs);
-      await fs.lutimes(dest, t, t).catch(() => {});
+      await setTimes(dest, node.mtimeNs, { noFollow: true }).catch(() => {});
     } else {
       await files.run(async () => {
         try {
@@ -167,8 +167,7 @@ async function restoreTree(repo: Repository, plan: Plan, options: RestoreOptions
   // Directory times last: writing files inside a directory changes its mtime.
   for (const { dest, node } of dirTimes.reverse()) {
     await fs.chmod(dest, node.mode).catch(() => {});
-    const t = nsToDate(node.mtimeNs);
-    await fs.utimes(dest, t, t).catch(() => {});
+    await setTimes(dest, node.mtimeNs).catch(() => {});
   }
   result.files.sort((a, b) => a.path.localeCompare(b.path));
   return result;

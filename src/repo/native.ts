@@ -1,5 +1,5 @@
 /**
- * The addon (native/: AES-256-GCM in gcm.c, byte planes in planes.c), built by `npm ci`
+ * The addon (native/: AES-256-GCM in gcm.c, byte planes in planes.c, file times in times.c), built by `npm ci`
  * (node-gyp, against the headers of the Node that runs it). Where it was not built (no compiler)
  * or LIFEBOAT_NO_NATIVE=1 is set, crypto.ts uses Node's Cipher and planes.ts its WebAssembly
  * kernel instead: the same bytes, more slowly.
@@ -15,6 +15,8 @@ export interface NativeAddon {
   split(src: Uint8Array, xor: Uint8Array | null, ...planes: Uint8Array[]): void;
   /** dst[i × w + b] = planes[b][i] ^ xor[i × w + b] over the whole elements of dst; w = planes.length (2 or 4). */
   merge(dst: Uint8Array, xor: Uint8Array | null, ...planes: Uint8Array[]): void;
+  /** futimens / utimensat: atime and mtime to seconds + nanoseconds; throws an Error whose code is the errno's name. Absent from addons built before it. */
+  setTimes?(target: number | string, seconds: number, nanoseconds: number, noFollow: boolean): void;
 }
 
 export function loadNative(env: NodeJS.ProcessEnv = process.env): NativeAddon | undefined {

@@ -77,11 +77,11 @@ for (const [name, size] of [['a small file written through the page cache', 0], 
     const w = await createBlockWriter(file, want.length, makeWritePolicy(size === 1 ? 'always' : 'never', 0));
     await writeLayout(w, parts, (n) => aligned.subarray(0, n));
     const direct = w.direct;
-    await w.finish(0o640, new Date(1_700_000_000_000));
+    await w.finish(0o640, '1700000000123456789');
     assert.ok((await fs.readFile(file)).equals(want), 'the file holds exactly the pieces and zeros');
     const st = await fs.stat(file);
     assert.equal(st.mode & 0o777, 0o640);
-    assert.equal(st.mtimeMs, 1_700_000_000_000);
+    assert.equal((await fs.stat(file, { bigint: true })).mtimeNs, 1_700_000_000_123_456_789n, 'the time to the nanosecond');
     if (size) {
       assert.equal(direct, await acceptsDirect(dir), 'a large file is written direct exactly when the filesystem takes it');
       // 17 MiB of zeros are in runs and blocks of zeros; at most a block at each edge of a run is written.
@@ -102,7 +102,7 @@ test('a large file written through the page cache, past several write-behind poi
   const w = await createBlockWriter(file, want.length, makeWritePolicy('never', 0));
   await writeLayout(w, parts, (n) => aligned.subarray(0, n));
   assert.equal(w.direct, false);
-  await w.finish(0o600, new Date());
+  await w.finish(0o600, '1700000000000000000');
   assert.ok((await fs.readFile(file)).equals(want));
 });
 
@@ -118,7 +118,7 @@ test('a writer switched by its watch between direct and buffered writes mid-file
   const w = await createBlockWriter(file, want.length, policy);
   await writeLayout(w, parts, (n) => aligned.subarray(0, n));
   const direct = await acceptsDirect(dir);
-  await w.finish(0o600, new Date());
+  await w.finish(0o600, '1700000000000000000');
   assert.ok((await fs.readFile(file)).equals(want), 'the file holds exactly the pieces and zeros');
   if (direct) assert.deepEqual(modes.slice(0, 7), [true, true, true, false, false, false, true], 'each append was written as the watch said');
 });
@@ -133,7 +133,7 @@ test('memory that O_DIRECT refuses (not page-aligned) falls back to buffered wri
   // One byte past a page boundary: never aligned for O_DIRECT.
   await writeLayout(w, parts, (n) => aligned.subarray(1, n + 1));
   assert.equal(w.direct, false, 'after EINVAL the writer writes through the page cache');
-  await w.finish(0o600, new Date());
+  await w.finish(0o600, '1700000000000000000');
   assert.ok((await fs.readFile(file)).equals(want));
   if (!wasDirect) t.diagnostic('this filesystem takes no O_DIRECT: only the buffered path ran');
 });

@@ -36,8 +36,8 @@ export function sha256(data: Uint8Array): string {
 export interface ManifestEntry {
   type: 'file' | 'dir' | 'symlink';
   mode: number;
-  /** Milliseconds: restore sets times with millisecond precision. */
-  mtimeMs: number;
+  /** Nanoseconds: a restore gives back the recorded times exactly. */
+  mtimeNs: string;
   size?: number;
   sha256?: string;
   target?: string;
@@ -50,13 +50,13 @@ export async function manifest(root: string): Promise<Record<string, ManifestEnt
     for (const name of (await fs.readdir(dir)).sort()) {
       const abs = path.join(dir, name);
       const rel = path.relative(root, abs);
-      const st = await fs.lstat(abs);
-      const base = { mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs) };
+      const st = await fs.lstat(abs, { bigint: true });
+      const base = { mode: Number(st.mode & 0o7777n), mtimeNs: String(st.mtimeNs) };
       if (st.isSymbolicLink()) out[rel] = { type: 'symlink', ...base, target: await fs.readlink(abs) };
       else if (st.isDirectory()) {
         out[rel] = { type: 'dir', ...base };
         await visit(abs);
-      } else out[rel] = { type: 'file', ...base, size: st.size, sha256: await sha256File(abs) };
+      } else out[rel] = { type: 'file', ...base, size: Number(st.size), sha256: await sha256File(abs) };
     }
   }
   await visit(root);
