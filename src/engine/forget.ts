@@ -6,6 +6,7 @@
  */
 import { systemClock } from '../base/clock.js';
 import { throwIfAborted } from '../base/errors.js';
+import { byCodeUnit } from '../base/order.js';
 import { objectKey, type Repository } from '../repo/repository.js';
 import { recordForgotten } from './forgotten.js';
 import { deleteUnlessLocked } from './object-lock.js';
@@ -26,7 +27,7 @@ export function planKeepLast(all: readonly StoredSnapshot[], keepLast: number, a
     byAsset.set(s.snapshot.asset, [...(byAsset.get(s.snapshot.asset) ?? []), s]);
   }
   for (const list of byAsset.values()) {
-    const sorted = [...list].sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+    const sorted = [...list].sort((a, b) => byCodeUnit(a.snapshot.time, b.snapshot.time) || byCodeUnit(a.id, b.id));
     const cut = Math.max(0, sorted.length - keepLast);
     plan.remove.push(...sorted.slice(0, cut));
     plan.keep.push(...sorted.slice(cut));

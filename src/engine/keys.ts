@@ -1,4 +1,5 @@
 /** Managing the keys that open a repository: add, list, remove, change a password. */
+import { byCodeUnit } from '../base/order.js';
 import { RepoError } from '../repo/errors.js';
 import { parseKeyFile, wrapMasterKey, DEFAULT_KDF } from '../repo/keys.js';
 import { listIds, objectKey, type Repository } from '../repo/repository.js';
@@ -18,7 +19,7 @@ export async function listKeys(repo: Repository): Promise<KeyInfo[]> {
     const file = parseKeyFile(await repo.storage.get(objectKey('key', id)), id);
     out.push({ id, current: id === repo.keyId, created: file.created, host: file.host, user: file.user });
   }
-  return out.sort((a, b) => a.created.localeCompare(b.created));
+  return out.sort((a, b) => byCodeUnit(a.created, b.created));
 }
 
 export async function addKey(repo: Repository, password: string, work = DEFAULT_KDF): Promise<string> {

@@ -4,6 +4,7 @@
  * refused while there is one (it may be the newest), unless the caller says to skip it.
  */
 import type { ErrorCode } from '../base/errors.js';
+import { byCodeUnit } from '../base/order.js';
 import { IntegrityError, RepoError } from '../repo/errors.js';
 import { listIds, loadObject, saveObject, type Repository } from '../repo/repository.js';
 import { decodeSnapshot, type Snapshot } from '../repo/snapshot.js';
@@ -37,7 +38,7 @@ export async function listSnapshots(repo: Repository, onDamaged?: (id: string, e
     }),
   );
   const all = loaded.filter((s): s is StoredSnapshot => s !== undefined);
-  return all.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+  return all.sort((a, b) => byCodeUnit(a.snapshot.time, b.snapshot.time) || byCodeUnit(a.id, b.id));
 }
 
 export async function saveSnapshot(repo: Repository, snapshot: Snapshot): Promise<string> {
@@ -59,7 +60,7 @@ export interface DamagedSnapshot {
 export async function listSnapshotsAndDamage(repo: Repository): Promise<{ snapshots: StoredSnapshot[]; damaged: DamagedSnapshot[] }> {
   const damaged: DamagedSnapshot[] = [];
   const snapshots = await listSnapshots(repo, (id, error) => damaged.push({ id, error }));
-  return { snapshots, damaged: damaged.sort((a, b) => a.id.localeCompare(b.id)) };
+  return { snapshots, damaged: damaged.sort((a, b) => byCodeUnit(a.id, b.id)) };
 }
 
 export interface ResolveOptions {

@@ -4,6 +4,7 @@
  * many tensors changed, from the tensor piece labels the splitter recorded), and the versions that
  * forget removed.
  */
+import { byCodeUnit } from '../base/order.js';
 import { makeCodecSet } from '../repo/codec/all.js';
 import { loadIndex } from '../repo/index-store.js';
 import type { Repository } from '../repo/repository.js';
@@ -103,5 +104,5 @@ export async function versionHistory(repo: Repository, asset: string): Promise<V
 /** Numbered versions by number, older unnumbered snapshots first by time. */
 function byVersion(a: StoredSnapshot, b: StoredSnapshot): number {
   const [x, y] = [a.snapshot.assetVersion ?? 0, b.snapshot.assetVersion ?? 0];
-  return x - y || a.snapshot.time.localeCompare(b.snapshot.time);
+  return x - y || byCodeUnit(a.snapshot.time, b.snapshot.time);
 }

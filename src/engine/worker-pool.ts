@@ -34,6 +34,7 @@ export function defaultWorkerCount(): number {
 export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()): WorkerPool {
   const url = new URL('./pipeline-worker.js', import.meta.url);
   const pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; slot: Slot }>();
+  const inFlight = new Set<Promise<unknown>>();
   let nextId = 1;
   let failure: Error | undefined;
   // Threads start on first use: a backup with nothing new to read (the common re-run) needs none.
@@ -77,12 +78,19 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
       const slot = slots()[on.index];
       const requestId = nextId++;
       slot.busy++;
-      return new Promise<R>((resolve, reject) => {
+      const reply = new Promise<R>((resolve, reject) => {
         pending.set(requestId, { resolve: resolve as (r: WorkerReply) => void, reject, slot });
         slot.worker.postMessage({ ...message, requestId }, transfer);
       });
+      inFlight.add(reply);
+      void reply.catch(() => {}).finally(() => inFlight.delete(reply));
+      return reply;
     },
     async close() {
+      // A worker stopped in the middle of a call into zstd-napi can abort the whole process (under
+      // Node 24: the addon's next call into Node throws a C++ exception nothing catches). Requests
+      // take milliseconds: let the ones in flight finish, answered or not, then stop the threads.
+      while (inFlight.size > 0) await Promise.allSettled(inFlight);
       await Promise.all((started ?? []).map((s) => s.worker.terminate()));
     },
   };
