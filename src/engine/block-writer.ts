@@ -99,6 +99,15 @@ export async function createBlockWriter(path: string, size: number, writes: Writ
     );
   }
 
+  /** Makes what was written durable (a write-behind on its way first); how long that took, in ms. */
+  async function durable(): Promise<number> {
+    const began = monotonicMs();
+    await flushing;
+    await file.datasync();
+    flushedTo = position;
+    return monotonicMs() - began;
+  }
+
   async function writeBlocks(data: Buffer, at: number): Promise<void> {
     try {
       await writeAll(file, data, at);
@@ -135,7 +144,8 @@ export async function createBlockWriter(path: string, size: number, writes: Writ
       const ended = monotonicMs();
       const sample = { bytes: length, writingMs: ended - began, waitingMs: lastEnd < 0 ? 0 : began - lastEnd };
       lastEnd = ended;
-      const switchTo = wasDirect === direct ? watch.wrote(sample, direct, position) : undefined;
+      let switchTo = wasDirect === direct ? watch.wrote(sample, direct, position) : undefined;
+      if (switchTo === 'sync') switchTo = watch.synced(await durable(), position);
       if (switchTo !== undefined && switchTo !== direct && O_DIRECT !== 0) await reopen(switchTo);
       writeBehind();
     },

@@ -47,8 +47,14 @@ export interface WriteSample {
 }
 
 export interface WriteWatch {
-  /** After an append, written `direct` or not, ending at `position`: true or false to switch to direct or buffered, undefined to go on. */
-  wrote(sample: WriteSample, direct: boolean, position: number): boolean | undefined;
+  /**
+   * After an append, written `direct` or not, ending at `position`: true or false to switch to
+   * direct or buffered, undefined to go on, 'sync' to make the file durable and say how long that
+   * took with `synced`.
+   */
+  wrote(sample: WriteSample, direct: boolean, position: number): boolean | 'sync' | undefined;
+  /** After a 'sync': the datasync's time; answers as `wrote`. */
+  synced(ms: number, position: number): boolean | undefined;
 }
 
 /** A file's direct writes are judged once it has written this much... */
@@ -64,12 +70,13 @@ const SLOW_SHARE = 0.8;
 /** Buffered writes must be this much faster than direct ones to be kept. */
 const BUFFERED_GAIN = 1.5;
 
-const NO_WATCH: WriteWatch = { wrote: () => undefined };
+const NO_WATCH: WriteWatch = { wrote: () => undefined, synced: () => undefined };
 
 /** Files of `minBytes` and more are written direct as `mode` says, against a share of `availableBytes`. */
 export function makeWritePolicy(mode: DirectIo, availableBytes: number, minBytes = DIRECT_MIN_FILE_BYTES): WritePolicy {
   let budget = availableBytes * CACHE_SHARE;
-  let bufferedPays = false;
+  /** What auto learned: the device's direct rate (bytes/ms) once measured, and whether the page cache beat it. */
+  const learned: Learned = { directRate: 0, bufferedPays: false };
   /** Takes `bytes` from the share if they fit. */
   const cache = (bytes: number) => {
     if (bytes > budget) return false;
@@ -79,44 +86,80 @@ export function makeWritePolicy(mode: DirectIo, availableBytes: number, minBytes
   return {
     direct(bytes) {
       if (bytes < minBytes || mode === 'never') return false;
-      if (mode === 'always' || !bufferedPays) return true;
+      if (mode === 'always' || !learned.bufferedPays) return true;
       return !cache(bytes);
     },
     watch(size) {
-      return mode === 'auto' ? watchDevice(size, (remaining) => (bufferedPays = cache(remaining))) : NO_WATCH;
+      return mode === 'auto' ? watchDevice(size, learned, cache) : NO_WATCH;
     },
   };
 }
 
+interface Learned {
+  directRate: number;
+  bufferedPays: boolean;
+}
+
 /**
  * auto's experiment on one file: direct while the device keeps up; when the writes are what the
- * restore waits for, a trial of buffered writes; kept (if `keep` says the rest fits in the share)
- * only when they were clearly faster, else back to direct for the rest of the file.
+ * restore waits for, a trial of buffered writes; kept (if the rest fits in the share) only when
+ * they were clearly faster, else back to direct for the rest of the file.
+ *
+ * A buffered write returns once its bytes are in the cache, a direct one once they are on the
+ * device: the trial's time includes the datasync that puts its bytes there too. And what a page
+ * of the cache costs can change under a file: on a VM whose host takes back the guest's free
+ * memory, a fresh page costs a fault in the host, so 64 MiB into recently used memory are fast
+ * and the next gigabyte 30x slower (the bench VM: 2 GB buffered in 22 s, 18 s of it in the
+ * kernel). Buffered writes are watched in windows of the trial's size, and given up for good
+ * once a window is slower than the device was direct.
  */
-function watchDevice(size: number, keep: (remaining: number) => boolean): WriteWatch {
+function watchDevice(size: number, learned: Learned, cache: (bytes: number) => boolean): WriteWatch {
   const direct = { bytes: 0, writingMs: 0, waitingMs: 0 };
-  const trial = { bytes: 0, writingMs: 0 };
-  let phase: 'direct' | 'trial' | 'settled' = 'direct';
+  const window = { bytes: 0, writingMs: 0 };
+  let phase: 'direct' | 'trial' | 'syncing' | 'buffered' | 'settled' = 'direct';
   let judgedAt = JUDGE_FROM - TRIAL_BYTES;
+  const rate = (x: { bytes: number; writingMs: number }) => x.bytes / Math.max(1e-3, x.writingMs);
+  const giveUp = () => {
+    phase = 'settled';
+    learned.bufferedPays = false;
+    return true;
+  };
   return {
     wrote(sample, isDirect, position) {
-      if (phase === 'direct' && isDirect) {
+      // A file that starts buffered (the page cache paid on an earlier one) is watched from its first write.
+      if (phase === 'direct' && !isDirect) phase = 'buffered';
+      if (phase === 'direct') {
         direct.bytes += sample.bytes;
         direct.writingMs += sample.writingMs;
         direct.waitingMs += sample.waitingMs;
         if (position - judgedAt < TRIAL_BYTES || size - position < 2 * TRIAL_BYTES) return undefined;
         judgedAt = position;
         if (direct.writingMs < SLOW_SHARE * (direct.writingMs + direct.waitingMs)) return undefined;
+        learned.directRate = rate(direct);
         phase = 'trial';
         return false;
       }
-      if (phase !== 'trial' || isDirect) return undefined;
-      trial.bytes += sample.bytes;
-      trial.writingMs += sample.writingMs;
-      if (trial.bytes < TRIAL_BYTES) return undefined;
-      phase = 'settled';
-      const rate = (x: { bytes: number; writingMs: number }) => x.bytes / Math.max(1e-3, x.writingMs);
-      return rate(trial) >= BUFFERED_GAIN * rate(direct) && keep(size - position) ? undefined : true;
+      if ((phase !== 'trial' && phase !== 'buffered') || isDirect) return undefined;
+      window.bytes += sample.bytes;
+      window.writingMs += sample.writingMs;
+      if (window.bytes < TRIAL_BYTES) return undefined;
+      if (phase === 'trial') {
+        phase = 'syncing';
+        return 'sync';
+      }
+      const slower = rate(window) < learned.directRate;
+      window.bytes = window.writingMs = 0;
+      return slower ? giveUp() : undefined;
+    },
+    synced(ms, position) {
+      if (phase !== 'syncing') return undefined;
+      window.writingMs += ms;
+      const kept = rate(window) >= BUFFERED_GAIN * learned.directRate && cache(size - position);
+      window.bytes = window.writingMs = 0;
+      if (!kept) return giveUp();
+      phase = 'buffered';
+      learned.bufferedPays = true;
+      return undefined;
     },
   };
 }

@@ -113,14 +113,22 @@ test('a writer switched by its watch between direct and buffered writes mid-file
   const file = path.join(dir, 'restored');
   const modes: boolean[] = [];
   let appends = 0;
-  // Buffered after the 3rd append, direct again after the 6th: what auto's trial of the page cache does.
-  const policy = { direct: () => true, watch: () => ({ wrote: (_: unknown, direct: boolean) => (modes.push(direct), ++appends === 3 ? false : appends === 6 ? true : undefined) }) };
+  const syncs: number[] = [];
+  // Buffered after the 3rd append; after the 6th a datasync, then direct again: what auto's trial of the page cache does.
+  const policy = {
+    direct: () => true,
+    watch: () => ({
+      wrote: (_: unknown, direct: boolean) => (modes.push(direct), ++appends === 3 ? false : appends === 6 ? ('sync' as const) : undefined),
+      synced: (ms: number) => (syncs.push(ms), true),
+    }),
+  };
   const w = await createBlockWriter(file, want.length, policy);
   await writeLayout(w, parts, (n) => aligned.subarray(0, n));
   const direct = await acceptsDirect(dir);
   await w.finish(0o600, '1700000000000000000');
   assert.ok((await fs.readFile(file)).equals(want), 'the file holds exactly the pieces and zeros');
   if (direct) assert.deepEqual(modes.slice(0, 7), [true, true, true, false, false, false, true], 'each append was written as the watch said');
+  if (direct) assert.equal(syncs.length, 1, 'the datasync the watch asked for was made and timed once');
 });
 
 test('memory that O_DIRECT refuses (not page-aligned) falls back to buffered writes, with the same file', async (t) => {

@@ -20,10 +20,14 @@ const MiB = 1024 * 1024;
 
 const sample = (mib: number, writingMs: number, waitingMs = 0) => ({ bytes: mib * MiB, writingMs, waitingMs });
 
-/** Feeds 8 MiB appends to a watch until it answers or `upTo` MiB are written; the answer and where it came. */
-function feed(watch: ReturnType<ReturnType<typeof makeWritePolicy>['watch']>, from: number, upTo: number, direct: boolean, writingMs: number, waitingMs: number) {
+/**
+ * Feeds 8 MiB appends to a watch until it answers or `upTo` MiB are written; the answer and where
+ * it came. A 'sync' is answered with the datasync taking `syncMs`.
+ */
+function feed(watch: ReturnType<ReturnType<typeof makeWritePolicy>['watch']>, from: number, upTo: number, direct: boolean, writingMs: number, waitingMs: number, syncMs = 0) {
   for (let at = from + 8; at <= upTo; at += 8) {
-    const answer = watch.wrote(sample(8, writingMs, waitingMs), direct, at * MiB);
+    let answer = watch.wrote(sample(8, writingMs, waitingMs), direct, at * MiB);
+    if (answer === 'sync') answer = watch.synced(syncMs, at * MiB);
     if (answer !== undefined) return { answer, at };
   }
   return { answer: undefined, at: upTo };
@@ -53,6 +57,32 @@ test('auto: a page cache that is no faster than the device is given up after its
   assert.deepEqual(feed(watch, 128, 1024, false, 12, 1), { answer: true, at: 192 }, 'buffered writes were slower (the VM pays for every fresh page): back to direct after 64 MiB');
   assert.deepEqual(feed(watch, 192, 1024, true, 8, 1), { answer: undefined, at: 1024 }, 'no second trial');
   assert.equal(policy.direct(512 * MiB), true, 'later files direct');
+});
+
+test("auto: a trial's time includes the datasync that makes its bytes durable, as a direct write's does", () => {
+  const watch = makeWritePolicy('auto', 8192 * MiB).watch(1024 * MiB);
+  assert.equal(feed(watch, 0, 1024, true, 30, 1).answer, false, 'direct writes at 280 MB/s held the restore back: a trial');
+  // 64 MiB into the cache in 32 ms looks 7x faster; durable only after a 400 ms datasync, it is slower.
+  assert.deepEqual(feed(watch, 128, 1024, false, 4, 1, 400), { answer: true, at: 192 }, 'back to direct');
+});
+
+test('auto: buffered writes that turn slower than the device was direct are given up, for that file and the next', () => {
+  const policy = makeWritePolicy('auto', 8192 * MiB);
+  const watch = policy.watch(1024 * MiB);
+  assert.equal(feed(watch, 0, 1024, true, 30, 1).answer, false);
+  assert.deepEqual(feed(watch, 128, 256, false, 4, 1), { answer: undefined, at: 256 }, 'the trial and the window after it were fast: buffered');
+  // Fresh pages that cost a fault in the host: 8 MiB in 120 ms, slower than direct's 30 ms.
+  assert.deepEqual(feed(watch, 256, 1024, false, 120, 1), { answer: true, at: 320 }, 'back to direct after one slow window');
+  assert.equal(policy.direct(512 * MiB), true, 'and the next file starts direct');
+});
+
+test('auto: a file that starts buffered (the cache paid on an earlier one) is watched too', () => {
+  const policy = makeWritePolicy('auto', 8192 * MiB);
+  const first = policy.watch(1024 * MiB);
+  feed(first, 0, 128, true, 30, 1);
+  feed(first, 128, 1024, false, 4, 1);
+  assert.equal(policy.direct(512 * MiB), false, 'the next file starts buffered');
+  assert.deepEqual(feed(policy.watch(512 * MiB), 0, 512, false, 120, 1), { answer: true, at: 64 }, 'slow from its first window: direct');
 });
 
 test('auto: a trial is not started near the end of a file, and always and never never switch', () => {
