@@ -2,7 +2,8 @@
  * A pipeline worker: the CPU-heavy part of backup and restore, on its own core.
  * Backup batches arrive as transferred buffers with their chunk spans; the worker hashes them,
  * keeps the buffer until the main thread says which chunks are new, then encodes and seals
- * those into one transferred buffer. Restore ranges arrive sealed and leave as plaintext.
+ * those into one transferred buffer. Restore ranges arrive sealed and leave as plaintext; copy's
+ * ranges are verified and re-sealed in place under the destination's key.
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
