@@ -47,10 +47,14 @@ export function finished(child: ChildProcess, timeoutMs = 120_000): Promise<CliR
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // A crash (no test sends these) is reported where it happens, whatever the test asserts next.
+      if (signal && CRASHES.has(signal)) process.stderr.write(`# lifeboat ${child.spawnargs.slice(2).join(' ')} died of ${signal}; its stderr:\n${stderr}\n`);
       resolve({ code, signal, stdout, stderr });
     });
   });
 }
+
+const CRASHES = new Set<NodeJS.Signals>(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE']);
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return finished(spawnCli(args, options), options.timeoutMs);
