@@ -11,14 +11,14 @@ import { packKey, type Repository } from '../repo/repository.js';
 import type { BlobType } from '../repo/pack.js';
 import type { BlobLoader } from './blob-loader.js';
 import { makeBufferPool, type BufferPool } from './buffer-pool.js';
-import type { PackRange } from './copy-plan.js';
+import { MAX_RANGE_BYTES, type PackRange } from './copy-plan.js';
 import { makeLimit } from '../storage/limit.js';
 import type { Packer } from './packer.js';
 import type { ReplyOf } from './pipeline-protocol.js';
 import type { WorkerPool } from './worker-pool.js';
 
-/** Room for one range read (copy-plan's largest, 8 MiB) and the blob that may stretch it. */
-const RANGE_BUFFER = 12 * 1024 * 1024;
+/** Room for one range read, and for a 4 MiB blob past it: a range that needs more gets a buffer of its own size. */
+const RANGE_BUFFER = MAX_RANGE_BYTES + 4 * 1024 * 1024;
 
 export interface TransferContext {
   source: Repository;

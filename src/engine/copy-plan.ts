@@ -58,6 +58,9 @@ export interface PackRange {
   blobs: Array<BlobSpan & { type: number; delta?: DeltaRef }>;
 }
 
+/** The largest range read planPackRanges plans, unless told otherwise (one blob longer than it is a range of its own). */
+export const MAX_RANGE_BYTES = 8 * 1024 * 1024;
+
 export interface PackRangeOptions {
   /** Largest range read. */
   maxBytes?: number;
@@ -72,7 +75,7 @@ export interface PackRangeOptions {
  * order, merging neighbours. Throws when the source index does not know a blob.
  */
 export function planPackRanges(index: BlobIndex, ids: readonly string[], options: PackRangeOptions = {}): PackRange[] {
-  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+  const maxBytes = options.maxBytes ?? MAX_RANGE_BYTES;
   // Delta blobs are tiny when stored but decode against full-size bases: bound the plaintext too.
   const maxRawBytes = options.maxRawBytes ?? 16 * 1024 * 1024;
   const maxGap = options.maxGap ?? 256 * 1024;
