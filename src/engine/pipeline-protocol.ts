@@ -44,6 +44,12 @@ export type WorkerRequest =
   /** Copy: verify the blobs of a fetched range and re-seal each in place (same length) with the resealKey. */
   | { op: 'reseal'; buffer: SharedArrayBuffer; blobs: BlobSpan[] };
 
+/**
+ * What a worker receives: a request with the id its reply carries, or the pool's last message
+ * (answer nothing, close the port, and so end once the thread has nothing left to do).
+ */
+export type WorkerMessage = (WorkerRequest & { requestId: number }) | { op: 'close' };
+
 export type WorkerReply = { requestId: number } & (
   | { op: 'hashed'; ids: ArrayBuffer; zero: Uint8Array }
   | { op: 'sealed'; buffer: ArrayBuffer; lengths: number[]; codecs: number[] }

@@ -12,7 +12,7 @@ import { makeCodecSet } from '../repo/codec/all.js';
 import { encodeBlob, openBlob, resealBlob } from '../repo/blob.js';
 import { SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { reusableBuffer } from '../repo/codec/scratch.js';
-import { transferable, type ChunkSpan, type WorkerInit, type WorkerReply, type WorkerRequest } from './pipeline-protocol.js';
+import { transferable, type ChunkSpan, type WorkerInit, type WorkerMessage, type WorkerReply, type WorkerRequest } from './pipeline-protocol.js';
 
 const init = workerData as WorkerInit;
 const key = Buffer.from(init.key);
@@ -26,7 +26,8 @@ const port = parentPort!;
 
 type Reply = WorkerReply extends infer R ? (R extends unknown ? Omit<R, 'requestId'> : never) : never;
 
-port.on('message', (msg: WorkerRequest & { requestId: number }) => {
+port.on('message', (msg: WorkerMessage) => {
+  if (msg.op === 'close') return port.close();
   try {
     const { reply, transfer } = handle(msg);
     port.postMessage({ ...reply, requestId: msg.requestId }, transfer);

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { FormatError, IntegrityError } from '../repo/errors.js';
-import type { WorkerRequest, WorkerReply, WorkerInit } from './pipeline-protocol.js';
+import type { WorkerInit, WorkerMessage, WorkerReply, WorkerRequest } from './pipeline-protocol.js';
 
 export interface PoolWorker {
   readonly index: number;
@@ -15,6 +15,8 @@ export interface PoolWorker {
 interface Slot extends PoolWorker {
   worker: Worker;
   busy: number;
+  /** Resolves with the thread's exit code, whenever and however it ends. */
+  exited: Promise<number>;
 }
 
 export interface WorkerPool {
@@ -23,6 +25,7 @@ export interface WorkerPool {
   warmUp(): void;
   pick(): PoolWorker;
   request<R extends WorkerReply>(on: PoolWorker, message: WorkerRequest, transfer?: TransferListItem[]): Promise<R>;
+  /** Resolves once every thread has ended by itself; rejects when one crashed. */
   close(): Promise<void>;
 }
 
@@ -34,7 +37,6 @@ export function defaultWorkerCount(): number {
 export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()): WorkerPool {
   const url = new URL('./pipeline-worker.js', import.meta.url);
   const pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; slot: Slot }>();
-  const inFlight = new Set<Promise<unknown>>();
   let nextId = 1;
   let failure: Error | undefined;
   // Threads start on first use: a backup with nothing new to read (the common re-run) needs none.
@@ -42,7 +44,8 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
   const slots = (): Slot[] => (started ??= Array.from({ length: count }, (_, index) => startSlot(index)));
   function startSlot(index: number): Slot {
     const worker = new Worker(url, { workerData: init });
-    const slot: Slot = { index, worker, busy: 0 };
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    const slot: Slot = { index, worker, busy: 0, exited };
     worker.on('message', (reply: WorkerReply) => {
       const p = pending.get(reply.requestId);
       if (!p) return;
@@ -78,20 +81,21 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
       const slot = slots()[on.index];
       const requestId = nextId++;
       slot.busy++;
-      const reply = new Promise<R>((resolve, reject) => {
+      return new Promise<R>((resolve, reject) => {
         pending.set(requestId, { resolve: resolve as (r: WorkerReply) => void, reject, slot });
-        slot.worker.postMessage({ ...message, requestId }, transfer);
+        slot.worker.postMessage({ ...message, requestId } satisfies WorkerMessage, transfer);
       });
-      inFlight.add(reply);
-      void reply.catch(() => {}).finally(() => inFlight.delete(reply));
-      return reply;
     },
     async close() {
-      // A worker stopped in the middle of a call into zstd-napi can abort the whole process (under
-      // Node 24: the addon's next call into Node throws a C++ exception nothing catches). Requests
-      // take milliseconds: let the ones in flight finish, answered or not, then stop the threads.
-      while (inFlight.size > 0) await Promise.allSettled(inFlight);
-      await Promise.all((started ?? []).map((s) => s.worker.terminate()));
+      // Each thread is asked to end, never terminated: a thread stopped inside zstd-napi (loading
+      // it, or in a call) aborts the whole process under Node 24, where the addon's next call into
+      // a terminating Node throws a C++ exception that nothing catches. Messages arrive in order,
+      // so a thread answers every request sent before it reads this, and one still starting
+      // finishes starting first. A thread that crashed instead is this close's failure too.
+      const all = started ?? [];
+      for (const s of all) s.worker.postMessage({ op: 'close' } satisfies WorkerMessage);
+      await Promise.all(all.map((s) => s.exited));
+      if (failure) throw failure;
     },
   };
 }

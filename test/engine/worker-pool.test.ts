@@ -1,6 +1,7 @@
 /**
- * The pipeline workers' pool: close lets requests in flight finish before it stops the threads
- * (stopping a worker inside a call into zstd-napi can abort the whole process under Node 24).
+ * The pipeline workers' pool: close asks each thread to end and waits for it, never terminates
+ * one (a thread stopped inside zstd-napi, loading it or in a call, aborts the whole process
+ * under Node 24).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -34,3 +35,14 @@ test('close waits for the requests in flight: each is answered, none is cut off'
   }
 });
 
+
+test('a pool closed while its threads are still starting: each finishes starting and ends by itself', async () => {
+  // A terminated thread ends with exit code 1, which close reports as a failure.
+  for (let i = 0; i < 3; i++) {
+    const pool = startWorkerPool({ key, zstdLevel: 3 }, 2);
+    pool.warmUp();
+    await pool.close();
+  }
+  const unused = startWorkerPool({ key, zstdLevel: 3 }, 2);
+  await unused.close(); // never started: nothing to end
+});
