@@ -2,7 +2,9 @@
 # Installs everything the test suite needs on a fresh Debian machine and runs it:
 # npm packages (building zstd-napi from source), the Ceph RADOS Gateway the S3 tests talk to,
 # PostgreSQL and MariaDB for the source tests, promtool for the metrics tests, Debian's chromium for
-# the dashboard tests, then every test. Tests that need a service fail, never skip, when it is missing.
+# the dashboard tests, then every test: under the machine's Node, then again under Node 24 from the
+# npm registry (scripts/test-node.sh). Tests that need a service fail, never skip, when it is missing;
+# the script fails when either pass does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +31,11 @@ command -v promtool >/dev/null || { apt-get update -qq && apt-get install -y --n
 echo "== build"
 npm run build
 
-echo "== tests"
-node scripts/run-tests.mjs "$@"
+echo "== tests under the machine's Node, $(node -v)"
+status=0
+node scripts/run-tests.mjs "$@" || status=$?
+
+# Both passes run (one's failures do not hide the other's); the first failing status is the script's.
+echo "== the tests again under Node 24"
+bash scripts/test-node.sh 24 "$@" || { s=$?; [ "$status" -ne 0 ] || status=$s; }
+exit "$status"

@@ -25,20 +25,23 @@ export class SnapshotNotFoundError extends RepoError {
  * backups and restores of every other snapshot. Storage errors still throw.
  */
 export async function listSnapshots(repo: Repository, onDamaged?: (id: string, err: RepoError) => void): Promise<StoredSnapshot[]> {
-  const ids = await listIds(repo.storage, 'snapshot');
-  const loaded = await Promise.all(
-    ids.map(async (id): Promise<StoredSnapshot | undefined> => {
-      try {
-        return { id, snapshot: decodeSnapshot(await loadObject(repo, 'snapshot', id), id) };
-      } catch (err) {
-        if (!(err instanceof RepoError)) throw err;
-        onDamaged?.(id, err);
-        return undefined;
-      }
-    }),
-  );
-  const all = loaded.filter((s): s is StoredSnapshot => s !== undefined);
+  const read = await Promise.all((await listIds(repo.storage, 'snapshot')).map((id) => readSnapshot(repo, id)));
+  const all: StoredSnapshot[] = [];
+  for (const r of read) {
+    if ('error' in r) onDamaged?.(r.id, r.error);
+    else all.push(r);
+  }
   return all.sort((a, b) => byCodeUnit(a.snapshot.time, b.snapshot.time) || byCodeUnit(a.id, b.id));
+}
+
+/** One snapshot object, or why it cannot be read (storage errors still throw). */
+async function readSnapshot(repo: Repository, id: string): Promise<StoredSnapshot | DamagedSnapshot> {
+  try {
+    return { id, snapshot: decodeSnapshot(await loadObject(repo, 'snapshot', id), id) };
+  } catch (err) {
+    if (!(err instanceof RepoError)) throw err;
+    return { id, error: err };
+  }
 }
 
 export async function saveSnapshot(repo: Repository, snapshot: Snapshot): Promise<string> {
@@ -121,24 +124,28 @@ export function newestUnlessDamaged(spec: string, found: StoredSnapshot | undefi
 }
 
 export async function resolveSnapshot(repo: Repository, spec: string, options: ResolveOptions = {}): Promise<StoredSnapshot> {
-  const { snapshots: all, damaged } = await listSnapshotsAndDamage(repo);
   if (spec === 'latest' || spec.endsWith('@latest')) {
+    const { snapshots: all, damaged } = await listSnapshotsAndDamage(repo);
     const asset = spec === 'latest' ? undefined : spec.slice(0, -'@latest'.length);
     const found = newestUnlessDamaged(spec, latestOf(all, asset), damaged, repo.storage.location, options);
     if (!found) throw new SnapshotNotFoundError(asset ? `no snapshot of asset "${asset}" in ${repo.storage.location}` : `no snapshots in ${repo.storage.location}`);
     return found;
   }
   const version = /^(.+)@v(\d+)$/.exec(spec);
-  if (version) return byVersion(repo, all, version[1], Number(version[2]), options.skipDamaged ? [] : damaged);
+  if (version) {
+    const { snapshots: all, damaged } = await listSnapshotsAndDamage(repo);
+    return byVersion(repo, all, version[1], Number(version[2]), options.skipDamaged ? [] : damaged);
+  }
   if (!/^[0-9a-f]{1,64}$/.test(spec)) throw new SnapshotNotFoundError(`"${spec}" is not a snapshot id, id prefix, "latest", "ASSET@latest" or "ASSET@vN"`);
-  const matches = all.filter((s) => s.id.startsWith(spec));
-  const damagedMatches = damaged.filter((d) => d.id.startsWith(spec));
+  // An id is in the object's name: only the objects it matches are read (a repository may hold thousands).
+  const matches = await Promise.all((await listIds(repo.storage, 'snapshot')).filter((id) => id.startsWith(spec)).map((id) => readSnapshot(repo, id)));
+  const unreadable = matches.filter((m) => 'error' in m).length;
   // An unreadable object counts: the prefix may have been meant for it.
-  const count = matches.length + damagedMatches.length;
-  if (count > 1) throw new SnapshotNotFoundError(`snapshot prefix ${spec} is ambiguous (${count} snapshots${damagedMatches.length ? `, ${damagedMatches.length} of them unreadable` : ''}): give more characters`);
-  if (damagedMatches.length === 1) throw damagedMatches[0].error;
+  if (matches.length > 1) throw new SnapshotNotFoundError(`snapshot prefix ${spec} is ambiguous (${matches.length} snapshots${unreadable ? `, ${unreadable} of them unreadable` : ''}): give more characters`);
   if (matches.length === 0) throw new SnapshotNotFoundError(`no snapshot ${spec} in ${repo.storage.location} (see "lifeboat snapshots")`);
-  return matches[0];
+  const [match] = matches;
+  if ('error' in match) throw match.error;
+  return match;
 }
 
 /** ASSET@vN: the snapshot with that number; a forgotten or never-given number is named as such. */

@@ -75,3 +75,20 @@ test('resolving next to an unreadable object: a prefix it shares is ambiguous; a
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], new RegExp(`cannot be read \\(${twin.slice(0, 12)}\\) and were skipped`));
 });
+
+test('an id or prefix reads only the snapshot objects it matches, so a damaged other one does not matter', async (t) => {
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src);
+  await fs.writeFile(path.join(src, 'a.txt'), 'first\n');
+  const repo = await createRepo(path.join(dir, 'repo'));
+  const ids: string[] = [];
+  for (const asset of ['a', 'b', 'c', 'd']) ids.push((await backup(repo, { asset, paths: [src] })).snapshotId);
+  await flipByte(repo.storage, objectKey('snapshot', ids[3]), 40, 0x01);
+  const read: string[] = [];
+  const get = repo.storage.get.bind(repo.storage);
+  const counting = { ...repo, storage: { ...repo.storage, get: (...args: Parameters<typeof get>) => (read.push(args[0]), get(...args)) } };
+  assert.equal((await resolveSnapshot(counting, ids[1].slice(0, 10))).snapshot.asset, 'b');
+  assert.deepEqual(read.filter((k) => k.startsWith('snapshots/')), [objectKey('snapshot', ids[1])], 'one object read, of four');
+  await assert.rejects(resolveSnapshot(counting, 'latest'), DamagedSnapshotsError, 'a newest pick still reads them all and sees the damage');
+});
