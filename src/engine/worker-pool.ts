@@ -39,6 +39,7 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
   const pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; slot: Slot }>();
   let nextId = 1;
   let failure: Error | undefined;
+  let closed = false;
   // Threads start on first use: a backup with nothing new to read (the common re-run) needs none.
   let started: Slot[] | undefined;
   const slots = (): Slot[] => (started ??= Array.from({ length: count }, (_, index) => startSlot(index)));
@@ -78,6 +79,8 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
     },
     request<R extends WorkerReply>(on: PoolWorker, message: WorkerRequest, transfer: TransferListItem[] = []): Promise<R> {
       if (failure) return Promise.reject(failure);
+      // A closed thread would never answer (a task of a failed operation may still be sending).
+      if (closed) return Promise.reject(new Error('the pipeline workers were closed'));
       const slot = slots()[on.index];
       const requestId = nextId++;
       slot.busy++;
@@ -92,6 +95,7 @@ export function startWorkerPool(init: WorkerInit, count = defaultWorkerCount()):
       // a terminating Node throws a C++ exception that nothing catches. Messages arrive in order,
       // so a thread answers every request sent before it reads this, and one still starting
       // finishes starting first. A thread that crashed instead is this close's failure too.
+      closed = true;
       const all = started ?? [];
       for (const s of all) s.worker.postMessage({ op: 'close' } satisfies WorkerMessage);
       await Promise.all(all.map((s) => s.exited));

@@ -46,3 +46,11 @@ test('a pool closed while its threads are still starting: each finishes starting
   const unused = startWorkerPool({ key, zstdLevel: 3 }, 2);
   await unused.close(); // never started: nothing to end
 });
+
+test('a request after close is refused at once rather than left unanswered', { timeout: 5000 }, async () => {
+  const pool = startWorkerPool({ key, zstdLevel: 3 }, 1);
+  const worker = pool.pick();
+  await pool.close();
+  const buffer = new ArrayBuffer(8);
+  await assert.rejects(pool.request(worker, { op: 'open', buffer, blobs: [], verify: true }), /closed/);
+});
