@@ -44,7 +44,7 @@ export async function doctor(input: DoctorInput): Promise<CheckResult[]> {
   // A recovery or drill of latest refuses while any snapshot object cannot be read (runbook-snapshot.ts).
   if (primary && listing?.damaged.length) {
     const ids = listing.damaged.map((d) => d.id);
-    results.push({ check: 'snapshots', subject: plan.primary!.name, status: 'fail', message: `${describeDamaged(ids, primary.storage.location)}: a recovery or drill of an asset's latest snapshot refuses until then (any of them may be the newest); recover with --snapshot ID or vN, or --skip-damaged to take the newest readable one` });
+    results.push({ check: 'snapshots', subject: plan.primary!.name, status: 'fail', message: `${describeDamaged(ids, primary.storage.location)}: a recovery or drill of an asset's latest snapshot refuses until then (any of them may be the newest); recover with --snapshot ID or vN, remove the unreadable objects with "lifeboat repair snapshots", or pass --skip-damaged to take the newest readable one` });
   }
   const memo: CheckMemo = new Set();
   for (const asset of plan.assets) {

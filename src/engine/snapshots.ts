@@ -85,7 +85,7 @@ export function describeDamaged(ids: readonly string[], location: string): strin
 const labelOf = (s: StoredSnapshot) => `${s.id.slice(0, 12)} (${s.snapshot.asset}${s.snapshot.assetVersion === undefined ? '' : `@v${s.snapshot.assetVersion}`}, ${s.snapshot.time})`;
 
 /** What to do about a refused "newest" pick, on a command that has --skip-damaged. */
-export const SKIP_DAMAGED_REMEDY = 'name the snapshot by its id or ASSET@vN (see "lifeboat snapshots"; "lifeboat check" reports the damage, and a replica may still hold the snapshot), or pass --skip-damaged to take the newest readable one';
+export const SKIP_DAMAGED_REMEDY = 'name the snapshot by its id or ASSET@vN (see "lifeboat snapshots"), remove the unreadable objects with "lifeboat repair snapshots" ("lifeboat check" reports the damage, and a replica may still hold the snapshot), or pass --skip-damaged to take the newest readable one';
 
 /**
  * A snapshot asked for cannot be told apart from the snapshot objects that cannot be read: a

@@ -12,6 +12,9 @@ export class FormatError extends RepoError {
   override readonly code: ErrorCode = 'FORMAT';
 }
 
+/** Bytes of a newer format version than this lifeboat reads: intact, for a newer lifeboat (nothing to repair). */
+export class NewerFormatError extends FormatError {}
+
 /** Authentication failed or a checksum did not match: the stored data is damaged or was tampered with. */
 export class IntegrityError extends RepoError {
   override readonly code: ErrorCode = 'INTEGRITY';

@@ -2,7 +2,7 @@
  * Snapshots `snapshots/<id>`: sealed JSON, written last, after every pack and index it needs.
  * The repository describes itself: the asset name, tier, tags and metadata live here.
  */
-import { FormatError } from './errors.js';
+import { FormatError, NewerFormatError } from './errors.js';
 import { parseJson } from './json.js';
 
 export const SNAPSHOT_VERSION = 1;
@@ -80,9 +80,8 @@ export type LineageInput =
 
 export function decodeSnapshot(plain: Buffer, id: string): Snapshot {
   const snap = parseJson<Snapshot>(plain, `snapshot ${id.slice(0, 12)}`);
-  if (typeof snap.version !== 'number' || snap.version > SNAPSHOT_VERSION) {
-    throw new FormatError(`snapshot ${id.slice(0, 12)} has version ${snap.version}, newer than this lifeboat supports: upgrade lifeboat`);
-  }
+  if (typeof snap.version !== 'number') throw new FormatError(`snapshot ${id.slice(0, 12)} has no format version`);
+  if (snap.version > SNAPSHOT_VERSION) throw new NewerFormatError(`snapshot ${id.slice(0, 12)} has version ${snap.version}, newer than this lifeboat supports: upgrade lifeboat`);
   if (typeof snap.tree !== 'string' || !/^[0-9a-f]{64}$/.test(snap.tree)) throw new FormatError(`snapshot ${id.slice(0, 12)} has no valid tree id`);
   return snap;
 }

@@ -11,10 +11,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode } from '../../src/base/error-codes.js';
 import { backup } from '../../src/engine/backup.js';
+import { resolveSnapshot, saveSnapshot } from '../../src/engine/snapshots.js';
 import { objectKey } from '../../src/repo/repository.js';
+import { SNAPSHOT_VERSION } from '../../src/repo/snapshot.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { flipByte } from '../helpers/test-backend.js';
-import { createRepo, repoUrl } from '../helpers/test-repo.js';
+import { createRepo, reopenRepo, repoUrl } from '../helpers/test-repo.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 /** llama@v1 ("first"), then llama@v2 ("second") whose snapshot object is then damaged. */
@@ -104,4 +106,37 @@ test('listings warn and exit 0; their JSON carries the damaged ids (snapshots: t
   assert.deepEqual(versions.json.versions.map((v) => v.snapshot), [s.older]);
   assert.deepEqual(versions.json.damaged.map((d) => d.id), [s.damaged]);
   assert.match(versions.result.stderr, /warning: snapshot .* may be a version of llama/);
+});
+
+test('repair snapshots removes the unreadable object (after a dry run that removes nothing); latest resolves again; a newer-format snapshot stays', async (t) => {
+  const s = await siteWithDamagedNewest(t);
+  const repo = await reopenRepo(path.join(s.dir, 'repo'));
+  const { snapshot } = await resolveSnapshot(repo, s.older);
+  const newer = await saveSnapshot(repo, { ...snapshot, asset: 'other', version: SNAPSHOT_VERSION + 1 });
+  type Repair = { readable: number; removed: Array<{ id: string; problem: string }>; locked: unknown[]; newer: Array<{ id: string }>; dryRun: boolean };
+
+  const dry = await runCliJson<Repair>(['repair', 'snapshots', '-r', s.location, '--dry-run']);
+  assert.equal(dry.result.code, 0, dry.result.stderr);
+  assert.deepEqual([dry.json.dryRun, dry.json.removed.map((d) => d.id)], [true, [s.damaged]]);
+  assert.ok(await repo.storage.head(objectKey('snapshot', s.damaged)), 'a dry run removes nothing');
+
+  const done = await runCliJson<Repair>(['repair', 'snapshots', '-r', s.location]);
+  assert.equal(done.result.code, 0, done.result.stderr);
+  assert.equal(done.json.readable, 1);
+  assert.deepEqual(done.json.removed.map((d) => d.id), [s.damaged]);
+  assert.match(done.json.removed[0].problem, /damaged|authenticat/i);
+  assert.deepEqual(done.json.newer.map((d) => d.id), [newer], 'intact, for a newer lifeboat');
+  assert.match(done.result.stderr, /newer than this lifeboat supports: upgrade lifeboat \(left in place\)/);
+  assert.equal(await repo.storage.head(objectKey('snapshot', s.damaged)), undefined);
+  assert.ok(await repo.storage.head(objectKey('snapshot', newer)));
+
+  const target = path.join(s.dir, 'out');
+  const refused = await runCli(['restore', '-r', s.location, 'llama@latest', '--target', target]);
+  assert.equal(refused.code, ExitCode.damage, 'the newer-format object may be the newest: a newest pick still refuses');
+  await repo.storage.delete(objectKey('snapshot', newer)); // as upgrading lifeboat would settle it
+  const restored = await runCli(['restore', '-r', s.location, 'llama@latest', '--target', target]);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.equal(await fs.readFile(path.join(target, 'weights.bin'), 'utf8'), 'first\n', 'the newest readable one, with the damaged object gone');
+  const again = await runCliJson<Repair>(['repair', 'snapshots', '-r', s.location]);
+  assert.deepEqual([again.result.code, again.json.removed.length, again.json.readable], [0, 0, 1], 'nothing left to repair');
 });

@@ -105,6 +105,9 @@ test('every other command prints one JSON document with the documented fields', 
   const repaired = await run<Record<string, unknown>>(['repair', 'index']);
   hasFields(repaired, { packs: 'number', blobs: 'number', packsAdded: 'number', packsDropped: 'number', damagedPacks: 'array', damagedIndexes: 'array', indexesWritten: 'number', indexesDeleted: 'number', lockedIndexes: 'array' }, 'repair index');
   assert.deepEqual([repaired.packs, repaired.blobs, repaired.packsAdded, repaired.packsDropped], [report.packs, report.blobs, 0, 0], 'a sound index is rebuilt as it was');
+  const snapshotsRepaired = await run<Record<string, unknown>>(['repair', 'snapshots']);
+  hasFields(snapshotsRepaired, { readable: 'number', removed: 'array', locked: 'array', newer: 'array', dryRun: 'boolean' }, 'repair snapshots');
+  assert.deepEqual([snapshotsRepaired.readable, snapshotsRepaired.removed], [3, []], 'sound snapshots are left alone');
 
   const target = path.join(dir, 'out');
   const restored = await run<Record<string, unknown>>(['restore', 'llama-ft@latest', '--target', target]);
