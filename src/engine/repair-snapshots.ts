@@ -1,9 +1,9 @@
 /**
  * `repair snapshots`: removes the snapshot objects that cannot be read, so that `latest` and
  * `ASSET@latest` resolve again (while one is left, a newest pick is refused: snapshots.ts).
- * Their bytes fail authentication or do not decode, so nothing readable is lost; a replica may
- * still hold the intact object, and `copy` brings it back. Objects of a newer format version are
- * intact and stay (a newer lifeboat reads them), and so do objects under Object Lock retention.
+ * Their bytes fail authentication or do not decode, so nothing readable is lost (a replica may
+ * still hold the snapshot intact). Objects of a newer format version are intact and stay (a newer
+ * lifeboat reads them), and so do objects under Object Lock retention.
  */
 import { NewerFormatError } from '../repo/errors.js';
 import type { Repository } from '../repo/repository.js';

@@ -35,7 +35,6 @@ test('close waits for the requests in flight: each is answered, none is cut off'
   }
 });
 
-
 test('a pool closed while its threads are still starting: each finishes starting and ends by itself', async () => {
   // A terminated thread ends with exit code 1, which close reports as a failure.
   for (let i = 0; i < 3; i++) {
